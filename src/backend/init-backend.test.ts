@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend, parseBackendName, backendFromEnv } from './init-backend.js';
+
+describe('initBackend', () => {
+  it('auto falls back past the absent tfjs-node packages to a working backend', async () => {
+    const choice = await initBackend('auto');
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(choice.active);
+    expect(tf.getBackend()).toBe(choice.active);
+    if (choice.active !== 'tensorflow') {
+      expect(choice.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    }
+    const sum = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync());
+    expect(Array.from(sum)).toEqual([4, 6]);
+  });
+
+  it('wasm and cpu can be selected by name', async () => {
+    expect((await initBackend('cpu')).active).toBe('cpu');
+    expect((await initBackend('wasm')).active).toBe('wasm');
+  });
+
+  it('an unknown name is an error that lists the choices', () => {
+    expect(() => parseBackendName('gpu')).toThrow(/unknown backend "gpu"; expected one of auto, tensorflow-gpu/);
+    expect(() => backendFromEnv({ MODECONN_BACKEND: 'tpu' })).toThrow(/MODECONN_BACKEND/);
+    expect(backendFromEnv({})).toBe('auto');
+  });
+
+  it('asking for an uninstalled tfjs-node says how to install it', async () => {
+    let installed = true;
+    const specifier = '@tensorflow/tfjs-node';
+    try {
+      await import(specifier);
+    } catch {
+      installed = false;
+    }
+    if (installed) return; // on a machine with libtensorflow this case cannot occur
+    await expect(initBackend('tensorflow')).rejects.toThrow(/npm install @tensorflow\/tfjs-node@4\.22\.0/);
+  });
+});
