@@ -7,8 +7,8 @@ beforeAll(async () => {
   await useTestBackend();
 });
 
-const a = () => new Map([['w', tf.tensor2d([[1, 2], [3, 4]])], ['b', tf.tensor1d([0, 10])]]);
-const b = () => new Map([['w', tf.tensor2d([[5, 6], [7, 8]])], ['b', tf.tensor1d([4, -10])]]);
+const a = () => new Map<string, tf.Tensor>([['w', tf.tensor2d([[1, 2], [3, 4]])], ['b', tf.tensor1d([0, 10])]]);
+const b = () => new Map<string, tf.Tensor>([['w', tf.tensor2d([[5, 6], [7, 8]])], ['b', tf.tensor1d([4, -10])]]);
 
 describe('tensor maps', () => {
   it('interpolateTensors gives (1−t)a + tb, and only the named tensors when asked', () => {
