@@ -236,7 +236,7 @@ export async function readSafetensors(path: string, options: ReadSafetensorsOpti
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`, { cause: error });
   }
   return parseSafetensors(bytes, path, options);
 }
@@ -323,7 +323,7 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
