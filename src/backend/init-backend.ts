@@ -7,6 +7,8 @@
  * choice in the returned value; it never prints.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's entry point registers no gradients; training needs all of them on every backend.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
