@@ -29,7 +29,8 @@ describe('trainStep', () => {
     }
     const batch = { x: tf.tensor4d(xs, [2, 2, 2, 1]), y: tf.tensor1d(ys, 'int32') };
     const opt = createOptimizer({ kind: 'sgd' });
-    const { state: next, loss } = trainStep(toyLinear, config, state, batch, opt, 0.5);
+    const { state: next, loss, correct } = trainStep(toyLinear, config, state, batch, opt, 0.5);
+    correct.dispose();
     const W1 = next.params.get('fc.weight')!.dataSync();
     for (let j = 0; j < 12; j++) expect(W1[j]).toBeCloseTo(W[j]! - 0.5 * grad[j]!, 5);
     expect(loss.dataSync()[0]).toBeGreaterThan(0);
@@ -46,7 +47,7 @@ describe('trainStep', () => {
     await expectNoLeakedTensors(() => {
       const r = trainStep(toyLinear, config, state, batch, opt, 0.1);
       disposeTensors(state);
-      r.loss.dispose();
+      tf.dispose([r.loss, r.correct]);
       state = r.state;
     });
     disposeTensors(state);

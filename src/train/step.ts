@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ModelState, TensorMap } from '../models/types.js';
 import type { Optimizer } from './optimizer.js';
-import { crossEntropy } from './loss.js';
+import { correctCount, crossEntropy } from './loss.js';
 
 export interface Batch {
   readonly x: tf.Tensor4D;
@@ -20,6 +20,8 @@ export interface LossAndGradients {
   readonly grads: Map<string, tf.Tensor>;
   /** Batch statistics for BatchNorm buffers (caller disposes). */
   readonly batchStats: Map<string, tf.Tensor>;
+  /** Number of correctly classified examples of the batch (caller disposes). */
+  readonly correct: tf.Scalar;
 }
 
 /** Loss and gradients at `state` on one batch, in training mode. */
@@ -27,13 +29,20 @@ export function lossAndGradients<C>(arch: Architecture<C>, config: C, state: Mod
   const names = [...state.params.keys()];
   const tensors = names.map((n) => state.params.get(n) as tf.Tensor);
   const batchStats = new Map<string, tf.Tensor>();
+  let correct: tf.Scalar | undefined;
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
     const params = new Map(names.map((n, i) => [n, ps[i] as tf.Tensor]));
     const out = arch.apply(config, { params, buffers: state.buffers }, batch.x, { training: true });
     for (const [k, v] of out.batchStats) batchStats.set(k, tf.keep(v));
+    correct = tf.keep(correctCount(out.logits, batch.y));
     return crossEntropy(out.logits, batch.y);
   })(tensors);
-  return { loss: value, grads: new Map(names.map((n, i) => [n, grads[i] as tf.Tensor])), batchStats };
+  return {
+    loss: value,
+    grads: new Map(names.map((n, i) => [n, grads[i] as tf.Tensor])),
+    batchStats,
+    correct: correct ?? tf.scalar(Number.NaN),
+  };
 }
 
 export interface TrainStepOptions {
@@ -48,6 +57,8 @@ export interface TrainStepResult {
   readonly state: ModelState;
   /** Mean cross-entropy of the batch before the update (caller disposes). */
   readonly loss: tf.Scalar;
+  /** Correctly classified examples of the batch before the update (caller disposes). */
+  readonly correct: tf.Scalar;
 }
 
 /** Running statistics update r ← (1 − m)·r + m·b for every buffer that has a batch statistic. */
@@ -70,11 +81,11 @@ export function trainStep<C>(
   lr: number,
   options: TrainStepOptions = {},
 ): TrainStepResult {
-  const { loss, grads, batchStats } = lossAndGradients(arch, config, state, batch);
+  const { loss, grads, batchStats, correct } = lossAndGradients(arch, config, state, batch);
   const params = optimizer.step(state.params, grads, lr);
   const update = options.updateBuffers ?? foldBatchStats;
   const buffers = state.buffers.size === 0 ? new Map<string, tf.Tensor>() : update(state.buffers, batchStats, options.bnMomentum ?? 0.1);
   for (const g of grads.values()) g.dispose();
   for (const s of batchStats.values()) s.dispose();
-  return { state: { params, buffers }, loss };
+  return { state: { params, buffers }, loss, correct };
 }

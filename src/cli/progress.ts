@@ -1,0 +1,54 @@
+/**
+ * Progress bars for the CLI: drawn on stderr when it is a terminal, silent otherwise (CI logs,
+ * pipes). The library never prints; it calls `progress(done, total, label)` callbacks, which the
+ * CLI turns into bars with these.
+ */
+
+export interface ProgressBar {
+  /** Updates the bar; `label` replaces the text after the counts. */
+  update(done: number, total: number, label?: string): void;
+  /** Finishes the line. */
+  done(): void;
+}
+
+export interface ProgressOptions {
+  /** Stream to draw on (default process.stderr). */
+  readonly stream?: NodeJS.WriteStream;
+  /** Force drawing even when the stream is not a terminal (tests). */
+  readonly force?: boolean;
+  /** Minimum milliseconds between redraws (default 100). */
+  readonly intervalMs?: number;
+}
+
+/** A bar titled `title`; a no-op when stderr is not a TTY. */
+export function createProgressBar(title: string, options: ProgressOptions = {}): ProgressBar {
+  const stream = options.stream ?? process.stderr;
+  const enabled = options.force === true || stream.isTTY;
+  if (!enabled) return { update: () => undefined, done: () => undefined };
+  const start = Date.now();
+  const interval = options.intervalMs ?? 100;
+  let last = 0;
+  let drawn = false;
+  return {
+    update(done, total, label = '') {
+      const now = Date.now();
+      if (now - last < interval && done < total) return;
+      last = now;
+      drawn = true;
+      stream.write(`\r${formatBar(title, done, total, (now - start) / 1000, label)}\x1b[K`);
+    },
+    done() {
+      if (drawn) stream.write('\n');
+    },
+  };
+}
+
+/** One line: `title [#####.....] 50% 5/10 12.3s eta 12.3s label`. */
+export function formatBar(title: string, done: number, total: number, elapsedSeconds: number, label = ''): string {
+  const width = 24;
+  const fraction = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(fraction * width);
+  const eta = fraction > 0 ? (elapsedSeconds * (1 - fraction)) / fraction : NaN;
+  const etaText = Number.isFinite(eta) ? ` eta ${eta.toFixed(0)}s` : '';
+  return `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total} ${elapsedSeconds.toFixed(0)}s${etaText}${label === '' ? '' : ` ${label}`}`;
+}
