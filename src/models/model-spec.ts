@@ -1,0 +1,84 @@
+/**
+ * Building and checking model specs: architectures declare their layer groups once, and the flat
+ * parameter and buffer lists, the tensor-to-group links and the shape checks of `apply` follow.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayerGroup, ModelSpec, ModelState, TensorKind, TensorMap, TensorSpec } from './types.js';
+
+/** One tensor of a layer group, as an architecture declares it. */
+export interface TensorDecl {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly kind: TensorKind;
+}
+
+/** One layer group with its tensors, input side first. */
+export interface LayerDecl {
+  readonly name: string;
+  readonly tensors: readonly TensorDecl[];
+}
+
+const BUFFER_KINDS: ReadonlySet<TensorKind> = new Set(['running-mean', 'running-var']);
+
+/** Flattens layer declarations into a ModelSpec; BatchNorm running statistics become buffers. */
+export function buildModelSpec(layers: readonly LayerDecl[], inputShape: readonly [number, number, number], classes: number): ModelSpec {
+  const params: TensorSpec[] = [];
+  const buffers: TensorSpec[] = [];
+  const groups: LayerGroup[] = [];
+  const seen = new Set<string>();
+  for (const layer of layers) {
+    const groupParams: string[] = [];
+    const groupBuffers: string[] = [];
+    for (const t of layer.tensors) {
+      if (seen.has(t.name)) throw new Error(`model spec: tensor "${t.name}" is declared twice`);
+      seen.add(t.name);
+      const spec: TensorSpec = { name: t.name, shape: [...t.shape], kind: t.kind, layer: layer.name };
+      if (BUFFER_KINDS.has(t.kind)) {
+        buffers.push(spec);
+        groupBuffers.push(t.name);
+      } else {
+        params.push(spec);
+        groupParams.push(t.name);
+      }
+    }
+    groups.push({ name: layer.name, params: groupParams, buffers: groupBuffers });
+  }
+  return { params, buffers, layers: groups, inputShape, classes };
+}
+
+/** Number of scalars a list of tensor specs describes (no allocation). */
+export function countSpecScalars(specs: readonly TensorSpec[]): number {
+  let total = 0;
+  for (const s of specs) total += s.shape.reduce((a, b) => a * b, 1);
+  return total;
+}
+
+function checkMap(specs: readonly TensorSpec[], map: TensorMap, what: string, architecture: string): void {
+  for (const s of specs) {
+    const t = map.get(s.name);
+    if (t === undefined) throw new Error(`${architecture}: ${what} tensor "${s.name}" is missing (expected shape [${s.shape.join(', ')}])`);
+    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+      throw new Error(`${architecture}: ${what} tensor "${s.name}" has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+    }
+  }
+}
+
+/**
+ * Checks a state and an input batch against the spec before a forward pass: every parameter and
+ * buffer present with its shape, and x of shape [N, H, W, C] with N ≥ 1.
+ */
+export function checkApplyInputs(spec: ModelSpec, state: ModelState, x: tf.Tensor, architecture: string, needBuffers: boolean): void {
+  checkMap(spec.params, state.params, 'parameter', architecture);
+  if (needBuffers) checkMap(spec.buffers, state.buffers, 'buffer', architecture);
+  const [h, w, c] = spec.inputShape;
+  if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c || (x.shape[0] ?? 0) < 1) {
+    throw new Error(`${architecture}: input x has shape [${x.shape.join(', ')}], expected [N, ${h}, ${w}, ${c}] (NHWC)`);
+  }
+}
+
+/** The tensor called `name`; apply has checked its presence, so a miss is a programming error. */
+export function tensorOf<R extends tf.Rank>(map: TensorMap, name: string): tf.Tensor<R> {
+  const t = map.get(name);
+  if (t === undefined) throw new Error(`tensor "${name}" is missing`);
+  return t as tf.Tensor<R>;
+}

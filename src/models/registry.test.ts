@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackend } from '../../test/helpers.js';
+import { ARCHITECTURES, createModel, getArchitecture } from './registry.js';
+import { countScalars, disposeTensors } from './tensor-map.js';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+describe('registry', () => {
+  it('getArchitecture finds architectures by name and lists the known names otherwise', () => {
+    expect(getArchitecture('lenet5').name).toBe('lenet5');
+    expect(() => getArchitecture('vgg16')).toThrow(new RegExp(`unknown architecture "vgg16"; known architectures: ${Object.keys(ARCHITECTURES).join(', ')}`));
+    for (const [name, arch] of Object.entries(ARCHITECTURES)) expect(arch.name).toBe(name);
+  });
+
+  it('createModel validates the config, fills defaults and initializes from the seed', () => {
+    const live = tf.memory().numTensors;
+    const model = createModel('lenet5', { classes: 5 }, 3);
+    expect(model.architecture).toBe('lenet5');
+    expect(model.config).toEqual({ inputChannels: 1, inputSize: 28, classes: 5 });
+    expect(countScalars(model.params)).toBe(61706 - 5 * 85);
+    expect(() => createModel('lenet5', { classes: -1 }, 3)).toThrow(/classes/);
+    disposeTensors(model);
+    expect(tf.memory().numTensors).toBe(live);
+  });
+});
