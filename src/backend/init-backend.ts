@@ -7,8 +7,6 @@
  * choice in the returned value; it never prints.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's entry point registers no gradients; training needs all of them on every backend.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -52,7 +50,17 @@ export function parseBackendName(value: string, where = '--backend'): BackendNam
   throw new Error(`${where}: unknown backend "${value}"; expected one of ${BACKEND_NAMES.join(', ')}`);
 }
 
+/**
+ * tfjs-core's entry point registers no gradients, and its ESM gradient files cannot be imported by
+ * Node directly (extensionless imports); the @tensorflow/tfjs bundle registers all of them in the
+ * global gradient registry, which every backend shares.
+ */
+async function registerGradients(): Promise<void> {
+  await import('@tensorflow/tfjs');
+}
+
 async function tryActivate(name: Exclude<BackendName, 'auto'>, options: InitBackendOptions): Promise<void> {
+  await registerGradients();
   // A variable specifier keeps TypeScript from resolving optional packages at compile time.
   const specifier = PACKAGES[name];
   if (name === 'tensorflow' || name === 'tensorflow-gpu') {

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/checkpoint.js';
+import { savePyTorchStateDict } from '../../checkpoint/pytorch.js';
+import { disposeTensors } from '../../models/tensor-map.js';
+import { jsonOption, required } from '../args.js';
+import { preprocessingFlags } from '../data-options.js';
+import type { Command } from './command.js';
+
+export const convertCommand: Command = {
+  summary: 'convert between native checkpoints and PyTorch state dicts (safetensors)',
+  usage: 'INPUT OUTPUT [--to native|pytorch] [--arch A] [--naming torchvision|pytorch-cifar]',
+  help: `INPUT is a native checkpoint or a PyTorch state dict saved as safetensors.
+
+options:
+  --to F          native (default) | pytorch
+  --arch A        architecture of a foreign input (default: from its tensor names)
+  --config JSON   config fields of a foreign input (default: inferred from shapes)
+  --naming N      ResNet18 names when writing PyTorch: torchvision (default) | pytorch-cifar
+  --dataset D     dataset to record in a native output
+  --normalize N, --pad-to S, --channels C
+                  preprocessing to record in a native output (a checkpoint is only meaningful
+                  with the preprocessing it was trained with)`,
+  async run(args, context) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        to: { type: 'string', default: 'native' },
+        arch: { type: 'string' },
+        config: { type: 'string' },
+        naming: { type: 'string', default: 'torchvision' },
+        dataset: { type: 'string' },
+        normalize: { type: 'string' },
+        'pad-to': { type: 'string' },
+        channels: { type: 'string' },
+      },
+    });
+    const input = required(positionals[0], 'INPUT (positional)');
+    const output = required(positionals[1], 'OUTPUT (positional)');
+    if (values.to !== 'native' && values.to !== 'pytorch') throw new Error(`--to: expected native or pytorch, found "${values.to}"`);
+    if (values.naming !== 'torchvision' && values.naming !== 'pytorch-cifar') throw new Error(`--naming: expected torchvision or pytorch-cifar, found "${values.naming}"`);
+    const flags = preprocessingFlags(values);
+    await context.initBackend();
+    const config = jsonOption(values.config, 'config');
+    const { model, metadata } = await loadCheckpoint(input, {
+      ...(values.arch === undefined ? {} : { architecture: values.arch }),
+      ...(config === undefined ? {} : { config }),
+    });
+    try {
+      if (values.to === 'pytorch') {
+        await savePyTorchStateDict(output, model, { naming: values.naming });
+      } else {
+        const preprocessing = metadata.preprocessing ?? (Object.keys(flags).length > 0 ? { normalize: 'unit', ...flags } : undefined);
+        await saveCheckpoint(output, model, {
+          ...metadata,
+          ...(values.dataset === undefined ? {} : { dataset: values.dataset }),
+          ...(preprocessing === undefined ? {} : { preprocessing }),
+        });
+      }
+      console.log(`${input} → ${output} (${values.to}, ${model.architecture})`);
+      return 0;
+    } finally {
+      disposeTensors(model);
+    }
+  },
+};

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { createEvaluator } from '../../barriers/evaluate.js';
+import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
+import { batchIndices, disposeBatches, loadBatches } from '../../data/batches.js';
+import { loadDataset } from '../../data/datasets.js';
+import { SPLIT_NAMES, type SplitName } from '../../data/types.js';
+import { getArchitecture } from '../../models/registry.js';
+import { disposeTensors } from '../../models/tensor-map.js';
+import { jsonOption, numberOption, required } from '../args.js';
+import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, resolvePreprocessing } from '../data-options.js';
+import type { Command } from './command.js';
+
+export const evalCommand: Command = {
+  summary: 'evaluate a checkpoint: mean cross-entropy and accuracy on a split',
+  usage: 'CHECKPOINT [--arch A] [--dataset D] [--split train|test] [--json]',
+  help: `CHECKPOINT is a native checkpoint or a PyTorch state dict saved as safetensors.
+
+options:
+  --arch A             architecture of a foreign checkpoint (default: from its tensor names)
+  --config JSON        config fields of a foreign checkpoint (default: inferred from shapes)
+${DATA_OPTIONS_HELP}
+                       (native checkpoints carry their dataset and preprocessing)
+  --split S            test (default) | train
+  --batch-size B       evaluation batch size (default 1000)
+  --bn-reset           re-estimate BatchNorm statistics on training batches first
+  --json               print {"loss","accuracy","examples",...} as JSON`,
+  async run(args, context) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        arch: { type: 'string' },
+        config: { type: 'string' },
+        ...DATA_OPTIONS,
+        split: { type: 'string', default: 'test' },
+        'batch-size': { type: 'string' },
+        'bn-reset': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const path = required(positionals[0], 'CHECKPOINT (positional)');
+    if (positionals.length > 1) throw new Error(`expected one checkpoint, found ${positionals.length}: ${positionals.join(' ')}`);
+    const split = values.split as SplitName;
+    if (!SPLIT_NAMES.includes(split)) throw new Error(`--split: expected train or test, found "${values.split}"`);
+    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 1000;
+    await context.initBackend();
+    const config = jsonOption(values.config, 'config');
+    const { model, metadata } = await loadCheckpoint(path, {
+      ...(values.arch === undefined ? {} : { architecture: values.arch }),
+      ...(config === undefined ? {} : { config }),
+    });
+    try {
+      const dataset = values.dataset ?? metadata.dataset ?? 'fashion-mnist-small';
+      const loadOptions = values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] };
+      const arch = getArchitecture(model.architecture);
+      const spec = arch.spec(model.config);
+      const needTrain = values['bn-reset'] || (values.normalize === 'standardize' && metadata.preprocessing === undefined) || split === 'train';
+      const train = needTrain ? await loadDataset(dataset, 'train', loadOptions) : undefined;
+      const data = split === 'train' && train !== undefined ? train : await loadDataset(dataset, split, loadOptions);
+      const preprocessing = resolvePreprocessing(values, metadata.preprocessing ?? undefined, train, path);
+      assertInputFits(spec, preprocessing, data, `${path} (${model.architecture})`);
+      const batches = loadBatches(data, batchIndices(data.count, { batchSize, shuffle: false }), preprocessing);
+      const bnBatches =
+        values['bn-reset'] && train !== undefined ? loadBatches(train, batchIndices(train.count, { batchSize: 128, shuffle: true, seed: 0 }).slice(0, 50), preprocessing) : [];
+      const evaluator = createEvaluator(arch, model.config, { [split]: batches, bnBatches }, { bnReset: values['bn-reset'] });
+      const result = (await evaluator.evaluate(model))[split];
+      evaluator.dispose();
+      disposeBatches(batches);
+      disposeBatches(bnBatches);
+      if (result === undefined) throw new Error(`no ${split} result`);
+      const out = { checkpoint: path, architecture: model.architecture, dataset, split, loss: result.loss, accuracy: result.accuracy, examples: result.count };
+      if (values.json) console.log(JSON.stringify(out));
+      else console.log(`${path}: ${dataset}/${split} loss ${result.loss.toFixed(4)} accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.count} examples)`);
+      return 0;
+    } finally {
+      disposeTensors(model);
+    }
+  },
+};

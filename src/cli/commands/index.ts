@@ -1,0 +1,15 @@
+/** The CLI's commands by name. */
+import type { Command } from './command.js';
+import { convertCommand } from './convert.js';
+import { evalCommand } from './eval.js';
+import { infoCommand } from './info.js';
+import { trainCommand } from './train.js';
+
+export type { Command, CommandContext } from './command.js';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  train: trainCommand,
+  eval: evalCommand,
+  info: infoCommand,
+  convert: convertCommand,
+};

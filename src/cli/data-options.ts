@@ -1,0 +1,83 @@
+/**
+ * The data options shared by commands that read a dataset (train, eval, barrier, path): which
+ * dataset, where, and how inputs are preprocessed. A checkpoint is only meaningful with the
+ * preprocessing it was trained with: native checkpoints carry it in their metadata; foreign
+ * checkpoints get it from `--normalize/--pad-to/--channels`.
+ */
+import { createPreprocessing, NORMALIZATIONS, parsePreprocessing, preprocessedShape, type Normalization, type Preprocessing } from '../data/preprocess.js';
+import type { ImageSplit } from '../data/types.js';
+import type { ModelSpec } from '../models/types.js';
+import { numberOption } from './args.js';
+
+/** parseArgs option declarations for the data options. */
+export const DATA_OPTIONS = {
+  dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
+  normalize: { type: 'string' },
+  'pad-to': { type: 'string' },
+  channels: { type: 'string' },
+} as const;
+
+export const DATA_OPTIONS_HELP = `  --dataset D          fashion-mnist-small (default, embedded) | fashion-mnist | mnist | cifar10 | cifar100
+  --data-dir DIR       folder holding the dataset files
+  --normalize N        unit (x/255) | standardize (per-channel statistics of the training split)
+  --pad-to S           zero-pad images to S×S (e.g. 32 for ResNet18/CCT on Fashion-MNIST)
+  --channels C         repeat a single channel C times (e.g. 3)`;
+
+export interface DataOptionValues {
+  readonly dataset?: string | undefined;
+  readonly 'data-dir'?: string | undefined;
+  readonly normalize?: string | undefined;
+  readonly 'pad-to'?: string | undefined;
+  readonly channels?: string | undefined;
+}
+
+/** The preprocessing options given on the command line, validated (undefined fields = not given). */
+export function preprocessingFlags(values: DataOptionValues): { normalize?: Normalization; padTo?: number; channels?: number } {
+  const normalize = values.normalize;
+  if (normalize !== undefined && !(NORMALIZATIONS as readonly string[]).includes(normalize)) {
+    throw new Error(`--normalize: expected ${NORMALIZATIONS.join(' or ')}, found "${normalize}"`);
+  }
+  const padTo = numberOption(values['pad-to'], 'pad-to', { integer: true, min: 1 });
+  const channels = numberOption(values.channels, 'channels', { integer: true, min: 1 });
+  return {
+    ...(normalize === undefined ? {} : { normalize: normalize as Normalization }),
+    ...(padTo === undefined ? {} : { padTo }),
+    ...(channels === undefined ? {} : { channels }),
+  };
+}
+
+/**
+ * The preprocessing to use: the checkpoint's own when it has one (flags then may only repeat it),
+ * else the flags, with standardization statistics computed from `train`.
+ */
+export function resolvePreprocessing(values: DataOptionValues, fromCheckpoint: unknown, train: ImageSplit | undefined, where: string): Preprocessing {
+  const flags = preprocessingFlags(values);
+  if (fromCheckpoint !== undefined) {
+    const stored = parsePreprocessing(fromCheckpoint, `${where} metadata preprocessing`);
+    for (const key of ['normalize', 'padTo', 'channels'] as const) {
+      if (flags[key] !== undefined && flags[key] !== stored[key]) {
+        throw new Error(`${where} was trained with ${key} = ${String(stored[key])}, but --${key === 'padTo' ? 'pad-to' : key} ${String(flags[key])} was given`);
+      }
+    }
+    return stored;
+  }
+  if (flags.normalize === 'standardize') {
+    if (train === undefined) throw new Error('--normalize standardize needs the training split to compute channel statistics');
+    return createPreprocessing(train, flags);
+  }
+  return parsePreprocessing({ normalize: flags.normalize ?? 'unit', ...(flags.padTo === undefined ? {} : { padTo: flags.padTo }), ...(flags.channels === undefined ? {} : { channels: flags.channels }) }, 'preprocessing');
+}
+
+/** Checks before any computation that preprocessed images of `split` fit the model's input. */
+export function assertInputFits(spec: ModelSpec, preprocessing: Preprocessing, split: ImageSplit, what: string): void {
+  const shape = preprocessedShape(preprocessing, split, `${split.dataset}/${split.split}`);
+  const [h, w, c] = spec.inputShape;
+  if (shape.height !== h || shape.width !== w || shape.channels !== c) {
+    throw new Error(
+      `${what} expects ${h}×${w}×${c} inputs but ${split.dataset} gives ${shape.height}×${shape.width}×${shape.channels} after preprocessing` +
+        (shape.channels !== c || shape.height !== h ? ` (try --pad-to ${h} --channels ${c})` : ''),
+    );
+  }
+  if (split.classes > spec.classes) throw new Error(`${what} has ${spec.classes} outputs but ${split.dataset} has ${split.classes} classes`);
+}
