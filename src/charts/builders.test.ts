@@ -1,0 +1,135 @@
+// Contracts of the chart builders beyond schema validity: what goes into the data, ordering,
+// option handling and errors. Numbers come from the closed-form fixtures in test-fixtures.ts.
+import { describe, expect, it } from 'vitest';
+import { aggregateBand } from './band.js';
+import { cumulativeChart } from './cumulative-chart.js';
+import { layerHeatmap } from './layer-heatmap.js';
+import { pathChart } from './path-chart.js';
+import { pcaChart, projectPca } from './pca.js';
+import { llpfChart } from './llpf-chart.js';
+import { logTicks, surfaceChart } from './surface-chart.js';
+import { cumulativeRows, layerRows, llpfRows, pathRows, projectedPoints, surfaceRows } from './test-fixtures.js';
+
+type Values = Record<string, unknown>[];
+const dataOf = (spec: object): Values => (spec as { data: { values: Values } }).data.values;
+
+describe('pathChart', () => {
+  it('keeps only the requested splits and marks both endpoints', () => {
+    const spec = pathChart(pathRows(5), { splits: ['train'] });
+    expect(dataOf(spec).every((r) => r.split === 'train')).toBe(true);
+    expect(JSON.stringify(spec)).toContain('"label":"θ_A"');
+    expect(JSON.stringify(spec)).toContain('train loss (nats, mean cross-entropy)');
+  });
+  it('one panel per metric; error is 1 − accuracy', () => {
+    const spec = pathChart(pathRows(5), { metrics: ['loss', 'error'] }) as { hconcat: { transform: { calculate: string }[] }[] };
+    expect(spec.hconcat.map((p) => p.transform[0]?.calculate)).toEqual(['datum.loss', '1 - datum.accuracy']);
+  });
+  it('names the splits present when none match', () => {
+    expect(() => pathChart(pathRows(3).filter((r) => r.split === 'train'))).toThrow(/no rows for split "test".*\[train\]/);
+  });
+});
+
+describe('layerHeatmap', () => {
+  it('orders layers by layerIndex, not by row order', () => {
+    const rows = [...layerRows()].reverse();
+    const spec = layerHeatmap(rows) as { spec: { layer: { encoding: { y: { sort: string[] } } }[] } };
+    expect(spec.spec.layer[0]?.encoding.y.sort).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
+  });
+  it('barrier × epoch: one cell per layer, rest and epoch, with the layer barrier', () => {
+    const cells = dataOf(layerHeatmap(layerRows(true), { value: 'barrier', x: 'epoch' }));
+    expect(cells).toHaveLength(5 * 2 * 3);
+    const fc1 = cells.find((c) => c.layer === 'fc1' && c.x === 3 && c.rest === 'θ_A');
+    expect(fc1?.value).toBeCloseTo(0.02 + 0.1 * 3, 4); // height(fc1) = 0.02 + 0.1·sin(π/2)·epoch
+  });
+  it('x = t with several epochs shows the last epoch by default', () => {
+    const cells = dataOf(layerHeatmap(layerRows(true)));
+    const mid = cells.find((c) => c.layer === 'fc1' && c.x === 0.5);
+    expect(mid?.value).toBeCloseTo(0.35 + 0.32, 4);
+  });
+  it('x = epoch without epochs is an error that says so', () => {
+    expect(() => layerHeatmap(layerRows(), { x: 'epoch' })).toThrow(/epoch/);
+  });
+});
+
+describe('cumulativeChart', () => {
+  it('labels each step with the layer added and resolves x per order', () => {
+    const spec = cumulativeChart(cumulativeRows()) as { resolve: unknown };
+    const deep = dataOf(spec).filter((r) => r.order === 'deep').map((r) => r.stepLabel);
+    expect(deep).toEqual(['1 · fc3', '2 · fc2', '3 · fc1', '4 · conv2', '5 · conv1']);
+    expect(spec.resolve).toEqual({ scale: { x: 'independent' } });
+  });
+});
+
+describe('aggregateBand', () => {
+  it('mean, min and max per key and x', () => {
+    const band = aggregateBand([
+      { key: 'r', x: 0, y: 1 },
+      { key: 'r', x: 0, y: 3 },
+      { key: 'r', x: 1, y: 2 },
+      { key: 'i', x: 0, y: 5 },
+    ]);
+    expect(band).toEqual([
+      { key: 'r', x: 0, mean: 2, min: 1, max: 3, n: 2 },
+      { key: 'r', x: 1, mean: 2, min: 2, max: 2, n: 1 },
+      { key: 'i', x: 0, mean: 5, min: 5, max: 5, n: 1 },
+    ]);
+  });
+});
+
+describe('surfaceChart', () => {
+  it('cells tile the grid (edges half-way between grid points) and the plot covers the bend', () => {
+    const spec = surfaceChart(surfaceRows(5), projectedPoints()) as { layer: { data: { values: Values } }[]; height: number };
+    const cells = spec.layer[0]?.data.values ?? [];
+    const first = cells.find((c) => c.u === -0.25 && c.v === -0.25);
+    // grid step 0.375 → cell from −0.4375 to −0.0625, widened 2% per side against seams
+    expect(first?.u0).toBeCloseTo(-0.4375 - 0.0075, 6);
+    expect(first?.u1).toBeCloseTo(-0.0625 + 0.0075, 6);
+    expect(spec.height).toBe(440); // square grid → square plot
+  });
+  it('log legend ticks follow 1-2-5 and stay inside the range', () => {
+    expect(logTicks(0.3, 12)).toEqual([0.5, 1, 2, 5, 10]);
+    expect(logTicks(0.31, 0.45)).toEqual([0.31, 0.45]);
+  });
+  it('refuses a log scale for values ≤ 0', () => {
+    const rows = surfaceRows(3).map((r) => ({ ...r, loss: 0 }));
+    expect(() => surfaceChart(rows, [])).toThrow(/linear/);
+  });
+});
+
+describe('projectPca', () => {
+  it('points on a line: PC1 explains everything and distances are preserved', () => {
+    const dir = [3, 4, 0, 12]; // ‖dir‖ = 13
+    const ts = [0, 0.5, 1, 2];
+    const vectors = ts.map((t) => new Float32Array(dir.map((d, j) => 1 + j + t * d)));
+    const { points, explainedVarianceRatio } = projectPca(vectors, ts.map((t) => ({ label: `${t}`, series: 's', order: t })));
+    expect(explainedVarianceRatio[0]).toBeCloseTo(1, 6);
+    expect(explainedVarianceRatio[1]).toBeCloseTo(0, 6);
+    expect(points[0]?.u).toBeLessThanOrEqual(0); // sign convention
+    expect((points[3]?.u ?? 0) - (points[0]?.u ?? 0)).toBeCloseTo(2 * 13, 4);
+    expect(points.map((p) => p.u)).toEqual([...points.map((p) => p.u)].sort((a, b) => a - b));
+  });
+  it('matches the covariance eigen-decomposition on a 2D example (closed form)', () => {
+    // Four corners of a 4 × 2 rectangle: PC1 along the long side (variance 4 of 5 → 80%).
+    const vectors = [[0, 0], [4, 0], [0, 2], [4, 2]].map((v) => new Float32Array(v));
+    const { points, explainedVarianceRatio } = projectPca(vectors, vectors.map((_, i) => ({ label: `${i}`, series: 's', order: i })));
+    expect(explainedVarianceRatio[0]).toBeCloseTo(0.8, 6);
+    expect(points.map((p) => Math.abs(p.u))).toEqual([2, 2, 2, 2].map((x) => expect.closeTo(x, 5) as number));
+    expect(points.map((p) => Math.abs(p.v))).toEqual([1, 1, 1, 1].map((x) => expect.closeTo(x, 5) as number));
+  });
+  it('rejects vectors of different lengths, naming the index', () => {
+    expect(() => projectPca([new Float32Array(3), new Float32Array(2)], [{ label: 'a', series: 's', order: 0 }, { label: 'b', series: 's', order: 1 }])).toThrow(/length 2 at vector 1/);
+  });
+  it('pcaChart puts the explained variance in the axis titles', () => {
+    expect(JSON.stringify(pcaChart(projectedPoints(), { explainedVarianceRatio: [0.605, 0.395] }))).toContain('PC1 (60.5% of variance)');
+  });
+});
+
+describe('llpfChart', () => {
+  it('stacks loss, accuracy and weight norm; segment max loss drawn only where measured', () => {
+    const spec = llpfChart(llpfRows()) as { vconcat: unknown[] };
+    expect(spec.vconcat).toHaveLength(3);
+    expect(JSON.stringify(spec)).toContain('isValid(datum.segmentMaxLoss)');
+    const noSegments = llpfChart(llpfRows().map(({ segmentMaxLoss: _s, ...r }) => r));
+    expect(JSON.stringify(noSegments)).not.toContain('segmentMaxLoss"');
+  });
+});

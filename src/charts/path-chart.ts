@@ -1,0 +1,117 @@
+/**
+ * Loss / accuracy / error along one or many paths θ(t), t ∈ [0, 1] (linear interpolation,
+ * Bezier or PolyChain curves of Garipov et al. 2018, AutoNEB chains, …): color = path,
+ * stroke dash = split, the endpoints t = 0 and t = 1 marked and labelled θ_A and θ_B.
+ *
+ * @example
+ * const spec = pathChart(rows, { metrics: ['loss', 'accuracy'], splits: ['train', 'test'] });
+ * await saveChart(spec, 'figures/linear-vs-bezier');
+ */
+
+import type { TopLevelSpec } from 'vega-lite';
+import type { PathRow, Split } from '../barriers/rows.js';
+import { AXIS, LABEL, LEGEND, metricTitle, type Metric } from './messages.js';
+import {
+  DEFAULT_HEIGHT,
+  DEFAULT_WIDTH,
+  SCHEMA_URL,
+  metricExpr,
+  metricFormat,
+  paperConfig,
+  rowsOfSplits,
+  titleProp,
+  uniqueInOrder,
+} from './theme.js';
+
+export interface PathChartOptions {
+  /** Chart title. Default: none (papers put it in the caption). */
+  readonly title?: string;
+  /** Width of one panel in px. Default 440. */
+  readonly width?: number;
+  /** Height of one panel in px. Default 280. */
+  readonly height?: number;
+  /** Splits to draw (stroke dash tells them apart). Default `['test']`. */
+  readonly splits?: readonly Split[];
+  /** One panel per metric. Default `['loss']`. */
+  readonly metrics?: readonly Metric[];
+  /** How several metric panels are arranged: side by side or stacked with a shared t axis. Default `'columns'`. */
+  readonly layout?: 'columns' | 'rows';
+  /** Log scale on the loss axis (other metrics stay linear). Default `false`. */
+  readonly logLoss?: boolean;
+  /** Mark t = 0 and t = 1 with points labelled θ_A and θ_B. Default `true`. */
+  readonly markEndpoints?: boolean;
+}
+
+/** Loss (and/or accuracy, error) vs t for one or many paths. */
+export function pathChart(rows: readonly PathRow[], options: PathChartOptions = {}): TopLevelSpec {
+  const splits = options.splits ?? ['test'];
+  const metrics = options.metrics ?? ['loss'];
+  const width = options.width ?? DEFAULT_WIDTH;
+  const height = options.height ?? DEFAULT_HEIGHT;
+  const kept = rowsOfSplits('pathChart', rows, splits);
+  const paths = uniqueInOrder(kept.map((r) => r.path));
+  const presentSplits = uniqueInOrder(kept.map((r) => r.split));
+  const oneSplit = presentSplits.length === 1 ? presentSplits[0] : undefined;
+  const markEndpoints = options.markEndpoints ?? true;
+
+  const panel = (metric: Metric, showXTitle: boolean) => {
+    const log = metric === 'loss' && (options.logLoss ?? false);
+    const y = {
+      field: 'value',
+      type: 'quantitative' as const,
+      title: metricTitle(metric, oneSplit),
+      scale: log ? { type: 'log' as const } : { zero: metric !== 'loss' },
+      axis: { format: metricFormat(metric) },
+    };
+    const x = {
+      field: 't',
+      type: 'quantitative' as const,
+      title: showXTitle ? AXIS.t : null,
+      scale: { domain: [0, 1], nice: false },
+      axis: { tickCount: 5 },
+    };
+    const line = {
+      mark: { type: 'line' as const, strokeWidth: 2 },
+      encoding: {
+        x,
+        y,
+        color: { field: 'path', type: 'nominal' as const, title: LEGEND.path, sort: paths },
+        strokeDash: { field: 'split', type: 'nominal' as const, title: LEGEND.split, sort: presentSplits },
+        detail: { field: 'split', type: 'nominal' as const },
+      },
+    };
+    const endpointFilter = { filter: 'datum.t === 0 || datum.t === 1' };
+    const points = {
+      transform: [endpointFilter],
+      mark: { type: 'point' as const, filled: true, size: 70, color: 'black' },
+      encoding: { x, y },
+    };
+    // One label per endpoint, just above the plot frame: never on a line, whatever the path does.
+    const labels = {
+      data: { values: [{ t: 0, label: LABEL.modeA }, { t: 1, label: LABEL.modeB }] },
+      mark: { type: 'text' as const, baseline: 'bottom' as const, dy: -8, fontSize: 13 },
+      encoding: { x, y: { value: 0 }, text: { field: 'label', type: 'nominal' as const } },
+    };
+    return {
+      width,
+      height,
+      transform: [{ calculate: metricExpr(metric), as: 'value' }],
+      layer: markEndpoints ? [line, points, labels] : [line],
+    };
+  };
+
+  const base = {
+    $schema: SCHEMA_URL,
+    ...titleProp(options.title),
+    config: paperConfig(),
+    data: { values: kept.map((r) => ({ ...r })) },
+  };
+  if (metrics.length === 1) {
+    return { ...base, ...panel(metrics[0] ?? 'loss', true) };
+  }
+  const stacked = options.layout === 'rows';
+  const panels = metrics.map((m, i) => panel(m, !stacked || i === metrics.length - 1));
+  return (stacked
+    ? { ...base, vconcat: panels, resolve: { scale: { x: 'shared' } } }
+    : { ...base, hconcat: panels });
+}

@@ -1,0 +1,189 @@
+/**
+ * 2D loss surface on the plane through three parameter maps (Garipov et al. 2018, "Loss surfaces,
+ * mode connectivity and fast ensembling", Fig. 1): one rect per grid point of the (u, v) plane,
+ * colored by loss on a log (default), clipped-linear or stepped ("loss levels") sequential scale,
+ * with the path(s) projected on the plane drawn as lines and the modes / bends as labelled points.
+ *
+ * @example
+ * surfaceChart(surfaceRows, projectedPoints, { color: 'levels', levels: 8 });
+ */
+
+import type { TopLevelSpec } from 'vega-lite';
+import type { ProjectedPoint, Split, SurfaceRow } from '../barriers/rows.js';
+import { AXIS, ERROR, LEGEND, type Metric } from './messages.js';
+import { DEFAULT_WIDTH, SCHEMA_URL, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
+
+export interface SurfaceChartOptions {
+  /** Chart title. Default: none. */
+  readonly title?: string;
+  /** Plot width in px. Default 440. */
+  readonly width?: number;
+  /** Plot height in px. Default: width × (v range / u range), so distances read the same on both axes. */
+  readonly height?: number;
+  /** Split shown. Default `'test'`. */
+  readonly split?: Split;
+  /** Cell value. Default `'loss'`. */
+  readonly metric?: Metric;
+  /** Color scale: continuous log, linear, or `levels` log-spaced steps (contour-like bands). Default `'log'`. */
+  readonly color?: 'log' | 'linear' | 'levels';
+  /** Number of color steps for `levels`. Default 8. */
+  readonly levels?: number;
+  /** Clip: values above are drawn with the top color, so a few huge losses do not wash out the basin. Default: no clipping. */
+  readonly clipMax?: number;
+  /** Sequential scheme. Default `'viridis'` (dark = low loss). */
+  readonly scheme?: string;
+  /** Series drawn as labelled points rather than lines. Default `['mode', 'bend']`. */
+  readonly pointSeries?: readonly string[];
+}
+
+/** Half-way boundaries between sorted grid coordinates; the outer cells get the same width as their neighbour. */
+function cellEdges(coords: readonly number[]): Map<number, [number, number]> {
+  const sorted = [...new Set(coords)].sort((a, b) => a - b);
+  const edges = new Map<number, [number, number]>();
+  sorted.forEach((c, i) => {
+    const prev = sorted[i - 1];
+    const next = sorted[i + 1];
+    const left = prev !== undefined ? (prev + c) / 2 : next !== undefined ? c - (next - c) / 2 : c - 0.5;
+    const right = next !== undefined ? (c + next) / 2 : prev !== undefined ? c + (c - prev) / 2 : c + 0.5;
+    edges.set(c, [left, right]);
+  });
+  return edges;
+}
+
+/** Log-spaced thresholds between lo and hi (n − 1 inner boundaries for n levels). */
+function logLevels(lo: number, hi: number, n: number): number[] {
+  const a = Math.log(lo);
+  const b = Math.log(hi);
+  return Array.from({ length: n - 1 }, (_, i) => Number(Math.exp(a + ((b - a) * (i + 1)) / n).toPrecision(3)));
+}
+
+/** Legend ticks for a log color scale: the 1-2-5 values within [lo, hi], plus lo and hi when fewer than 3. */
+export function logTicks(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of [1, 2, 5]) {
+      const t = Number((m * 10 ** e).toPrecision(3));
+      if (t >= lo && t <= hi) ticks.push(t);
+    }
+  }
+  if (ticks.length >= 3) return ticks;
+  return [...new Set([Number(lo.toPrecision(3)), ...ticks, Number(hi.toPrecision(3))])].sort((a, b) => a - b);
+}
+
+/** Loss surface heatmap on the (u, v) plane with projected paths and labelled modes. */
+export function surfaceChart(
+  surface: readonly SurfaceRow[],
+  points: readonly ProjectedPoint[],
+  options: SurfaceChartOptions = {},
+): TopLevelSpec {
+  const split = options.split ?? 'test';
+  const metric = options.metric ?? 'loss';
+  const colorKind = options.color ?? 'log';
+  const kept = rowsOfSplits('surfaceChart', surface, [split]);
+  const uEdges = cellEdges(kept.map((r) => r.u));
+  const vEdges = cellEdges(kept.map((r) => r.v));
+  const cells = kept.map((r) => {
+    const [u0, u1] = uEdges.get(r.u) ?? [r.u, r.u];
+    const [v0, v1] = vEdges.get(r.v) ?? [r.v, r.v];
+    const raw = metricOf(r, metric);
+    // Cells overlap by 2% so anti-aliasing leaves no white seams between neighbours.
+    const du = 0.02 * (u1 - u0);
+    const dv = 0.02 * (v1 - v0);
+    return { u: r.u, v: r.v, u0: u0 - du, u1: u1 + du, v0: v0 - dv, v1: v1 + dv, value: options.clipMax === undefined ? raw : Math.min(raw, options.clipMax) };
+  });
+  const vals = cells.map((c) => c.value);
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  if ((colorKind === 'log' || colorKind === 'levels') && lo <= 0) {
+    throw new Error(ERROR.badOption('surfaceChart', 'color', `"linear" when some values are ≤ 0 (min ${lo})`, colorKind));
+  }
+  // The plot covers the grid and every projected point: a bend outside the evaluated grid is shown, not dropped.
+  const uMin = Math.min(...cells.map((c) => c.u0), ...points.map((p) => p.u));
+  const uMax = Math.max(...cells.map((c) => c.u1), ...points.map((p) => p.u));
+  const vMin = Math.min(...cells.map((c) => c.v0), ...points.map((p) => p.v));
+  const vMax = Math.max(...cells.map((c) => c.v1), ...points.map((p) => p.v));
+  const width = options.width ?? DEFAULT_WIDTH;
+  const height = options.height ?? Math.round((width * (vMax - vMin)) / (uMax - uMin));
+  const scheme = options.scheme ?? 'viridis';
+  const percent = metric !== 'loss';
+  const format = percent ? '.1~%' : '.3~g';
+  const colorTitle = metric === 'loss' ? LEGEND.surfaceLoss(split) : metric === 'error' ? LEGEND.surfaceError(split) : LEGEND.surfaceAccuracy(split);
+  const scale =
+    colorKind === 'levels'
+      ? { type: 'threshold' as const, domain: logLevels(lo, hi, options.levels ?? 8), scheme: { name: scheme, count: options.levels ?? 8 } }
+      : colorKind === 'log'
+        ? { type: 'log' as const, scheme }
+        : { type: 'linear' as const, scheme };
+  const clipped = options.clipMax === undefined ? '' : ' ≥';
+  const x = { field: 'u0', type: 'quantitative' as const, title: AXIS.u, scale: { domain: [uMin, uMax], nice: false, zero: false } };
+  const y = { field: 'v0', type: 'quantitative' as const, title: AXIS.v, scale: { domain: [vMin, vMax], nice: false, zero: false } };
+  const surfaceLayer = {
+    data: { values: cells },
+    mark: { type: 'rect' as const },
+    encoding: {
+      x,
+      x2: { field: 'u1' },
+      y,
+      y2: { field: 'v1' },
+      color: {
+        field: 'value',
+        type: 'quantitative' as const,
+        title: clipped === '' ? colorTitle : `${colorTitle} (clipped at ${options.clipMax})`,
+        scale,
+        legend: {
+          format,
+          ...(colorKind === 'levels' ? {} : { gradientLength: Math.max(120, height - 80) }),
+          ...(colorKind === 'log' ? { values: logTicks(lo, hi) } : {}),
+        },
+      },
+    },
+  };
+  const pointSeries = options.pointSeries ?? ['mode', 'bend'];
+  const lineValues = points.filter((p) => !pointSeries.includes(p.series)).map((p) => ({ ...p }));
+  const markValues = points.filter((p) => pointSeries.includes(p.series)).map((p) => ({ ...p }));
+  const px = { field: 'u', type: 'quantitative' as const, title: AXIS.u };
+  const py = { field: 'v', type: 'quantitative' as const, title: AXIS.v };
+  const layers: object[] = [surfaceLayer];
+  if (lineValues.length > 0) {
+    layers.push({
+      data: { values: lineValues },
+      mark: { type: 'line', color: 'white', strokeWidth: 2.5, clip: true },
+      encoding: {
+        x: px,
+        y: py,
+        order: { field: 'order', type: 'quantitative' },
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          title: LEGEND.path,
+          sort: uniqueInOrder(lineValues.map((p) => p.series)),
+          // The lines are white on the surface; their legend symbols must show on white paper.
+          legend: { symbolStrokeColor: 'black', symbolType: 'stroke', symbolStrokeWidth: 2.5 },
+        },
+      },
+    });
+  }
+  if (markValues.length > 0) {
+    layers.push(
+      {
+        data: { values: markValues },
+        mark: { type: 'point', filled: true, color: 'white', stroke: 'black', strokeWidth: 1.5, size: 110, opacity: 1 },
+        encoding: { x: px, y: py },
+      },
+      {
+        data: { values: markValues },
+        mark: { type: 'text', color: 'white', fontSize: 14, fontWeight: 'bold', dy: -14 },
+        encoding: { x: px, y: py, text: { field: 'label', type: 'nominal' } },
+      },
+    );
+  }
+  return {
+    $schema: SCHEMA_URL,
+    ...titleProp(options.title),
+    config: paperConfig(),
+    width,
+    height,
+    layer: layers,
+    resolve: { scale: { color: 'independent' } },
+  } as TopLevelSpec;
+}
