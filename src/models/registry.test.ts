@@ -11,6 +11,7 @@ beforeAll(async () => {
 describe('registry', () => {
   it('getArchitecture finds architectures by name and lists the known names otherwise', () => {
     expect(getArchitecture('lenet5').name).toBe('lenet5');
+    expect(getArchitecture('resnet18').name).toBe('resnet18');
     expect(() => getArchitecture('vgg16')).toThrow(new RegExp(`unknown architecture "vgg16"; known architectures: ${Object.keys(ARCHITECTURES).join(', ')}`));
     for (const [name, arch] of Object.entries(ARCHITECTURES)) expect(arch.name).toBe(name);
   });

@@ -3,11 +3,13 @@
  * a fresh Model.
  */
 import { lenet5 } from './lenet5.js';
+import { resnet18 } from './resnet18.js';
 import { ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type InitOptions, type Model } from './types.js';
 
 /** Every architecture this toolkit implements, by name. */
 export const ARCHITECTURES: Readonly<Partial<Record<ArchitectureName, Architecture<unknown>>>> = {
   lenet5,
+  resnet18,
 };
 
 /** The architecture called `name`; the error lists the known names. */
