@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""Writes the PyTorch reference fixtures of src/checkpoint to test/fixtures/.
+
+Run with the Debian PyTorch (CPU):  /usr/bin/python3 scripts/make-pytorch-fixtures.py [lenet5] [resnet18] [cct]
+(no argument: all three). Deterministic: torch.manual_seed and 2 threads.
+
+The fixtures are PyTorch state dicts in PyTorch names and layouts (conv OIHW, Linear [out, in]),
+written as safetensors by hand (the Debian image has no `safetensors` package):
+    u64 little-endian header length | JSON header {name: {dtype, shape, data_offsets}} | raw LE data
+Input batches are stored NHWC (the layout our models take) in *-input.safetensors files; logits
+and statistics in *-expected.json. The tests never run python: they read these files only.
+
+  lenet5-pytorch.safetensors       LeNet5 trained 2 epochs on the full Fashion-MNIST training set
+  lenet5-pytorch-expected.json     8 test images (uint8 pixels, x/255), their logits, and the
+                                   loss/accuracy on the full 10k test set
+  resnet18-torchvision.safetensors ResNet18 k=1/8, torchvision names (with num_batches_tracked)
+  resnet18-cifar.safetensors       the same weights, pytorch-cifar names (shortcut.*, linear) and
+                                   a DataParallel `module.` prefix
+  resnet18-input.safetensors       input batch [4, 32, 32, 3] NHWC
+  resnet18-expected.json           eval-mode and train-mode logits, batch statistics of two BNs
+  cct-pytorch.safetensors          tiny CCT (SHI-Labs/Compact-Transformers names), random init
+  cct-input.safetensors            input batch NHWC
+  cct-expected.json                eval-mode logits
+"""
+import gzip
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, '..', 'test', 'fixtures')
+FMNIST = '/usr/share/datasets/fashion-mnist'
+
+DTYPES = {torch.float32: 'F32', torch.int64: 'I64'}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Hand-written safetensors writer: tensors in the given order, contiguous, header padded to 8."""
+    header = {}
+    if metadata:
+        header['__metadata__'] = metadata
+    chunks = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        data = t.numpy().astype(t.numpy().dtype.newbyteorder('<')).tobytes()
+        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        offset += len(data)
+        chunks.append(data)
+    js = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    js += b' ' * ((8 - len(js) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(js)))
+        f.write(js)
+        for c in chunks:
+            f.write(c)
+    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
+
+
+def write_json(path, obj):
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=1)
+        f.write('\n')
+    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
+
+
+def floats(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def rows(t):
+    return [floats(r) for r in t]
+
+
+# ---------------------------------------------------------------------------------------------
+# LeNet5 on Fashion-MNIST
+# ---------------------------------------------------------------------------------------------
+
+def read_idx(path):
+    with gzip.open(path, 'rb') as f:
+        raw = f.read()
+    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
+    assert zero == 0 and dtype == 0x08, path
+    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class LeNet5(nn.Module):
+    """conv1 5x5 pad 2 → ReLU → maxpool 2 → conv2 5x5 valid → ReLU → maxpool 2 → flatten (C·H·W)
+    → fc1 400→120 → ReLU → fc2 120→84 → ReLU → fc3 84→10."""
+
+    def __init__(self, channels=1, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def make_lenet5():
+    torch.manual_seed(0)
+    train_x = read_idx(f'{FMNIST}/train-images-idx3-ubyte.gz')
+    train_y = read_idx(f'{FMNIST}/train-labels-idx1-ubyte.gz')
+    test_x = read_idx(f'{FMNIST}/t10k-images-idx3-ubyte.gz')
+    test_y = read_idx(f'{FMNIST}/t10k-labels-idx1-ubyte.gz')
+    to_input = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)  # N,1,28,28
+    xs, ys = to_input(train_x), torch.from_numpy(train_y.astype(np.int64))
+    model = LeNet5()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    epochs, batch = 2, 128
+    for epoch in range(epochs):
+        order = torch.randperm(xs.shape[0])
+        for i in range(0, xs.shape[0], batch):
+            idx = order[i:i + batch]
+            loss = F.cross_entropy(model(xs[idx]), ys[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        print(f'lenet5 epoch {epoch + 1}: last batch loss {loss.item():.4f}')
+    model.eval()
+    tx, ty = to_input(test_x), torch.from_numpy(test_y.astype(np.int64))
+    with torch.no_grad():
+        logits = torch.cat([model(tx[i:i + 1000]) for i in range(0, tx.shape[0], 1000)])
+        # float64 sum of per-example losses, so the mean is not the order-dependent float32 one
+        per_example = F.cross_entropy(logits.double(), ty, reduction='none')
+        test_loss = per_example.sum().item() / tx.shape[0]
+        test_acc = (logits.argmax(1) == ty).double().mean().item()
+    print(f'lenet5 test loss {test_loss:.6f} accuracy {test_acc:.4f}')
+    indices = [0, 1, 2, 3, 42, 1234, 5000, 9999]
+    with torch.no_grad():
+        sample_logits = model(tx[indices])
+    write_safetensors(os.path.join(OUT, 'lenet5-pytorch.safetensors'), model.state_dict(), {'format': 'pt'})
+    write_json(os.path.join(OUT, 'lenet5-pytorch-expected.json'), {
+        'description': 'LeNet5 (PyTorch, conv1 pad 2) trained 2 epochs (SGD lr 0.05 momentum 0.9, batch 128, '
+                       'seed 0) on the Fashion-MNIST training set; inputs are pixels/255.',
+        'torch': torch.__version__,
+        'test': {'count': int(tx.shape[0]), 'loss': test_loss, 'accuracy': test_acc},
+        'samples': {
+            'indices': indices,
+            'labels': [int(test_y[i]) for i in indices],
+            'shape': [len(indices), 28, 28, 1],
+            'pixels': [[int(v) for v in test_x[i].reshape(-1)] for i in indices],
+            'logits': rows(sample_logits),
+        },
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# ResNet18, CIFAR style, width multiplier k
+# ---------------------------------------------------------------------------------------------
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(nn.Module):
+    """torchvision names; CIFAR stem (3x3 stride 1, no maxpool); widths round(64k), …, round(512k)."""
+
+    def __init__(self, k=0.125, classes=10):
+        super().__init__()
+        w = [round(64 * k * m) for m in (1, 2, 4, 8)]
+        self.conv1 = nn.Conv2d(3, w[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w[0])
+        cin = w[0]
+        for i, (c, s) in enumerate(zip(w, (1, 2, 2, 2))):
+            setattr(self, f'layer{i + 1}', nn.Sequential(BasicBlock(cin, c, s), BasicBlock(c, c, 1)))
+            cin = c
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        for i in range(4):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def make_resnet18():
+    torch.manual_seed(1)
+    model = ResNet18(0.125, 10)
+    # Non-trivial BatchNorm affine parameters, so that gamma/beta placement is tested.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0.0, 0.2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    model.train()
+    for step in range(20):
+        x = torch.randn(16, 3, 32, 32) * 1.5 + 0.3
+        y = torch.randint(0, 10, (16,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    print(f'resnet18 last training loss {loss.item():.4f}')
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(4, 3, 32, 32) * 1.5 + 0.3
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(x)
+    captured = {}
+
+    def capture(name):
+        def hook(_module, inputs, _output):
+            a = inputs[0].detach().double()
+            captured[name] = {'mean': floats(a.mean(dim=(0, 2, 3))), 'var': floats(a.var(dim=(0, 2, 3), unbiased=True))}
+        return hook
+
+    hooks = [model.bn1.register_forward_hook(capture('bn1')), model.layer4[1].bn2.register_forward_hook(capture('layer4.1.bn2'))]
+    model.train()
+    with torch.no_grad():
+        train_logits = model(x)
+    for h in hooks:
+        h.remove()
+    write_safetensors(os.path.join(OUT, 'resnet18-torchvision.safetensors'), state, {'format': 'pt'})
+    cifar = {}
+    for name, t in state.items():
+        cifar_name = name.replace('downsample.', 'shortcut.')
+        if cifar_name.startswith('fc.'):
+            cifar_name = 'linear.' + cifar_name[3:]
+        cifar['module.' + cifar_name] = t
+    write_safetensors(os.path.join(OUT, 'resnet18-cifar.safetensors'), cifar, {'format': 'pt'})
+    write_safetensors(os.path.join(OUT, 'resnet18-input.safetensors'), {'x': x.permute(0, 2, 3, 1)})
+    write_json(os.path.join(OUT, 'resnet18-expected.json'), {
+        'description': 'ResNet18 k=1/8 (widths 8,16,32,64), 10 classes, random init with random BN affine '
+                       'parameters, 20 SGD steps on random data (seed 1). Input: resnet18-input.safetensors.',
+        'torch': torch.__version__,
+        'config': {'width': 0.125, 'classes': 10},
+        'evalLogits': rows(eval_logits),
+        'trainLogits': rows(train_logits),
+        'batchStats': captured,
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# CCT (SHI-Labs/Compact-Transformers), tiny
+# ---------------------------------------------------------------------------------------------
+
+class Attention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=False)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
+        x = (attn @ v).transpose(1, 2).reshape(B, N, C)
+        return self.proj(x)
+
+
+class TransformerEncoderLayer(nn.Module):
+    def __init__(self, d_model, nhead, dim_feedforward):
+        super().__init__()
+        self.pre_norm = nn.LayerNorm(d_model)
+        self.self_attn = Attention(d_model, nhead)
+        self.linear1 = nn.Linear(d_model, dim_feedforward)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.linear2 = nn.Linear(dim_feedforward, d_model)
+
+    def forward(self, src):
+        src = src + self.self_attn(self.pre_norm(src))
+        src = self.norm1(src)
+        src2 = self.linear2(F.gelu(self.linear1(src)))
+        return src + src2
+
+
+class Tokenizer(nn.Module):
+    def __init__(self, cin, dim, n_conv, kernel, stride, padding, in_planes):
+        super().__init__()
+        filters = [cin] + [in_planes] * (n_conv - 1) + [dim]
+        self.conv_layers = nn.Sequential(*[nn.Sequential(
+            nn.Conv2d(filters[i], filters[i + 1], kernel, stride, padding, bias=False),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1),
+        ) for i in range(n_conv)])
+
+    def forward(self, x):
+        return self.conv_layers(x).flatten(2, 3).transpose(-2, -1)
+
+
+class Classifier(nn.Module):
+    def __init__(self, dim, layers, heads, mlp_ratio, classes, seq_len):
+        super().__init__()
+        self.attention_pool = nn.Linear(dim, 1)
+        self.positional_emb = nn.Parameter(torch.zeros(1, seq_len, dim))
+        nn.init.trunc_normal_(self.positional_emb, std=0.2)
+        self.blocks = nn.ModuleList([TransformerEncoderLayer(dim, heads, int(dim * mlp_ratio)) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.fc = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        x = x + self.positional_emb
+        for blk in self.blocks:
+            x = blk(x)
+        x = self.norm(x)
+        x = torch.matmul(F.softmax(self.attention_pool(x), dim=1).transpose(-1, -2), x).squeeze(-2)
+        return self.fc(x)
+
+
+class CCT(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.tokenizer = Tokenizer(cfg['channels'], cfg['embeddingDim'], cfg['convLayers'], cfg['kernelSize'],
+                                   cfg['stride'], cfg['padding'], cfg['convPlanes'])
+        size = cfg['imageSize']
+        for _ in range(cfg['convLayers']):
+            size = (size + 2 * cfg['padding'] - cfg['kernelSize']) // cfg['stride'] + 1  # conv
+            size = (size + 2 - 3) // 2 + 1  # maxpool 3, stride 2, pad 1
+        self.classifier = Classifier(cfg['embeddingDim'], cfg['layers'], cfg['heads'], cfg['mlpRatio'],
+                                     cfg['classes'], size * size)
+
+    def forward(self, x):
+        return self.classifier(self.tokenizer(x))
+
+
+CCT_CONFIG = {'imageSize': 32, 'channels': 3, 'classes': 10, 'embeddingDim': 32, 'layers': 2, 'heads': 2,
+              'mlpRatio': 2, 'convLayers': 2, 'kernelSize': 3, 'stride': 1, 'padding': 1, 'convPlanes': 16}
+
+
+def make_cct():
+    torch.manual_seed(2)
+    model = CCT(CCT_CONFIG)
+    with torch.no_grad():
+        # Non-trivial LayerNorm affine parameters and biases, so that their placement is tested.
+        for name, p in model.named_parameters():
+            if 'norm' in name or name.endswith('.bias'):
+                p.add_(torch.randn_like(p) * 0.2)
+    model.eval()
+    x = torch.randn(3, CCT_CONFIG['channels'], CCT_CONFIG['imageSize'], CCT_CONFIG['imageSize'])
+    with torch.no_grad():
+        logits = model(x)
+    write_safetensors(os.path.join(OUT, 'cct-pytorch.safetensors'), model.state_dict(), {'format': 'pt'})
+    write_safetensors(os.path.join(OUT, 'cct-input.safetensors'), {'x': x.permute(0, 2, 3, 1).contiguous()})
+    write_json(os.path.join(OUT, 'cct-expected.json'), {
+        'description': 'Tiny CCT (Compact-Transformers structure: conv tokenizer without bias, ReLU, maxpool 3/2/1; '
+                       'pre-norm attention, post-attention norm1, exact GELU MLP; sequence pooling), random init '
+                       '(seed 2) with perturbed norms and biases. Input: cct-input.safetensors.',
+        'torch': torch.__version__,
+        'pytorchConfig': CCT_CONFIG,
+        'evalLogits': rows(logits),
+    })
+
+
+if __name__ == '__main__':
+    os.makedirs(OUT, exist_ok=True)
+    parts = sys.argv[1:] or ['lenet5', 'resnet18', 'cct']
+    for part in parts:
+        {'lenet5': make_lenet5, 'resnet18': make_resnet18, 'cct': make_cct}[part]()
