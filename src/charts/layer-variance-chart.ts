@@ -40,7 +40,7 @@ export function layerVarianceChart(rows: readonly LayerStatRow[], options: Layer
       width: options.width ?? DEFAULT_WIDTH,
       height,
       mark: { type: 'line', point: true },
-      encoding: { x, y, color, strokeDash: { field: 'series', type: 'nominal', title: LEGEND.series, sort: series } },
+      encoding: { x, y, color, strokeDash: { field: 'series', type: 'nominal', title: LEGEND.series, sort: series, legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } } },
     };
   }
   return {

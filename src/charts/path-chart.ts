@@ -76,7 +76,14 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
         x,
         y,
         color: { field: 'path', type: 'nominal' as const, title: LEGEND.path, sort: paths },
-        strokeDash: { field: 'split', type: 'nominal' as const, title: LEGEND.split, sort: presentSplits },
+        strokeDash: {
+          field: 'split',
+          type: 'nominal' as const,
+          title: LEGEND.split,
+          sort: presentSplits,
+          // One split is already named in the y title; a one-entry legend would only take space.
+          ...(oneSplit === undefined ? {} : { legend: null }),
+        },
         detail: { field: 'split', type: 'nominal' as const },
       },
     };
