@@ -2,23 +2,24 @@
  * The architectures by name, and `createModel`, which turns a name, a raw config and a seed into
  * a fresh Model.
  */
+import { cct } from './cct.js';
 import { lenet5 } from './lenet5.js';
 import { resnet18 } from './resnet18.js';
 import { ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type InitOptions, type Model } from './types.js';
 
 /** Every architecture this toolkit implements, by name. */
-export const ARCHITECTURES: Readonly<Partial<Record<ArchitectureName, Architecture<unknown>>>> = {
+export const ARCHITECTURES: Readonly<Record<ArchitectureName, Architecture<unknown>>> = {
   lenet5,
   resnet18,
+  cct,
 };
 
 /** The architecture called `name`; the error lists the known names. */
 export function getArchitecture(name: string): Architecture<unknown> {
-  const arch = (ARCHITECTURE_NAMES as readonly string[]).includes(name) ? ARCHITECTURES[name as ArchitectureName] : undefined;
-  if (arch === undefined) {
-    throw new Error(`unknown architecture "${name}"; known architectures: ${Object.keys(ARCHITECTURES).join(', ')}`);
+  if (!(ARCHITECTURE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown architecture "${name}"; known architectures: ${ARCHITECTURE_NAMES.join(', ')}`);
   }
-  return arch;
+  return ARCHITECTURES[name as ArchitectureName];
 }
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * The functional pieces of a transformer encoder on token matrices: layer normalization, exact
+ * GELU, multi-head self-attention and sequence pooling. Tokens of a batch are kept as one matrix
+ * [N·T, D] (example-major), so every dense layer is a single matMul.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** PyTorch's LayerNorm epsilon. */
+export const LAYER_NORM_EPSILON = 1e-5;
+
+/**
+ * Layer normalization over the last axis (Ba, Kiros & Hinton 2016, "Layer Normalization"):
+ *
+ *   y = γ · (x − μ) / √(σ² + ε) + β,   μ, σ² the mean and biased variance of each row, ε = 1e-5.
+ */
+export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
+  const d = x.shape[1];
+  if (weight.shape[0] !== d || bias.shape[0] !== d) {
+    throw new Error(`layerNorm: x is [${x.shape.join(', ')}] but γ is [${weight.shape.join(', ')}] and β is [${bias.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, 1, true);
+    return tf.add<tf.Tensor2D>(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON))), weight), bias);
+  });
+}
+
+/**
+ * Exact GELU (Hendrycks & Gimpel 2016, "Gaussian Error Linear Units"), PyTorch's default:
+ *
+ *   gelu(x) = x · Φ(x) = ½ · x · (1 + erf(x / √2)).
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul<T>(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** Weights of one multi-head self-attention layer (no qkv bias, as in timm/CCT). */
+export interface SelfAttentionWeights {
+  /** [D, 3D]; output columns are ordered (q|k|v, head, channel within head), as PyTorch's qkv rows. */
+  readonly qkv: tf.Tensor2D;
+  /** [D, D] output projection kernel. */
+  readonly proj: tf.Tensor2D;
+  /** [D] output projection bias. */
+  readonly projBias: tf.Tensor1D;
+}
+
+/**
+ * Multi-head self-attention (Vaswani et al. 2017, "Attention Is All You Need"), timm's layout:
+ *
+ *   [Q | K | V] = X W_qkv,   head h: A_h = softmax(Q_h K_hᵀ / √d_h) V_h,   out = [A_1 … A_H] W_proj + b.
+ *
+ * `x` is [N·T, D] with `batch` = N examples of T tokens; the result has the same shape.
+ */
+export function multiHeadSelfAttention(x: tf.Tensor2D, batch: number, heads: number, weights: SelfAttentionWeights): tf.Tensor2D {
+  const [rows, d] = x.shape;
+  if (rows % batch !== 0) throw new Error(`self-attention: ${rows} token rows do not split into ${batch} examples`);
+  if (d % heads !== 0) throw new Error(`self-attention: embedding ${d} is not divisible by ${heads} heads`);
+  if (weights.qkv.shape[0] !== d || weights.qkv.shape[1] !== 3 * d) {
+    throw new Error(`self-attention: qkv kernel is [${weights.qkv.shape.join(', ')}], expected [${d}, ${3 * d}]`);
+  }
+  const tokens = rows / batch;
+  const headDim = d / heads;
+  return tf.tidy(() => {
+    // [N·T, 3D] → [N, T, 3, H, d_h] → [3, N, H, T, d_h] → three [N·H, T, d_h]
+    const qkv = tf.transpose(tf.reshape(tf.matMul(x, weights.qkv), [batch, tokens, 3, heads, headDim]), [2, 0, 3, 1, 4]);
+    const [q, k, v] = tf.split(tf.reshape(qkv, [3, batch * heads, tokens, headDim]), 3, 0).map((t) => tf.reshape<tf.Rank.R3>(t, [batch * heads, tokens, headDim])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const attention = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headDim)));
+    // [N·H, T, d_h] → [N, H, T, d_h] → [N, T, H, d_h] → [N·T, D]
+    const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(tf.matMul(attention, v), [batch, heads, tokens, headDim]), [0, 2, 1, 3]), [rows, d]);
+    return tf.fused.matMul({ a: merged, b: weights.proj, bias: weights.projBias }) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Sequence pooling (Hassani et al. 2021, "Escaping the Big Data Paradigm with Compact
+ * Transformers"): a learned softmax weighting of the tokens of each example,
+ *
+ *   w = softmax_t(x_t · a + c),   pooled = Σ_t w_t x_t.
+ *
+ * `x` is [N·T, D]; returns pooled [N, D] and the weights [N, T] (each row sums to 1).
+ */
+export function sequencePool(x: tf.Tensor2D, batch: number, weight: tf.Tensor2D, bias: tf.Tensor1D): { pooled: tf.Tensor2D; weights: tf.Tensor2D } {
+  const [rows, d] = x.shape;
+  if (weight.shape[0] !== d || weight.shape[1] !== 1) throw new Error(`sequence pooling: weight is [${weight.shape.join(', ')}], expected [${d}, 1]`);
+  const tokens = rows / batch;
+  return tf.tidy(() => {
+    const weights = tf.softmax(tf.reshape<tf.Rank.R2>(tf.fused.matMul({ a: x, b: weight, bias }), [batch, tokens]));
+    const pooled = tf.reshape<tf.Rank.R2>(tf.matMul(tf.reshape(weights, [batch, 1, tokens]), tf.reshape(x, [batch, tokens, d])), [batch, d]);
+    return { pooled, weights };
+  });
+}
