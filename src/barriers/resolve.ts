@@ -1,13 +1,12 @@
 /** Finds the implementation of an architecture by name, unless the caller supplies one (tests, custom models). */
-import { lenet5 } from '../models/lenet5.js';
+import { getArchitecture } from '../models/registry.js';
 import type { Architecture, ArchitectureName } from '../models/types.js';
 
-/** `override` if given, else the toolkit's implementation of `name`. */
+/** `override` if given, else the toolkit's implementation of `name` (models/registry.ts). */
 export function resolveArchitecture(name: ArchitectureName, override?: Architecture<unknown>): Architecture<unknown> {
   if (override !== undefined) {
     if (override.name !== name) throw new Error(`architecture: the models are ${name} but the given implementation is ${override.name}`);
     return override;
   }
-  if (name === 'lenet5') return lenet5;
-  throw new Error(`architecture: no implementation of "${name}" is available yet`);
+  return getArchitecture(name);
 }
