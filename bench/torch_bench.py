@@ -1,0 +1,80 @@
+"""PyTorch side of `npm run bench`: the same models, batch sizes and steps as bench/bench.ts,
+on 2 threads. Prints one JSON object per line: {"model", "mode", "imagesPerSecond", "batch"}.
+
+Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL[,MODEL...]
+The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location('fixtures', os.path.join(HERE, '..', 'scripts', 'make-pytorch-fixtures.py'))
+fixtures = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fixtures)
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+CCT_2 = {'imageSize': 32, 'channels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
+         'mlpRatio': 1, 'convLayers': 2, 'kernelSize': 3, 'stride': 1, 'padding': 1, 'convPlanes': 64}
+
+
+def build(name):
+    if name == 'lenet5':
+        return fixtures.LeNet5(1, 10), (1, 28, 28)
+    if name.startswith('resnet18-k'):
+        return fixtures.ResNet18(float(name[len('resnet18-k'):]), 10), (3, 32, 32)
+    if name == 'cct_2_3x2_32':
+        return fixtures.CCT(CCT_2), (3, 32, 32)
+    raise SystemExit(f'torch_bench: unknown model {name}')
+
+
+def measure(fn, seconds, batch):
+    fn()
+    fn()
+    start = time.perf_counter()
+    count = 0
+    while True:
+        fn()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds and count >= 3:
+            return count * batch / elapsed
+
+
+def main():
+    seconds = float(sys.argv[1])
+    for entry in sys.argv[2].split(','):
+        name, batch = entry.split(':')
+        batch = int(batch)
+        model, shape = build(name)
+        x = torch.rand(batch, *shape)
+        y = torch.randint(0, 10, (batch,))
+        model.eval()
+
+        def forward():
+            with torch.no_grad():
+                model(x)
+
+        ips = measure(forward, seconds, batch)
+        print(json.dumps({'model': name, 'mode': 'eval', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        ips = measure(step, seconds, batch)
+        print(json.dumps({'model': name, 'mode': 'train', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+
+
+main()
