@@ -14,10 +14,11 @@ and statistics in *-expected.json. The tests never run python: they read these f
   lenet5-pytorch-expected.json     8 test images (uint8 pixels, x/255), their logits, and the
                                    loss/accuracy on the full 10k test set
   resnet18-torchvision.safetensors ResNet18 k=1/8, torchvision names (with num_batches_tracked)
-  resnet18-cifar.safetensors       the same weights, pytorch-cifar names (shortcut.*, linear) and
-                                   a DataParallel `module.` prefix
-  resnet18-input.safetensors       input batch [4, 32, 32, 3] NHWC
-  resnet18-expected.json           eval-mode and train-mode logits, batch statistics of two BNs
+  resnet18-expected.json           its eval-mode and train-mode logits, batch statistics of two BNs
+  resnet18-cifar.safetensors       ResNet18 k=1/16, pytorch-cifar names (shortcut.*, linear) and a
+                                   DataParallel `module.` prefix
+  resnet18-cifar-expected.json     its logits and batch statistics
+  resnet18-input.safetensors       input batch [4, 32, 32, 3] NHWC, shared by both
   cct-pytorch.safetensors          tiny CCT (SHI-Labs/Compact-Transformers names), random init
   cct-input.safetensors            input batch NHWC
   cct-expected.json                eval-mode logits
@@ -204,9 +205,12 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def make_resnet18():
-    torch.manual_seed(1)
-    model = ResNet18(0.125, 10)
+def train_resnet18(k, seed, x):
+    """Random init with random BN affine parameters, 20 SGD steps on random data; returns the
+    state dict (before any evaluation), eval-mode and train-mode logits on x, and the batch
+    statistics of two BatchNorms in the train-mode pass."""
+    torch.manual_seed(seed)
+    model = ResNet18(k, 10)
     # Non-trivial BatchNorm affine parameters, so that gamma/beta placement is tested.
     with torch.no_grad():
         for m in model.modules():
@@ -216,15 +220,14 @@ def make_resnet18():
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
     for step in range(20):
-        x = torch.randn(16, 3, 32, 32) * 1.5 + 0.3
+        xb = torch.randn(16, 3, 32, 32) * 1.5 + 0.3
         y = torch.randint(0, 10, (16,))
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(xb), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    print(f'resnet18 last training loss {loss.item():.4f}')
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    x = torch.randn(4, 3, 32, 32) * 1.5 + 0.3
+    print(f'resnet18 k={k}: last training loss {loss.item():.4f}')
+    state = {name: v.clone() for name, v in model.state_dict().items()}
     model.eval()
     with torch.no_grad():
         eval_logits = model(x)
@@ -242,7 +245,30 @@ def make_resnet18():
         train_logits = model(x)
     for h in hooks:
         h.remove()
+    return state, {
+        'torch': torch.__version__,
+        'config': {'width': k, 'classes': 10},
+        'evalLogits': rows(eval_logits),
+        'trainLogits': rows(train_logits),
+        'batchStats': captured,
+    }
+
+
+def make_resnet18():
+    torch.manual_seed(1)
+    x = torch.randn(4, 3, 32, 32) * 1.5 + 0.3
+    write_safetensors(os.path.join(OUT, 'resnet18-input.safetensors'), {'x': x.permute(0, 2, 3, 1).contiguous()})
+
+    state, expected = train_resnet18(0.125, 1, x)
     write_safetensors(os.path.join(OUT, 'resnet18-torchvision.safetensors'), state, {'format': 'pt'})
+    write_json(os.path.join(OUT, 'resnet18-expected.json'), {
+        'description': 'ResNet18 k=1/8 (widths 8,16,32,64), 10 classes, torchvision names; random init with random BN '
+                       'affine parameters, 20 SGD steps on random data (seed 1). Input: resnet18-input.safetensors.',
+        **expected,
+    })
+
+    # A second, narrower network in kuangliu/pytorch-cifar names, saved from DataParallel.
+    state, expected = train_resnet18(0.0625, 3, x)
     cifar = {}
     for name, t in state.items():
         cifar_name = name.replace('downsample.', 'shortcut.')
@@ -250,15 +276,11 @@ def make_resnet18():
             cifar_name = 'linear.' + cifar_name[3:]
         cifar['module.' + cifar_name] = t
     write_safetensors(os.path.join(OUT, 'resnet18-cifar.safetensors'), cifar, {'format': 'pt'})
-    write_safetensors(os.path.join(OUT, 'resnet18-input.safetensors'), {'x': x.permute(0, 2, 3, 1)})
-    write_json(os.path.join(OUT, 'resnet18-expected.json'), {
-        'description': 'ResNet18 k=1/8 (widths 8,16,32,64), 10 classes, random init with random BN affine '
-                       'parameters, 20 SGD steps on random data (seed 1). Input: resnet18-input.safetensors.',
-        'torch': torch.__version__,
-        'config': {'width': 0.125, 'classes': 10},
-        'evalLogits': rows(eval_logits),
-        'trainLogits': rows(train_logits),
-        'batchStats': captured,
+    write_json(os.path.join(OUT, 'resnet18-cifar-expected.json'), {
+        'description': 'ResNet18 k=1/16 (widths 4,8,16,32), 10 classes, pytorch-cifar names (shortcut.*, linear) with a '
+                       'DataParallel module. prefix; random init with random BN affine parameters, 20 SGD steps on '
+                       'random data (seed 3). Input: resnet18-input.safetensors.',
+        **expected,
     })
 
 
@@ -335,11 +357,14 @@ class Classifier(nn.Module):
 class CCT(nn.Module):
     def __init__(self, cfg):
         super().__init__()
-        self.tokenizer = Tokenizer(cfg['channels'], cfg['embeddingDim'], cfg['convLayers'], cfg['kernelSize'],
-                                   cfg['stride'], cfg['padding'], cfg['convPlanes'])
-        size = cfg['imageSize']
+        # stride and padding as the reference's _cct derives them from the kernel size
+        stride = max(1, cfg['kernelSize'] // 2 - 1)
+        padding = max(1, cfg['kernelSize'] // 2)
+        self.tokenizer = Tokenizer(cfg['inputChannels'], cfg['embeddingDim'], cfg['convLayers'], cfg['kernelSize'],
+                                   stride, padding, cfg['convChannels'])
+        size = cfg['inputSize']
         for _ in range(cfg['convLayers']):
-            size = (size + 2 * cfg['padding'] - cfg['kernelSize']) // cfg['stride'] + 1  # conv
+            size = (size + 2 * padding - cfg['kernelSize']) // stride + 1  # conv
             size = (size + 2 - 3) // 2 + 1  # maxpool 3, stride 2, pad 1
         self.classifier = Classifier(cfg['embeddingDim'], cfg['layers'], cfg['heads'], cfg['mlpRatio'],
                                      cfg['classes'], size * size)
@@ -348,8 +373,9 @@ class CCT(nn.Module):
         return self.classifier(self.tokenizer(x))
 
 
-CCT_CONFIG = {'imageSize': 32, 'channels': 3, 'classes': 10, 'embeddingDim': 32, 'layers': 2, 'heads': 2,
-              'mlpRatio': 2, 'convLayers': 2, 'kernelSize': 3, 'stride': 1, 'padding': 1, 'convPlanes': 16}
+# Field names as in src/models/cct.ts (CctConfig).
+CCT_CONFIG = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 32, 'layers': 2, 'heads': 2,
+              'mlpRatio': 2, 'convLayers': 2, 'kernelSize': 3, 'convChannels': 16}
 
 
 def make_cct():
@@ -361,7 +387,7 @@ def make_cct():
             if 'norm' in name or name.endswith('.bias'):
                 p.add_(torch.randn_like(p) * 0.2)
     model.eval()
-    x = torch.randn(3, CCT_CONFIG['channels'], CCT_CONFIG['imageSize'], CCT_CONFIG['imageSize'])
+    x = torch.randn(3, CCT_CONFIG['inputChannels'], CCT_CONFIG['inputSize'], CCT_CONFIG['inputSize'])
     with torch.no_grad():
         logits = model(x)
     write_safetensors(os.path.join(OUT, 'cct-pytorch.safetensors'), model.state_dict(), {'format': 'pt'})
@@ -371,7 +397,7 @@ def make_cct():
                        'pre-norm attention, post-attention norm1, exact GELU MLP; sequence pooling), random init '
                        '(seed 2) with perturbed norms and biases. Input: cct-input.safetensors.',
         'torch': torch.__version__,
-        'pytorchConfig': CCT_CONFIG,
+        'config': CCT_CONFIG,
         'evalLogits': rows(logits),
     })
 

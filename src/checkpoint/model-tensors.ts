@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, Model, TensorMap, TensorSpec } from '../models/types.js';
 import { FLOAT_DTYPES, type SafetensorsTensor } from './safetensors.js';
 
-/** At most this many problems are listed in an error; the count of the rest is given. */
-const MAX_LISTED = 30;
+/** At most this many problems of each kind (mismatched, unexpected, missing) are listed. */
+const MAX_LISTED = 12;
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
@@ -40,12 +40,25 @@ export function tensorMismatches(specs: readonly TensorSpec[], tensors: Readonly
   return problems;
 }
 
-/** Throws one error listing `problems` (if any), prefixed by `what`. */
-export function throwIfProblems(problems: readonly string[], what: string): void {
+/**
+ * Throws one error listing `problems` (if any), prefixed by `what`: mismatched tensors first, then
+ * unexpected, then missing ones (a file of the wrong architecture has many of the latter), at most
+ * MAX_LISTED of each kind with a count of the rest. `hint` is appended when given.
+ */
+export function throwIfProblems(problems: readonly string[], what: string, hint?: string): void {
   if (problems.length === 0) return;
-  const listed = problems.slice(0, MAX_LISTED).map((p) => `  - ${p}`);
-  if (problems.length > MAX_LISTED) listed.push(`  - … and ${problems.length - MAX_LISTED} more`);
-  throw new Error(`${what}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${listed.join('\n')}`);
+  const kinds = [
+    problems.filter((p) => !p.startsWith('missing ') && !p.startsWith('unexpected ')),
+    problems.filter((p) => p.startsWith('unexpected ')),
+    problems.filter((p) => p.startsWith('missing ')),
+  ];
+  const listed: string[] = [];
+  for (const list of kinds) {
+    listed.push(...list.slice(0, MAX_LISTED).map((p) => `  - ${p}`));
+    if (list.length > MAX_LISTED) listed.push(`  - … and ${list.length - MAX_LISTED} more ${(list[0] as string).split(' ')[0]} tensors`);
+  }
+  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+  throw new Error(`${what}: ${count}:\n${listed.join('\n')}${hint === undefined ? '' : `\n${hint}`}`);
 }
 
 /**

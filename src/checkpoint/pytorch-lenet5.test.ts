@@ -136,7 +136,7 @@ describe('PyTorch LeNet5 import', () => {
     const before = tf.memory().numTensors;
     const renamed = new Map([...tensors].map(([n, t]) => [n === 'fc2.bias' ? 'fc2.b' : n, t]));
     expect(() => importPyTorchStateDict(renamed, { source: 'renamed.safetensors' })).toThrow(
-      /renamed\.safetensors does not hold a lenet5 .*2 problems:\n {2}- missing tensor "fc2\.bias" \(expected F32\[84\] in PyTorch layout\)\n {2}- unexpected tensor "fc2\.b" \(F32\[84\]\)/,
+      /renamed\.safetensors does not hold a lenet5 .*2 problems:\n {2}- unexpected tensor "fc2\.b" \(F32\[84\]\)\n {2}- missing tensor "fc2\.bias" \(expected F32\[84\] in PyTorch layout\)/,
     );
     const reshaped = new Map(tensors);
     reshaped.set('conv2.weight', { dtype: 'F32', shape: [16, 6, 25], data: (tensors.get('conv2.weight') as SafetensorsTensor).data });

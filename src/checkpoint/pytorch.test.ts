@@ -102,6 +102,7 @@ describe('PyTorch names', () => {
     expect(inferred.classes).toBe(10);
     expect(inferred.width).toBe(0.3);
     expect(inferResNetWidth([8, 16, 32, 64])).toBe(0.125);
+    expect(inferResNetWidth([4, 8, 16, 32])).toBe(0.0625);
     expect(inferResNetWidth([64, undefined, undefined, 512])).toBe(1);
     expect(() => inferPyTorchConfig('resnet18', new Map())).toThrow(/tensor "conv1\.weight" is missing/);
   });

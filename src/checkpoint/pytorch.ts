@@ -22,6 +22,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from '../models/registry.js';
+import { CCT_PRESETS, cctGeometry } from '../models/cct.js';
 import { resnet18Widths } from '../models/resnet18.js';
 import { ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type Model, type TensorSpec } from '../models/types.js';
 import { modelFromTensors, throwIfProblems } from './model-tensors.js';
@@ -236,7 +237,8 @@ export function inferPyTorchConfig(
  * The width multiplier k whose stage widths round(64k), …, round(512k) are `found` (undefined:
  * unknown stage). A k read off one stage may round differently at another (k = 0.3 gives 19, 38,
  * 77, 154, but 19/64 gives 76 at stage 3), so take the shortest decimal in the intersection of the
- * intervals [(w − ½)/m, (w + ½)/m) of every stage; fall back to the last stage's w/512.
+ * intervals [(w − ½)/m, (w + ½)/m) of every stage, unless a stage's exact ratio w/m fits all (so
+ * k = 1/16 stays 0.0625, not 0.062); fall back to the last stage's w/512.
  */
 export function inferResNetWidth(found: readonly (number | undefined)[]): number {
   let low = 0;
@@ -248,6 +250,11 @@ export function inferResNetWidth(found: readonly (number | undefined)[]): number
     high = Math.min(high, (w + 0.5) / m);
   });
   const matches = (k: number) => resnet18Widths(k).every((w, i) => found[i] === undefined || found[i] === w);
+  // Exact ratios first (k = 1/16 is 32/512), widest stage first; then the shortest decimal.
+  for (let i = found.length - 1; i >= 0; i--) {
+    const w = found[i];
+    if (w !== undefined && matches(w / (64 * 2 ** i))) return w / (64 * 2 ** i);
+  }
   for (let digits = 0; digits <= 12 && low < high; digits++) {
     const k = Math.ceil(low * 10 ** digits) / 10 ** digits;
     if (k < high && k > 0 && matches(k)) return k;
@@ -257,6 +264,11 @@ export function inferResNetWidth(found: readonly (number | undefined)[]): number
   return last < 0 ? 1 : (found[i] as number) / (64 * 2 ** i);
 }
 
+/**
+ * CCT config fields from shapes. The number of attention heads leaves no trace in the shapes: it
+ * is taken from a preset whose other fields all match, and left out otherwise (the importer then
+ * asks for it rather than guess).
+ */
 function inferCctConfig(
   tensors: ReadonlyMap<string, SafetensorsTensor>,
   shapeOf: (name: string, rank: number) => readonly number[],
@@ -268,17 +280,30 @@ function inferCctConfig(
   const first = shapeOf('tokenizer.conv_layers.0.0.weight', 4);
   const fc = shapeOf('classifier.fc.weight', 2);
   const linear1 = shapeOf('classifier.blocks.0.linear1.weight', 2);
-  const dim = fc[1] as number;
-  return {
-    inputChannels: first[1],
-    classes: fc[0],
-    embeddingDim: dim,
+  const tokens = shapeOf('classifier.positional_emb', 3)[1] as number;
+  const embeddingDim = fc[1] as number;
+  const shape = {
     layers,
+    mlpRatio: (linear1[0] as number) / embeddingDim,
+    embeddingDim,
+    kernelSize: first[2] as number,
     convLayers,
-    kernelSize: first[2],
-    mlpRatio: (linear1[0] as number) / dim,
+    // The first conv's width: the intermediate width when there are several, else D.
+    convChannels: convLayers > 1 ? (first[0] as number) : CCT_PRESETS.cct_7_3x1_32.convChannels,
   };
+  const base = { ...shape, inputChannels: first[1] as number, classes: fc[0] as number, heads: 1 };
+  // The input size: 32 if it gives the file's token count, else the smallest size that does.
+  const tokensFor = (inputSize: number) => cctGeometry({ ...base, inputSize }).sequenceLength;
+  let inputSize = 32;
+  if (tokensFor(inputSize) !== tokens) {
+    inputSize = 1;
+    while (inputSize < 4096 && tokensFor(inputSize) !== tokens) inputSize++;
+  }
+  const preset = Object.values(CCT_PRESETS).find((p) => SHAPE_KEYS.every((key) => p[key] === shape[key]));
+  return { ...base, heads: preset?.heads, inputSize };
 }
+
+const SHAPE_KEYS = ['layers', 'mlpRatio', 'embeddingDim', 'kernelSize', 'convLayers', 'convChannels'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Import and export
@@ -315,6 +340,10 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
     // A file that is not this architecture at all: the spec check below says more than inference.
     if (given === undefined) throw error;
   }
+  const givenRecord = (given ?? {}) as Record<string, unknown>;
+  if (name === 'cct' && Object.keys(inferred).length > 0 && inferred.heads === undefined && givenRecord.heads === undefined && givenRecord.preset === undefined) {
+    throw new Error(`${source}: the number of CCT attention heads cannot be read from the tensor shapes; give it in the config (heads)`);
+  }
   const config = arch.parseConfig(mergeConfig(arch, inferred, given as Record<string, unknown> | undefined));
   const spec = arch.spec(config);
   const specs = [...spec.params, ...spec.buffers];
@@ -340,7 +369,16 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
   for (const [ours, t] of canonical) {
     if (!expected.has(ours)) problems.push(`unexpected tensor "${fileNameOf.get(ours) ?? ours}" (${t.dtype}${formatShape(t.shape)})`);
   }
-  throwIfProblems(problems, `${source} does not hold a ${name} with config ${JSON.stringify(config)}`);
+  let hint: string | undefined;
+  if (problems.length > 0) {
+    try {
+      const detected = detectPyTorchArchitecture(tensors.keys(), source);
+      if (detected !== name) hint = `(the tensor names look like a ${detected}: was the architecture given wrongly?)`;
+    } catch {
+      // names of no known architecture: nothing to suggest
+    }
+  }
+  throwIfProblems(problems, `${source} does not hold a ${name} with config ${JSON.stringify(config)}`, hint);
   return modelFromTensors(arch, config, converted, source);
 }
 
@@ -348,7 +386,7 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
 function mergeConfig(arch: Architecture<unknown>, inferred: Record<string, unknown>, given: Record<string, unknown> | undefined): Record<string, unknown> {
   const known = new Set(Object.keys(arch.defaultConfig as object));
   const merged: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(inferred)) if (known.has(key)) merged[key] = value;
+  for (const [key, value] of Object.entries(inferred)) if (known.has(key) && value !== undefined) merged[key] = value;
   return { ...merged, ...(given ?? {}) };
 }
 

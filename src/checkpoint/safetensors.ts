@@ -78,9 +78,13 @@ export interface ReadSafetensorsOptions {
   readonly allowNonFinite?: boolean;
 }
 
-/** A tensor to write; `dtype` defaults to F32. I64 values must be integers. */
+/**
+ * A tensor to write; `dtype` defaults to F32. Values are held as float32 in memory, so floating
+ * dtypes (F64, F16, BF16) are written as F32 and integer dtypes as I64 (values must be integers):
+ * what `parseSafetensors` returns can be written back as it is.
+ */
 export interface SafetensorsTensorToWrite {
-  readonly dtype?: SafetensorsWriteDtype;
+  readonly dtype?: SafetensorsDtype;
   readonly shape: readonly number[];
   readonly data: ArrayLike<number>;
 }
@@ -252,7 +256,7 @@ function encodeSafetensors(
   let offset = 0;
   for (const [name, tensor] of tensors) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" cannot be a tensor name');
-    const dtype = tensor.dtype ?? 'F32';
+    const dtype: SafetensorsWriteDtype = tensor.dtype === undefined || FLOAT_DTYPES.has(tensor.dtype) ? 'F32' : 'I64';
     const count = product(tensor.shape);
     if (!tensor.shape.every(isNonNegativeInteger)) throw new Error(`safetensors: tensor "${name}" has an invalid shape ${formatShape(tensor.shape)}`);
     if (tensor.data.length !== count) {
