@@ -24,6 +24,73 @@ function referenceCount(p: { layers: number; d: number; f: number; convs: [numbe
   return convs + p.tokens * p.d + p.layers * block + 2 * p.d + p.d + 1 + p.d * p.classes + p.classes;
 }
 
+
+/** erf by its Maclaurin series (accurate to ~1e-9 for |x| ≤ 4). */
+function erfSeries(x: number): number {
+  let term = x, sum = x;
+  for (let n = 1; n < 120; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/**
+ * The reference TransformerClassifier.forward written out in plain JS doubles (rows = tokens):
+ * x += pos; per block x = x + proj(attn(pre_norm(x))); x = norm1(x); x = x + linear2(gelu(linear1(x)));
+ * x = norm(x); softmax-pool; fc.
+ */
+function naiveClassifier(params: Map<string, Float32Array>, tokens: Float32Array, n: number, t: number, d: number, heads: number, layers: number): number[] {
+  const P = (name: string) => params.get(name)!;
+  const dense = (x: number[][], w: Float32Array, b: Float32Array | undefined, nOut: number) =>
+    x.map((row) => Array.from({ length: nOut }, (_, o) => row.reduce((s, v, i) => s + v * w[i * nOut + o]!, b === undefined ? 0 : b[o]!)));
+  const ln = (x: number[][], name: string) =>
+    x.map((row) => {
+      const mu = row.reduce((a, v) => a + v, 0) / row.length;
+      const v = row.reduce((a, u) => a + (u - mu) ** 2, 0) / row.length;
+      return row.map((u, i) => ((u - mu) / Math.sqrt(v + 1e-5)) * P(`${name}.weight`)[i]! + P(`${name}.bias`)[i]!);
+    });
+  const softmax = (v: number[]) => {
+    const m = Math.max(...v);
+    const e = v.map((u) => Math.exp(u - m));
+    const s = e.reduce((a, u) => a + u, 0);
+    return e.map((u) => u / s);
+  };
+  const pos = P('classifier.positional_emb');
+  let x = Array.from({ length: n * t }, (_, r) => Array.from({ length: d }, (_, c) => tokens[r * d + c]! + pos[(r % t) * d + c]!));
+  const dh = d / heads, f = P('classifier.blocks.0.linear1.bias').length;
+  for (let j = 0; j < layers; j++) {
+    const b = `classifier.blocks.${j}`;
+    const qkv = dense(ln(x, `${b}.pre_norm`), P(`${b}.self_attn.qkv.weight`), undefined, 3 * d);
+    const merged = x.map(() => new Array<number>(d).fill(0));
+    for (let e = 0; e < n; e++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < t; i++) {
+          const scores = Array.from({ length: t }, (_, k) => {
+            let s = 0;
+            for (let c = 0; c < dh; c++) s += qkv[e * t + i]![h * dh + c]! * qkv[e * t + k]![d + h * dh + c]!;
+            return s / Math.sqrt(dh);
+          });
+          const a = softmax(scores);
+          for (let c = 0; c < dh; c++) merged[e * t + i]![h * dh + c] = a.reduce((s, w, k) => s + w * qkv[e * t + k]![2 * d + h * dh + c]!, 0);
+        }
+    const attn = dense(merged, P(`${b}.self_attn.proj.weight`), P(`${b}.self_attn.proj.bias`), d);
+    x = ln(x.map((row, r) => row.map((v, c) => v + attn[r]![c]!)), `${b}.norm1`);
+    const hidden = dense(x, P(`${b}.linear1.weight`), P(`${b}.linear1.bias`), f).map((row) => row.map((v) => 0.5 * v * (1 + erfSeries(v / Math.SQRT2))));
+    const mlp = dense(hidden, P(`${b}.linear2.weight`), P(`${b}.linear2.bias`), d);
+    x = x.map((row, r) => row.map((v, c) => v + mlp[r]![c]!));
+  }
+  x = ln(x, 'classifier.norm');
+  const scores = dense(x, P('classifier.attention_pool.weight'), P('classifier.attention_pool.bias'), 1).map((r) => r[0]!);
+  const pooled: number[][] = [];
+  for (let e = 0; e < n; e++) {
+    const w = softmax(scores.slice(e * t, (e + 1) * t));
+    pooled.push(Array.from({ length: d }, (_, c) => w.reduce((s, wi, i) => s + wi * x[e * t + i]![c]!, 0)));
+  }
+  const classes = P('classifier.fc.bias').length;
+  return dense(pooled, P('classifier.fc.weight'), P('classifier.fc.bias'), classes).flat();
+}
+
 describe('cct', () => {
   it('cct_7_3x1_32 has 3,760,139 parameters (16×16 = 256 tokens), cct_2_3x2_32 has 283,723 (spec only)', () => {
     const c7 = cct.parseConfig({ preset: 'cct_7_3x1_32' });
@@ -124,6 +191,22 @@ describe('cct', () => {
     expect(maxRelativeError(tokens.dataSync(), maps.data)).toBeLessThan(1e-5);
     disposeTensors(state);
     tf.dispose([x, tokens]);
+  });
+
+
+  it('the classifier equals the reference forward written out in plain JS (residual and norm placement)', () => {
+    const state = cct.init(tiny, 12);
+    // non-trivial norm parameters and biases, so that every term matters
+    const random = createRandom(13);
+    const params = new Map<string, tf.Tensor>();
+    for (const [name, t] of state.params) params.set(name, name.startsWith('classifier.') && !name.endsWith('positional_emb') ? tf.tensor(normalArray(t.size, 0, 0.4, random), t.shape) : t.clone());
+    const tokens = tf.tensor3d(normalArray(2 * 4 * 16, 0, 1, random), [2, 4, 16]);
+    const { logits, poolWeights } = cctClassify(tiny, params, tokens);
+    const plain = new Map([...params].map(([k, t]) => [k, t.dataSync() as Float32Array]));
+    const want = naiveClassifier(plain, tokens.dataSync() as Float32Array, 2, 4, 16, 2, 2);
+    expect(maxRelativeError(logits.dataSync(), want)).toBeLessThan(1e-4);
+    disposeTensors(state, params);
+    tf.dispose([tokens, logits, poolWeights]);
   });
 
   it('the classifier is permutation-invariant in the tokens without positional embedding and not with it', () => {
