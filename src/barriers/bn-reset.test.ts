@@ -85,3 +85,28 @@ describe('reestimateBatchNorm', () => {
     e.dispose();
   });
 });
+
+describe('reestimateBatchNorm on ResNet18 (the real BatchNorm contract)', () => {
+  it('returns every running statistic, the mean of the per-batch statistics, without leaking', async () => {
+    const { createModel } = await import('../models/registry.js');
+    const { resnet18 } = await import('../models/resnet18.js');
+    const model = createModel('resnet18', { width: 0.0625, inputSize: 16 }, 1);
+    const config = resnet18.parseConfig(model.config);
+    const xs = [0, 1].map((i) => ({ x: tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', i + 1) as tf.Tensor4D }));
+    const buffers = reestimateBatchNorm(resnet18, config, model, xs);
+    expect([...buffers.keys()]).toEqual([...model.buffers.keys()]);
+    // Independent check on the stem BN: mean of the two batches' statistics from training-mode apply.
+    const stats = xs.map((b) => resnet18.apply(config, model, b.x, { training: true }).batchStats);
+    const name = [...model.buffers.keys()].find((n) => n.endsWith('running_var'))!;
+    const expected = tf.tidy(() => tf.div(tf.add(stats[0]!.get(name)!, stats[1]!.get(name)!), 2));
+    expect(Array.from(buffers.get(name)!.dataSync())).toEqual(Array.from(expected.dataSync()).map((v) => expect.closeTo(v, 6) as number));
+    for (const s of stats) tf.dispose([...s.values()]);
+    expected.dispose();
+    disposeTensors(buffers);
+    const count = tf.memory().numTensors;
+    disposeTensors(reestimateBatchNorm(resnet18, config, model, xs));
+    expect(tf.memory().numTensors).toBe(count);
+    tf.dispose(xs.map((b) => b.x));
+    disposeTensors(model);
+  });
+});
