@@ -92,7 +92,7 @@ describe('reestimateBatchNorm on ResNet18 (the real BatchNorm contract)', () => 
     const { resnet18 } = await import('../models/resnet18.js');
     const model = createModel('resnet18', { width: 0.0625, inputSize: 16 }, 1);
     const config = resnet18.parseConfig(model.config);
-    const xs = [0, 1].map((i) => ({ x: tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', i + 1) as tf.Tensor4D }));
+    const xs = [0, 1].map((i) => ({ x: tf.randomNormal<tf.Rank.R4>([4, 16, 16, 3], 0, 1, 'float32', i + 1) }));
     const buffers = reestimateBatchNorm(resnet18, config, model, xs);
     expect([...buffers.keys()]).toEqual([...model.buffers.keys()]);
     // Independent check on the stem BN: mean of the two batches' statistics from training-mode apply.
