@@ -87,6 +87,27 @@ describe('layerwiseBarriers', () => {
     disposeTensors(a, other, b);
   });
 
+  it('with BatchNorm (re-estimated at every point), single-layer fc2 interpolation equals the full path when fc1+BN are shared', async () => {
+    const bn: ToyConfig = { ...mlp, batchNorm: true };
+    const a = toyModel(bn, 13);
+    const other = toyModel(bn, 14);
+    // B shares A's fc1 group (fc1, bn params) but has its own (different) stored BN statistics.
+    const b = asModel(bn, {
+      params: new Map([...other.params].map(([n, t]) => [n, n.startsWith('fc2') ? t.clone() : a.params.get(n)!.clone()])),
+      buffers: new Map([...other.buffers].map(([n, t]) => [n, t.clone()])),
+    });
+    const ts = [0, 0.5, 1];
+    const bnData = { test: batches, bnBatches: batches };
+    const path = linearPath(a, b);
+    const full = await evaluatePath(path, bnData, { ts, architecture: toy });
+    const layer = await layerwiseBarriers(a, b, bnData, { ts, architecture: toy, layers: ['fc2'] });
+    for (const rest of ['A', 'B'] as const) {
+      expect(layer.filter((r) => r.rest === rest).map((r) => r.loss)).toEqual(full.map((r) => r.loss));
+    }
+    path.dispose();
+    disposeTensors(a, other, b);
+  });
+
   it('rejects an unknown layer, and leaks no tensors', async () => {
     const a = toyModel(mlp, 5);
     const b = toyModel(mlp, 6);
