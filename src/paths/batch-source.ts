@@ -4,6 +4,9 @@
  * data order.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchIndices, toTensors } from '../data/batches.js';
+import type { Preprocessing } from '../data/preprocess.js';
+import type { ImageSplit } from '../data/types.js';
 import { createRandom, permutation } from '../util/random.js';
 
 /** One minibatch: images [N, H, W, C] float32 and integer labels [N]. */
@@ -62,6 +65,38 @@ export function tensorBatchSource(x: tf.Tensor4D, y: tf.Tensor1D, options: Tenso
         const indices = tf.tensor1d(picked, 'int32');
         return { x: tf.gather(x, indices), y: tf.gather(y, indices) };
       });
+    },
+  };
+}
+
+export interface SplitBatchOptions {
+  /** Images per minibatch (default 128); a last incomplete batch is dropped. */
+  readonly batchSize?: number;
+  /** Seed of the per-epoch shuffles (default 0). */
+  readonly seed?: number;
+  /** Shuffle every epoch (default true). */
+  readonly shuffle?: boolean;
+}
+
+/** Minibatches of a data set split, converted on demand (`batchIndices` + `toTensors` from src/data). */
+export function splitBatchSource(split: ImageSplit, preprocessing: Preprocessing, options: SplitBatchOptions = {}): BatchSource {
+  const batchSize = options.batchSize ?? 128;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > split.count) {
+    throw new Error(`splitBatchSource: expected 1 ≤ batchSize ≤ ${split.count} (images in ${split.dataset}/${split.split}), found ${batchSize}`);
+  }
+  const indexOptions = { batchSize, seed: options.seed ?? 0, dropLast: true, ...(options.shuffle === undefined ? {} : { shuffle: options.shuffle }) };
+  let cachedEpoch = -1;
+  let batches: Int32Array[] = [];
+  return {
+    batchesPerEpoch: Math.floor(split.count / batchSize),
+    batch(epoch, index) {
+      if (epoch !== cachedEpoch) {
+        batches = batchIndices(split.count, { ...indexOptions, epoch });
+        cachedEpoch = epoch;
+      }
+      const indices = batches[index];
+      if (indices === undefined) throw new Error(`splitBatchSource: expected 0 ≤ index < ${batches.length}, found ${index}`);
+      return toTensors(split, indices, preprocessing);
     },
   };
 }
