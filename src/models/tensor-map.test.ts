@@ -39,9 +39,10 @@ describe('tensor maps', () => {
     disposeTensors(ma);
   });
 
-  it('interpolation leaks no tensors', async () => {
+  it('interpolation and norms leak no tensors', async () => {
     const ma = a(), mb = b();
     await expectNoLeakedTensors(() => disposeTensors(interpolateTensors(ma, mb, 0.3)));
+    await expectNoLeakedTensors(() => squaredNorm(ma));
     disposeTensors(ma, mb);
   });
 });

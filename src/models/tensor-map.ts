@@ -75,7 +75,9 @@ export function squaredNorm(map: TensorMap, only?: ReadonlySet<string>): number 
   let total = 0;
   for (const [name, tensor] of map) {
     if (only !== undefined && !only.has(name)) continue;
-    total += tf.tidy(() => tf.sum(tf.square(tensor))).dataSync()[0] as number;
+    const sum = tf.tidy(() => tf.sum(tf.square(tensor)));
+    total += sum.dataSync()[0] as number;
+    sum.dispose();
   }
   return total;
 }

@@ -372,11 +372,11 @@ export async function runLlpf<Config>(
           const source = data.train;
           const batch = source.batch(Math.floor(iterations / source.batchesPerEpoch), iterations % source.batchesPerEpoch);
           iterations += 1;
-          const { loss, grads, batchStats } = lossAndGradients(arch, config, current, batch);
+          const { loss, grads, batchStats, correct } = lossAndGradients(arch, config, current, batch);
           const params = new Map([...current.params].map(([n, p]) => [n, tf.tidy(() => tf.sub(p, tf.mul(grads.get(n) as tf.Tensor, lrs.get(n) as number)))]));
           const buffers = current.buffers.size === 0 ? new Map<string, tf.Tensor>() : foldBatchStats(current.buffers, batchStats, training.bnMomentum ?? 0.1);
           const lossValue = loss.dataSync()[0] as number;
-          tf.dispose([loss, batch.x, batch.y, ...grads.values(), ...batchStats.values()]);
+          tf.dispose([loss, correct, batch.x, batch.y, ...grads.values(), ...batchStats.values()]);
           disposeTensors(current);
           current = { params, buffers };
           window.push(lossValue);

@@ -1,5 +1,6 @@
 /** The CLI's commands by name. */
 import type { Command } from './command.js';
+import { barrierCommand } from './barrier.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
@@ -12,4 +13,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   eval: evalCommand,
   info: infoCommand,
   convert: convertCommand,
+  barrier: barrierCommand,
 };

@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import { cumulativeBarriers, layerwiseBarriers } from '../../barriers/layerwise.js';
+import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
+import { barrierMetrics } from '../../barriers/metrics.js';
+import { layerRobustness } from '../../barriers/robustness.js';
+import { subspacePerturbations } from '../../barriers/subspace.js';
+import type { ParameterPath } from '../../paths/path.js';
+import { loadSavedPath } from '../saved-paths.js';
+import { numberOption, required } from '../args.js';
+import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
+import { toCsv, writeTextAtomic } from '../output.js';
+import { createProgressBar } from '../progress.js';
+import type { Command, CommandContext } from './command.js';
+
+const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
+type Kind = (typeof KINDS)[number];
+
+export const barrierCommand: Command = {
+  summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
+  usage: `${KINDS.join('|')} A B [options]`,
+  help: `modeconn barrier linear A B      loss/accuracy along (1−t)θ_A + tθ_B and the barrier metrics
+modeconn barrier linear --path FILE A   the same along a saved path (curve file or LLPF run folder);
+                                 A (a checkpoint of the run) supplies the dataset and preprocessing
+modeconn barrier layerwise A B   interpolate one layer group at a time, the rest from A and from B
+modeconn barrier cumulative A B  add layer groups one at a time (input side, output side, random)
+modeconn barrier robustness A B  move one layer of A along random directions of norm ‖θ_A^l − θ_B^l‖
+modeconn barrier subspace A B --checkpoints C1,C2,…   interpolation vs training-subspace vs null-space directions
+
+options:
+  --points N           t grid size (default 11; 61 as in Garipov et al.)
+  --layers L1,L2       layer groups (layerwise, robustness; default all)
+  --samples N          random directions (robustness, subspace; default 5)
+  --seed S             seed of random orders and directions (default 0)
+  --checkpoints LIST   comma-separated training checkpoints of both runs (subspace)
+  --path FILE          evaluate a saved path instead of the line between A and B (linear)
+${ENDPOINT_OPTIONS_HELP}`,
+  async run(args, context) {
+    const [kindArg, ...rest] = args;
+    if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
+      throw new Error(`expected one of ${KINDS.join(', ')} after "barrier", found ${kindArg === undefined ? 'nothing' : `"${kindArg}"`}`);
+    }
+    const kind = kindArg as Kind;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...ENDPOINT_OPTIONS,
+        points: { type: 'string' },
+        layers: { type: 'string' },
+        samples: { type: 'string' },
+        seed: { type: 'string' },
+        checkpoints: { type: 'string' },
+        path: { type: 'string' },
+      },
+    });
+    const points = numberOption(values.points, 'points', { integer: true, min: 2 }) ?? 11;
+    const samples = numberOption(values.samples, 'samples', { integer: true, min: 1 }) ?? 5;
+    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
+    const layers = values.layers?.split(',').map((s) => s.trim());
+    if (values.path !== undefined && kind !== 'linear') throw new Error('--path goes with "barrier linear"');
+    let savedPath: ParameterPath | undefined;
+    let endpointPaths: string[];
+    await context.initBackend();
+    if (values.path !== undefined) {
+      if (positionals.length < 1) throw new Error('--path needs a checkpoint of the run after it (for the dataset and preprocessing)');
+      savedPath = await loadSavedPath(values.path);
+      endpointPaths = positionals;
+    } else {
+      if (positionals.length !== 2) throw new Error(`expected two checkpoints A B, found ${positionals.length}`);
+      endpointPaths = positionals;
+    }
+    const extra = kind === 'subspace' ? required(values.checkpoints, 'checkpoints').split(',').map((s) => s.trim()) : [];
+    const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
+    try {
+      const [a, b] = analysis.models;
+      const progress = bar(context, `barrier ${kind}`);
+      const common = { splits: analysis.splits, bnReset: analysis.bnReset, progress: progress.update };
+      let output: { rows: object[]; [key: string]: unknown };
+      if (kind === 'linear') {
+        const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
+        const rows = await evaluatePath(path, analysis.data, { ...common, points });
+        path.dispose();
+        output = { rows, barrier: Object.fromEntries(barrierMetrics(rows).map((m) => [m.split, m])) };
+      } else if (kind === 'layerwise') {
+        const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
+        output = { rows };
+      } else if (kind === 'cumulative') {
+        const rows = await cumulativeBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, seed });
+        output = { rows };
+      } else if (kind === 'robustness') {
+        const rows = await layerRobustness(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, samples, seed, ...(layers === undefined ? {} : { layers }) });
+        output = { rows };
+      } else {
+        const rows = await subspacePerturbations(required(a, 'A'), required(b, 'B'), analysis.models.slice(2), analysis.data, { ...common, samples, seed });
+        output = { rows };
+      }
+      progress.done();
+      if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
+      if (values.json) console.log(JSON.stringify(output));
+      else printSummary(kind, output);
+      return 0;
+    } finally {
+      analysis.dispose();
+    }
+  },
+};
+
+function bar(context: CommandContext, title: string): { update: (done: number, total: number, label: string) => void; done: () => void } {
+  if (context.quiet) return { update: () => undefined, done: () => undefined };
+  const progress = createProgressBar(title);
+  return { update: (d, t, l) => progress.update(d, t, l), done: () => progress.done() };
+}
+
+function printSummary(kind: Kind, output: { rows: object[]; [key: string]: unknown }): void {
+  const rows = output.rows as Record<string, unknown>[];
+  const columns = Object.keys(rows[0] ?? {});
+  console.log(columns.join('\t'));
+  for (const row of rows) console.log(columns.map((c) => (typeof row[c] === 'number' ? (row[c]).toFixed(4) : String(row[c]))).join('\t'));
+  if (kind === 'linear') {
+    for (const m of Object.values(output['barrier'] as Record<string, { split: string; lossBarrier: number; lossBarrierEndpointMean: number; errorBarrier: number }>)) {
+      console.log(`${m.split}: loss barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean form ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
+    }
+  }
+}
