@@ -155,7 +155,7 @@ describe('simulator', () => {
   it('names bad config fields', () => {
     expect(() => resolveSimulationConfig({ nodes: 0 })).toThrow(/nodes must be an integer ≥ 1/);
     expect(() => resolveSimulationConfig({ trainInterval: [5, 2] })).toThrow(/trainInterval/);
-    expect(() => resolveSimulationConfig({ nodez: 3 } as Record<string, unknown>)).toThrow(/unknown field "nodez"/);
+    expect(() => resolveSimulationConfig({ nodez: 3 })).toThrow(/unknown field "nodez"/);
     expect(() => createSimulation({ ...SMALL, averaging: 'median' }, DATA)).toThrow(/averaging rule "median"/);
   });
 });
