@@ -4,6 +4,7 @@ import { barrierCommand } from './barrier.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { pathCommand } from './path.js';
 import { trainCommand } from './train.js';
 
 export type { Command, CommandContext } from './command.js';
@@ -14,4 +15,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   info: infoCommand,
   convert: convertCommand,
   barrier: barrierCommand,
+  path: pathCommand,
 };

@@ -1,0 +1,324 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { createEvaluator } from '../../barriers/evaluate.js';
+import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
+import { barrierMetrics } from '../../barriers/metrics.js';
+import type { PathRow } from '../../barriers/rows.js';
+import { saveCheckpoint } from '../../checkpoint/checkpoint.js';
+import { averageModelList } from '../../averaging/average-models.js';
+import { VARIANCE_CORRECTIONS, type VarianceCorrection } from '../../averaging/variance-correction.js';
+import { applyPermutation, permutationSpecFor } from '../../align/permutation-spec.js';
+import { weightMatching } from '../../align/weight-matching.js';
+import { batchIndices, disposeBatches, loadBatches } from '../../data/batches.js';
+import { getArchitecture } from '../../models/registry.js';
+import { disposeTensors } from '../../models/tensor-map.js';
+import type { Model } from '../../models/types.js';
+import { connectAutoNeb, nebPath, parseNebCycles } from '../../paths/autoneb.js';
+import { splitBatchSource } from '../../paths/batch-source.js';
+import { saveCurve } from '../../paths/curve-checkpoint.js';
+import { createCurve, curvePath, parseCurveKind } from '../../paths/curve.js';
+import { llpfPath, runLlpf, type LlpfTarget } from '../../paths/llpf.js';
+import type { ParameterPath } from '../../paths/path.js';
+import { trainCurve } from '../../paths/train-curve.js';
+import { parseSchedule } from '../../train/schedule.js';
+import { numberOption, required } from '../args.js';
+import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
+import { toCsv, writeTextAtomic } from '../output.js';
+import { createProgressBar } from '../progress.js';
+import type { Command, CommandContext } from './command.js';
+
+const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
+type Kind = (typeof KINDS)[number];
+
+const OPTIONS = {
+  ...ENDPOINT_OPTIONS,
+  out: { type: 'string' },
+  points: { type: 'string' },
+  seed: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  // curve
+  curve: { type: 'string', default: 'bezier' },
+  bends: { type: 'string' },
+  epochs: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  momentum: { type: 'string' },
+  schedule: { type: 'string', default: 'garipov' },
+  'train-start': { type: 'boolean', default: false },
+  'train-end': { type: 'boolean', default: false },
+  // neb
+  cycles: { type: 'string' },
+  'eval-examples': { type: 'string' },
+  // llpf
+  to: { type: 'string' },
+  ticks: { type: 'string' },
+  'step-fixed': { type: 'string' },
+  'step-adaptive': { type: 'string' },
+  'record-every': { type: 'string' },
+  'segment-points': { type: 'string' },
+  'loss-threshold': { type: 'string' },
+  'min-iterations': { type: 'string' },
+  'max-iterations': { type: 'string' },
+  'stage-ticks': { type: 'string' },
+  'no-train': { type: 'boolean', default: false },
+  resume: { type: 'boolean', default: false },
+  // average
+  correction: { type: 'string', default: 'follow-others' },
+  'self-index': { type: 'string' },
+  'self-weight': { type: 'string' },
+} as const;
+
+export const pathCommand: Command = {
+  summary: 'low-loss paths and model operations: curve, neb, llpf, align, average',
+  usage: `${KINDS.join('|')} … [options]`,
+  help: `modeconn path curve A B --epochs N --out curve.safetensors   Bezier/PolyChain curve (Garipov et al. 2018)
+    --curve bezier|polychain  --bends 3  --lr 0.015  --weight-decay 5e-4  --momentum 0.9  --schedule garipov
+    --train-start --train-end (free the endpoints; fixed by default)  --batch-size 128  --points 61
+modeconn path neb A B --cycles 2x200@0.1,2x200@0.01 --out rows.json         AutoNEB (Draxler et al. 2018)
+    --eval-examples 1024  --points 61
+modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --ticks N --out DIR   LLPF (Tian et al.)
+    --step-fixed 0  --step-adaptive 0.001  --lr 0.001  --batch-size 64  --record-every 10  --segment-points 3
+    --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
+modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-Basin): B permuted to match A,
+    with the linear barrier before and after
+modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
+    --correction none|follow-others|conservative|self  --self-index I  --self-weight C
+
+Every path is evaluated on the t grid (--points, default 11) with the barrier metrics.
+${ENDPOINT_OPTIONS_HELP}`,
+  async run(args, context) {
+    const [kindArg, ...rest] = args;
+    if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
+      throw new Error(`expected one of ${KINDS.join(', ')} after "path", found ${kindArg === undefined ? 'nothing' : `"${kindArg}"`}`);
+    }
+    const kind = kindArg as Kind;
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
+    const points = numberOption(values.points, 'points', { integer: true, min: 2 }) ?? 11;
+    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
+    const out = required(values.out, 'out');
+    const extraCheckpoints = kind === 'llpf' ? llpfTargetCheckpoints(values.to) : [];
+    const expected = kind === 'llpf' ? 1 : kind === 'average' ? -1 : 2;
+    if (expected > 0 && positionals.length !== expected) throw new Error(`path ${kind} expects ${expected} checkpoint${expected > 1 ? 's' : ''}, found ${positionals.length}`);
+    if (kind === 'average' && positionals.length < 2) throw new Error(`path average expects at least two checkpoints, found ${positionals.length}`);
+    validateKindOptions(kind, values);
+    await context.initBackend();
+    const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
+    try {
+      const result = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals });
+      if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(result.rows));
+      if (values.json) console.log(JSON.stringify(result));
+      else {
+        for (const m of barrierMetrics(result.rows as PathRow[])) {
+          console.log(`${m.path} ${m.split}: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(4)}, barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
+        }
+        console.log(`→ ${out}`);
+      }
+      return 0;
+    } finally {
+      analysis.dispose();
+    }
+  },
+};
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+interface RunContext {
+  readonly points: number;
+  readonly seed: number;
+  readonly out: string;
+  readonly context: CommandContext;
+  readonly positionals: readonly string[];
+}
+interface PathResult {
+  readonly rows: object[];
+  readonly [key: string]: unknown;
+}
+
+function validateKindOptions(kind: Kind, values: Values): void {
+  if (kind === 'curve') {
+    parseCurveKind(values.curve);
+    required(numberOption(values.epochs, 'epochs', { integer: true, min: 1 }), 'epochs');
+    parseSchedule(values.schedule);
+  }
+  if (kind === 'neb' && values.cycles !== undefined) parseNebCycles(values.cycles);
+  if (kind === 'llpf') required(numberOption(values.ticks, 'ticks', { integer: true, min: 1 }), 'ticks');
+  if (kind === 'average' && !(VARIANCE_CORRECTIONS as readonly string[]).includes(values.correction)) {
+    throw new Error(`--correction: expected ${VARIANCE_CORRECTIONS.join(', ')}, found "${values.correction}"`);
+  }
+}
+
+/** Checkpoints named by `--to` (model:B, sphere:B, point:P, mean:C1,C2). */
+function llpfTargetCheckpoints(to: string | undefined): string[] {
+  const target = required(to, 'to');
+  const [kind, rest] = [target.split(':')[0] ?? '', target.slice(target.indexOf(':') + 1)];
+  if (['model', 'sphere', 'point'].includes(kind)) return [required(target.includes(':') ? rest : undefined, `to ${kind}:CHECKPOINT`)];
+  if (kind === 'mean') return rest.split(',').map((s) => s.trim());
+  if (kind === 'origin' || kind === 'infinity') return [];
+  throw new Error(`--to: expected model:B, point:P, sphere:B, mean:C1,C2, origin or infinity[:factor], found "${target}"`);
+}
+
+function llpfTarget(to: string, models: readonly Model[]): LlpfTarget {
+  const kind = to.split(':')[0];
+  const others = models.slice(1);
+  if (kind === 'model') return { kind: 'model', state: others[0] as Model };
+  if (kind === 'point') return { kind: 'point', state: others[0] as Model };
+  if (kind === 'sphere') return { kind: 'variance-sphere', state: others[0] as Model };
+  if (kind === 'mean') return { kind: 'mean', states: others };
+  if (kind === 'origin') return { kind: 'origin' };
+  const factor = numberOption(to.includes(':') ? to.slice(to.indexOf(':') + 1) : undefined, 'to infinity:FACTOR', { min: 1 });
+  return factor === undefined ? { kind: 'infinity' } : { kind: 'infinity', factor };
+}
+
+function bar(context: CommandContext, title: string): { update: (done: number, total: number, label?: string) => void; done: () => void } {
+  if (context.quiet) return { update: () => undefined, done: () => undefined };
+  return createProgressBar(title);
+}
+
+async function evaluate(path: ParameterPath, analysis: LoadedAnalysis, run: RunContext, label: string): Promise<PathRow[]> {
+  const progress = bar(run.context, `evaluate ${label}`);
+  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.update });
+  progress.done();
+  return rows;
+}
+
+const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunContext) => Promise<PathResult>> = {
+  async curve(analysis, values, run) {
+    const [a, b] = analysis.models as [Model, Model];
+    const arch = getArchitecture(a.architecture);
+    const curve = createCurve(a, b, {
+      kind: parseCurveKind(values.curve),
+      bends: numberOption(values.bends, 'bends', { integer: true, min: 2 }) ?? 3,
+      trainStart: values['train-start'],
+      trainEnd: values['train-end'],
+    });
+    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
+    const epochs = numberOption(values.epochs, 'epochs', { integer: true, min: 1 }) as number;
+    const progress = bar(run.context, 'train curve');
+    const trained = await trainCurve(arch, curve, train, {
+      epochs,
+      lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.015,
+      momentum: numberOption(values.momentum, 'momentum', { min: 0 }) ?? 0.9,
+      weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? 5e-4,
+      schedule: parseSchedule(values.schedule),
+      seed: run.seed,
+      progress: (p) => progress.update(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`),
+    });
+    progress.done();
+    for (const slot of trained.state.slots.values()) slot.dispose();
+    await saveCurve(run.out, trained.curve);
+    const path = curvePath(trained.curve);
+    const rows = await evaluate(path, analysis, run, values.curve);
+    path.dispose();
+    return { rows, training: trained.rows, barrier: barrierMetrics(rows) };
+  },
+
+  async neb(analysis, values, run) {
+    const [a, b] = analysis.models as [Model, Model];
+    const arch = getArchitecture(a.architecture);
+    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
+    const evalCount = Math.min(analysis.train.count, numberOption(values['eval-examples'], 'eval-examples', { integer: true, min: 1 }) ?? 1024);
+    const evaluation = loadBatches(analysis.train, batchIndices(evalCount, { batchSize: 256, shuffle: false }), analysis.preprocessing);
+    const progress = bar(run.context, 'AutoNEB');
+    const result = await connectAutoNeb(arch, a, b, { train, evaluation }, {
+      cycles: parseNebCycles(values.cycles ?? '2x200@0.1,2x200@0.01'),
+      progress: (p) => progress.update(p.cycle, p.cycles, `cycle ${p.cycle}/${p.cycles}`),
+    });
+    progress.done();
+    disposeBatches(evaluation);
+    const path = nebPath(result.chain);
+    const rows = await evaluate(path, analysis, run, 'autoneb');
+    path.dispose();
+    await writeTextAtomic(run.out, `${JSON.stringify({ rows, cycles: result.rows }, null, 1)}\n`);
+    return { rows, cycles: result.rows, barrier: barrierMetrics(rows) };
+  },
+
+  async llpf(analysis, values, run) {
+    const [start] = analysis.models as [Model];
+    const arch = getArchitecture(start.architecture);
+    const ticks = numberOption(values.ticks, 'ticks', { integer: true, min: 1 }) as number;
+    const target = llpfTarget(values.to as string, analysis.models);
+    const train = values['no-train'] ? undefined : splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64, seed: run.seed });
+    const stageTicks = numberOption(values['stage-ticks'], 'stage-ticks', { integer: true, min: 1 });
+    const progress = bar(run.context, 'LLPF');
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
+    const result = await runLlpf(
+      arch,
+      start.config,
+      start,
+      target,
+      { ...(train === undefined ? {} : { train }), evaluation: analysis.data },
+      {
+        ticks,
+        stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
+        stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
+        recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
+        segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
+        ...(stageTicks === undefined ? {} : { stageTicks }),
+        training: values['no-train']
+          ? false
+          : {
+              lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
+              lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
+              minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
+              maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
+            },
+        evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
+        checkpoint: { directory: run.out, every: 10 },
+        resume: values.resume,
+        signal: abort.signal,
+      },
+      (done, total, label) => progress.update(done, total, label),
+    );
+    process.off('SIGINT', onSignal);
+    progress.done();
+    const rows = result.rows;
+    await writeTextAtomic(join(run.out, 'rows.json'), `${JSON.stringify(rows, null, 1)}\n`);
+    const path = llpfPath(result);
+    const pathRows = await evaluate(path, analysis, run, 'llpf');
+    path.dispose();
+    return { rows: pathRows, ticks: rows, completed: result.completed, iterations: result.iterations };
+  },
+
+  async align(analysis, _values, run) {
+    const [a, b] = analysis.models as [Model, Model];
+    const spec = permutationSpecFor(a.architecture, getArchitecture(a.architecture).spec(a.config));
+    const before = linearPath(a, b);
+    const rowsBefore = await evaluate(before, analysis, run, 'linear');
+    before.dispose();
+    const progress = bar(run.context, 'weight matching');
+    const matching = weightMatching(a, b, spec, { seed: run.seed, progress: (d, t, l) => progress.update(d, t, l) });
+    progress.done();
+    const permuted = applyPermutation(b, spec, matching.perms);
+    const aligned: Model = { ...b, params: permuted.params, buffers: permuted.buffers };
+    const after = linearPath(a, aligned);
+    const rowsAfter = await evaluate(after, analysis, run, 'linear-aligned');
+    after.dispose();
+    const metadata = analysis.checkpoints[1]?.metadata;
+    await saveCheckpoint(run.out, aligned, { ...(metadata ?? {}), extra: { alignedTo: run.positionals[0] ?? '', method: 'weight-matching', sweeps: matching.iterations } });
+    disposeTensors(aligned);
+    return { rows: [...rowsBefore, ...rowsAfter], barrier: barrierMetrics([...rowsBefore, ...rowsAfter]), sweeps: matching.iterations };
+  },
+
+  async average(analysis, values, run) {
+    const selfIndex = numberOption(values['self-index'], 'self-index', { integer: true, min: 0, max: analysis.models.length - 1 });
+    const selfWeight = numberOption(values['self-weight'], 'self-weight', { min: 0, max: 1 });
+    const { model, factors } = averageModelList(analysis.models, {
+      correction: values.correction as VarianceCorrection,
+      ...(selfIndex === undefined ? {} : { selfIndex }),
+      ...(selfWeight === undefined ? {} : { selfWeight }),
+    });
+    const metadata = analysis.checkpoints[0]?.metadata;
+    await saveCheckpoint(run.out, model, {
+      ...(metadata?.dataset === undefined ? {} : { dataset: metadata.dataset }),
+      preprocessing: { ...analysis.preprocessing },
+      extra: { averageOf: [...run.positionals], correction: values.correction },
+    });
+    const evaluator = createEvaluator(getArchitecture(model.architecture), model.config, analysis.data, { splits: analysis.splits, bnReset: analysis.bnReset });
+    const metrics = await evaluator.evaluate(model);
+    evaluator.dispose();
+    disposeTensors(model);
+    const rows = analysis.splits.map((split) => ({ path: 'average', t: 0.5, split, loss: metrics[split]?.loss ?? Number.NaN, accuracy: metrics[split]?.accuracy ?? Number.NaN }));
+    return { rows, factors: Object.fromEntries(factors) };
+  },
+};
