@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadDataset } from '../../data/datasets.js';
+import { plateauDelay } from '../../simulate/metrics.js';
+import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
+import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
+import { numberOption, required } from '../args.js';
+import { createProgressBar } from '../progress.js';
+import type { Command } from './command.js';
+
+const NUMBER_FLAGS = {
+  nodes: 'nodes',
+  'self-weight': 'selfWeight',
+  lr: 'lr',
+  momentum: 'momentum',
+  'weight-decay': 'weightDecay',
+  'batch-size': 'batchSize',
+  ticks: 'ticks',
+  'record-every': 'recordEvery',
+  'test-subset': 'testSubset',
+  'samples-per-node': 'samplesPerNode',
+  'clients-per-round': 'clientsPerRound',
+  seed: 'seed',
+} as const;
+
+const STRING_FLAGS = { mode: 'mode', topology: 'topology', partition: 'partition', averaging: 'averaging', init: 'init', 'init-scheme': 'initScheme', engine: 'engine', series: 'series' } as const;
+
+/** The runs of a `--config` file: one config object, an array of them, or `{ runs: [...] }` (flags override every run). */
+async function readConfigFile(path: string): Promise<Record<string, unknown>[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new Error(`--config ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const list = Array.isArray(raw) ? (raw as unknown[]) : typeof raw === 'object' && raw !== null && 'runs' in raw ? (raw).runs : [raw];
+  if (!Array.isArray(list) || list.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) {
+    throw new Error(`--config ${path}: expected a config object, an array of them, or { "runs": [...] }`);
+  }
+  return list as Record<string, unknown>[];
+}
+
+export const simulateCommand: Command = {
+  summary: 'simulate gossip learning / federated averaging of LeNet5 nodes (vanishing variance, Tian et al. 2024)',
+  usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--resume]',
+  help: `options:
+  --mode M             gossip (default) | federated | single
+  --nodes N            nodes (default 50)
+  --topology T         ring | regular:K | er:P | ba:M | star | file:PATH (default regular:8)
+  --partition P        iid | dirichlet:ALPHA | shards:CLASSES (default dirichlet:0.5)
+  --averaging A        plain | corrected (= follow-others) | conservative | self (default corrected)
+  --self-weight C      weight of a node's own model when averaging (default 0.5)
+  --init I             independent (default) | shared
+  --init-scheme S      xavier (default) | pytorch
+  --lr, --momentum, --weight-decay, --batch-size   SGD (defaults 0.01, 0.9, 1e-4, 64)
+  --ticks N            ticks to simulate (default 3000)
+  --record-every N     ticks between metric records (default 50)
+  --test-subset N      test images evaluated per node (default 1000)
+  --samples-per-node N training examples per node (default: all, split evenly)
+  --clients-per-round N  federated: models the server waits for (default: all clients)
+  --engine E           separate (default; fastest on wasm) | batched
+  --seed S             fixes init, graph, partition and batch order (default 1)
+  --series NAME        run label in rows and charts
+  --config FILE        JSON config (fields as in SimulationConfig), an array of configs, or { "runs": [...] };
+                       flags given on the command line override every run
+  --dataset D          fashion-mnist-small (default, embedded) | fashion-mnist | mnist
+  --data-dir DIR       folder holding the dataset files
+  --resume             continue runs from DIR/<series>/state.safetensors
+  --out DIR            output folder (required): rows.json, ticks/layers/nodes.csv, accuracy and
+                       layer-variance charts; per run DIR/<series>/state.safetensors
+  --json               print the plateau delays as JSON`,
+  async run(args, context) {
+    const { values: parsed } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries(Object.keys(STRING_FLAGS).map((k) => [k, { type: 'string' as const }])),
+        config: { type: 'string' },
+        dataset: { type: 'string', default: 'fashion-mnist-small' },
+        'data-dir': { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const values = parsed as Record<string, string | boolean | undefined>;
+    const out = required(values.out as string | undefined, 'out');
+    const flags: Record<string, unknown> = {};
+    for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
+      const v = numberOption(values[flag] as string | undefined, flag);
+      if (v !== undefined) flags[field] = v;
+    }
+    for (const [flag, field] of Object.entries(STRING_FLAGS)) {
+      const v = values[flag] as string | undefined;
+      if (v !== undefined) flags[field] = v;
+    }
+    const configPath = values.config as string | undefined;
+    const bases = configPath === undefined ? [{}] : await readConfigFile(configPath);
+    const configs: SimulationConfig[] = bases.map((base, i) => resolveSimulationConfig({ ...base, ...flags }, configPath === undefined ? 'simulate options' : `--config ${configPath} run ${i}`));
+    const seriesNames = configs.map((c) => c.series);
+    const duplicate = seriesNames.find((s, i) => seriesNames.indexOf(s) !== i);
+    if (duplicate !== undefined) throw new Error(`simulate: two runs are labelled "${duplicate}"; give each run its own "series"`);
+    for (const config of configs) {
+      const state = join(out, config.series, 'state.safetensors');
+      if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
+    }
+    await context.initBackend();
+    const dataDir = values['data-dir'] as string | undefined;
+    const dataOptions = dataDir === undefined ? {} : { dataDir };
+    const dataset = values.dataset as string;
+    const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
+    const runs: SimulationRun[] = [];
+    for (const config of configs) {
+      await mkdir(join(out, config.series), { recursive: true });
+      const bar = context.quiet ? undefined : createProgressBar(config.series);
+      const rows = await runSimulation(config, data, {
+        statePath: join(out, config.series, 'state.safetensors'),
+        progress: (p) => bar?.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`),
+      });
+      bar?.done();
+      runs.push({ config, rows });
+      const delay = plateauDelay(rows.ticks);
+      const last = rows.ticks.at(-1);
+      if (!(values.json as boolean)) {
+        console.log(
+          `${config.series}: tick ${last?.tick ?? 0} mean test accuracy ${((last?.accuracyMean ?? 0) * 100).toFixed(1)}% ` +
+            `(min ${((last?.accuracyMin ?? 0) * 100).toFixed(1)}%, max ${((last?.accuracyMax ?? 0) * 100).toFixed(1)}%); ` +
+            `50% at tick ${delay.tick50 ?? '—'}, 80% at tick ${delay.tick80 ?? '—'}, largest jump at tick ${delay.largestJumpTick ?? '—'}`,
+        );
+      }
+    }
+    const written = await writeSimulationOutputs(out, runs);
+    if (values.json as boolean) console.log(JSON.stringify({ runs: runs.map((r) => plateauDelay(r.rows.ticks)), files: written }));
+    else console.log(`wrote ${written.length} files to ${out}`);
+    return 0;
+  },
+};
