@@ -53,6 +53,11 @@ export interface TrainModeOptions {
   /** Evaluate on the test split after every epoch (default true). */
   readonly evaluateTest?: boolean;
   readonly progress?: (event: TrainProgress) => void;
+  /**
+   * Checked before every step: once aborted, the run stops, keeping the state of its last
+   * completed epoch on disk, and returns with `completed: false`; run again to resume.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface TrainProgress {
@@ -84,8 +89,10 @@ export interface TrainModeResult {
   /** Checkpoint files by epoch. */
   readonly checkpoints: ReadonlyMap<number, string>;
   readonly metrics: readonly EpochMetrics[];
-  /** The final model (caller disposes). */
+  /** The final model, or the last one when interrupted (caller disposes). */
   readonly model: Model;
+  /** False when stopped by `signal` before the last epoch. */
+  readonly completed: boolean;
 }
 
 /** Data for training: the training split, optionally the test split. Load once, train many seeds. */
@@ -171,8 +178,9 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
       : undefined;
   const evaluator = testBatches === undefined ? undefined : createEvaluator(arch, config, { test: testBatches, bnBatches: [] }, { bnReset: false });
 
+  let completed = true;
   try {
-    for (let epoch = startEpoch; epoch <= options.epochs; epoch++) {
+    epochs: for (let epoch = startEpoch; epoch <= options.epochs; epoch++) {
       const started = performance.now();
       const order = batchIndices(data.train.count, { batchSize, seed, epoch, shuffle: true });
       const epochLr = learningRateAt(schedule, lr, epoch - 1, options.epochs);
@@ -180,6 +188,10 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
       let correct = 0;
       let seen = 0;
       for (let step = 0; step < order.length; step++) {
+        if (options.signal?.aborted === true) {
+          completed = false;
+          break epochs;
+        }
         const indices = order[step] as Int32Array;
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);
         const batch = toTensors(data.train, indices, preprocessing);
@@ -225,13 +237,13 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         disposeTensors(slots);
       }
     }
-    await rm(statePath, { force: true });
+    if (completed) await rm(statePath, { force: true });
   } finally {
     evaluator?.dispose();
     if (testBatches !== undefined) disposeBatches(testBatches);
     optimizer.dispose();
   }
-  return { seed, checkpoints, metrics, model };
+  return { seed, checkpoints, metrics, model, completed };
 }
 
 async function exists(path: string): Promise<boolean> {

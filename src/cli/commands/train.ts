@@ -84,14 +84,24 @@ ${DATA_OPTIONS_HELP}
     const arch = getArchitecture(options.architecture);
     assertInputFits(arch.spec(arch.parseConfig(options.config ?? {})), preprocessing, data.train, options.architecture);
     const summaries = [];
+    // Ctrl-C stops at the next step; the last completed epoch stays on disk and a rerun resumes.
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
     for (const seed of seeds) {
       const bar = context.quiet ? undefined : createProgressBar(`seed ${seed}`);
       const result = await trainMode(data, seed, {
         ...options,
         preprocessing,
+        signal: abort.signal,
         progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
       });
       bar?.done();
+      if (!result.completed) {
+        disposeTensors(result.model);
+        console.error(`seed ${seed}: interrupted; run the same command again to resume from the last completed epoch`);
+        return 130;
+      }
       const last = result.metrics[result.metrics.length - 1];
       disposeTensors(result.model);
       summaries.push({ seed, checkpoints: Object.fromEntries(result.checkpoints), final: last });
@@ -100,6 +110,7 @@ ${DATA_OPTIONS_HELP}
         console.log(`seed ${seed}: epoch ${last.epoch} train loss ${last.trainLoss.toFixed(4)}${test} (${last.imagesPerSecond.toFixed(0)} images/s) → ${result.checkpoints.get(last.epoch) ?? ''}`);
       }
     }
+    process.off('SIGINT', onSignal);
     if (values.json) console.log(JSON.stringify({ runs: summaries }));
     return 0;
   },
