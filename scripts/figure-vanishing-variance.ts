@@ -1,0 +1,138 @@
+/**
+ * The vanishing-variance figure (Tian et al. 2024; shared/ALGORITHMS.md §7, issue 6):
+ *
+ *  1. accuracy vs tick (mean over nodes, min–max band) of a single node, federated averaging,
+ *     plain gossip, variance-corrected gossip, and plain gossip from a shared initialization;
+ *  2. per-layer weight variance vs tick (log axis) of the same runs;
+ *  3. a degree sweep: ticks until the mean accuracy reaches 50 % vs the degree of a random regular
+ *     graph, plain vs corrected gossip.
+ *
+ *   npx tsx scripts/figure-vanishing-variance.ts [--nodes 50 --ticks 3000 --dataset fashion-mnist]
+ *   node --loader ts-node/esm scripts/figure-vanishing-variance.ts --nodes 10 --ticks 600 --dataset fashion-mnist-small
+ *
+ * Options: --nodes N (50), --degree K (8), --ticks T (3000), --dataset D (fashion-mnist),
+ * --data-dir DIR, --record-every R (50), --test-subset M (1000), --partition P (dirichlet:0.5),
+ * --degrees LIST (2,4,8,16; every K < N with N·K even), --sweep-ticks T (= --ticks), --no-sweep,
+ * --seed S (1), --out DIR (figures/vanishing-variance). Every run keeps a state file under
+ * DIR/<series>/, so an interrupted script resumes where it stopped.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { backendFromEnv, initBackend } from '../src/backend/init-backend.js';
+import { saveChart, writeAtomically } from '../src/charts/render.js';
+import { createProgressBar } from '../src/cli/progress.js';
+import { loadDataset } from '../src/data/datasets.js';
+import { plateauDelay } from '../src/simulate/metrics.js';
+import { delayChart, delayRows, writeSimulationOutputs, type SimulationRun } from '../src/simulate/outputs.js';
+import { resolveSimulationConfig, runSimulation, type SimulationConfig, type SimulationData } from '../src/simulate/simulator.js';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '50' },
+    degree: { type: 'string', default: '8' },
+    ticks: { type: 'string', default: '3000' },
+    dataset: { type: 'string', default: 'fashion-mnist' },
+    'data-dir': { type: 'string' },
+    'record-every': { type: 'string', default: '50' },
+    'test-subset': { type: 'string', default: '1000' },
+    partition: { type: 'string', default: 'dirichlet:0.5' },
+    degrees: { type: 'string', default: '2,4,8,16' },
+    'sweep-ticks': { type: 'string' },
+    'no-sweep': { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'figures/vanishing-variance' },
+  },
+});
+
+function int(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a non-negative integer, found "${value}"`);
+  return n;
+}
+
+const nodes = int('nodes', values.nodes);
+const degree = int('degree', values.degree);
+const ticks = int('ticks', values.ticks);
+const out = values.out;
+const common: Partial<SimulationConfig> = {
+  nodes,
+  ticks,
+  partition: values.partition,
+  recordEvery: int('record-every', values['record-every']),
+  testSubset: int('test-subset', values['test-subset']),
+  seed: int('seed', values.seed),
+  topology: `regular:${degree}`,
+};
+
+await initBackend(backendFromEnv() === 'auto' ? 'wasm' : backendFromEnv());
+const dataOptions = values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] };
+const data: SimulationData = { train: await loadDataset(values.dataset, 'train', dataOptions), test: await loadDataset(values.dataset, 'test', dataOptions) };
+
+async function run(raw: Partial<SimulationConfig>, folder = out): Promise<SimulationRun> {
+  const config = resolveSimulationConfig(raw);
+  const dir = join(folder, config.series);
+  await mkdir(dir, { recursive: true });
+  const bar = createProgressBar(config.series.padEnd(28));
+  const started = performance.now();
+  const rows = await runSimulation(config, data, {
+    statePath: join(dir, 'state.safetensors'),
+    progress: (p) => bar.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`),
+  });
+  bar.done();
+  const last = rows.ticks.at(-1);
+  const delay = plateauDelay(rows.ticks);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${config.series}: accuracy at tick ${last?.tick} ${((last?.accuracyMean ?? 0) * 100).toFixed(1)}% ` +
+      `[${((last?.accuracyMin ?? 0) * 100).toFixed(1)}, ${((last?.accuracyMax ?? 0) * 100).toFixed(1)}]; 50% at ${delay.tick50 ?? '—'}, 80% at ${delay.tick80 ?? '—'}; ` +
+      `${last?.trainSteps ?? 0} node-steps in ${seconds.toFixed(0)} s (${((last?.trainSteps ?? 0) / seconds).toFixed(1)}/s incl. evaluation; 0 when resumed)`,
+  );
+  return { config, rows };
+}
+
+// 1–2. The five configurations on one chart.
+const runs: SimulationRun[] = [];
+runs.push(await run({ ...common, mode: 'single', series: 'single node' }));
+runs.push(await run({ ...common, mode: 'federated', series: 'federated averaging' }));
+runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', series: 'gossip, plain' }));
+runs.push(await run({ ...common, mode: 'gossip', averaging: 'corrected', series: 'gossip, corrected' }));
+runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', init: 'shared', series: 'gossip, plain, shared init' }));
+const written = await writeSimulationOutputs(out, runs, { title: `${nodes} LeNet5 nodes, regular:${degree}, ${values.partition}, ${values.dataset}` });
+
+// The measured variance drop per plain averaging step against c² + (1−c)²/K.
+const plain = runs[2] as SimulationRun;
+const firstRecord = plain.rows.ticks[1];
+if (firstRecord !== undefined) {
+  const at = (tick: number, layer: string) => plain.rows.layers.find((r) => r.tick === tick && r.layer === layer)?.variance ?? NaN;
+  const perNodeAveragings = firstRecord.averagings / nodes;
+  const predicted = (0.25 + 0.25 / degree) ** perNodeAveragings;
+  for (const layer of ['conv1', 'conv2', 'fc1', 'fc2', 'fc3']) {
+    console.log(
+      `plain gossip ${layer}: variance tick ${firstRecord.tick} / tick 0 = ${(at(firstRecord.tick, layer) / at(0, layer)).toFixed(3)} ` +
+        `(${perNodeAveragings.toFixed(2)} averagings per node; (c² + (1−c)²/K)^that = ${predicted.toFixed(3)} if training changed nothing)`,
+    );
+  }
+}
+
+// 3. Degree sweep.
+if (!values['no-sweep']) {
+  const degrees = values.degrees.split(',').map((d) => int('degrees', d)).filter((k) => k >= 1 && k < nodes && (nodes * k) % 2 === 0);
+  const sweepTicks = values['sweep-ticks'] === undefined ? ticks : int('sweep-ticks', values['sweep-ticks']);
+  const points: { series: string; x: number; delay: ReturnType<typeof plateauDelay> }[] = [];
+  for (const k of degrees) {
+    for (const averaging of ['plain', 'corrected'] as const) {
+      const r = await run({ ...common, ticks: sweepTicks, topology: `regular:${k}`, averaging, series: `sweep ${averaging} regular:${k}` }, join(out, 'sweep'));
+      points.push({ series: averaging, x: k, delay: plateauDelay(r.rows.ticks) });
+    }
+  }
+  const rows50 = delayRows(points, 0.5);
+  await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ ticks: sweepTicks, points }, null, 1)}\n`);
+  if (rows50.some((r) => r.delay !== null)) {
+    written.push(...(await saveChart(delayChart(rows50, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes` }), join(out, 'delay-vs-degree'))));
+  } else {
+    console.log(`degree sweep: no run reached 50% within ${sweepTicks} ticks; no delay chart (see delay-vs-degree.json)`);
+  }
+  for (const p of points) console.log(`degree ${p.x} ${p.series}: 50% at ${p.delay.tick50 ?? '—'}, 80% at ${p.delay.tick80 ?? '—'}`);
+}
+console.log(`wrote ${written.length} files under ${out}`);
