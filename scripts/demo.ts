@@ -1,35 +1,79 @@
 /**
- * The demo (the README's main command): two LeNet5 modes trained on the embedded Fashion-MNIST
- * subset, evaluated, and compared. Checkpoints go to runs/demo/ and are reused when present;
- * a summary goes to figures/demo/summary.json.
+ * The demo (the README's main command), end to end on the embedded Fashion-MNIST subset:
+ *
+ *   1. train two LeNet5 modes (seeds 1 and 2)            → runs/demo/seed-S/epoch-E.safetensors
+ *   2. linear barrier, layer-wise and cumulative barriers
+ *   3. a Bezier curve between the modes (Garipov et al.)  → runs/demo/bezier.safetensors
+ *   4. an LLPF path from mode A to mode B (Tian et al.)
+ *   5. charts (SVG, PNG, Vega-Lite JSON) and an HTML report → figures/demo/
+ *
+ * Checkpoints already in runs/demo/ are reused, so a second run only redoes the analyses.
  *
  *   npx tsx scripts/demo.ts            (or: npm run demo)
  *   node --loader ts-node/esm scripts/demo.ts
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import {
+  backendFromEnv,
+  barrierMetrics,
+  createCurve,
+  createEvaluationData,
+  cumulativeBarriers,
+  cumulativeChart,
+  curvePath,
+  disposeEvaluationData,
+  disposeLlpfRun,
+  disposeTensors,
+  evaluatePath,
+  getArchitecture,
+  initBackend,
+  layerHeatmap,
+  layerwiseBarriers,
+  linearPath,
+  llpfChart,
+  llpfPath,
+  loadCheckpoint,
+  loadTrainingData,
+  pathChart,
+  runLlpf,
+  saveChart,
+  saveCurve,
+  splitBatchSource,
+  trainCurve,
+  trainMode,
+  checkpointPath,
+  writeHtmlReport,
+  DEFAULT_PREPROCESSING,
+  type BarrierMetrics,
+  type Model,
+  type PathRow,
+  type TrainModeOptions,
+} from '../src/index.js';
 import { createProgressBar } from '../src/cli/progress.js';
-import { initBackend, backendFromEnv } from '../src/backend/init-backend.js';
-import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { checkpointPath, loadTrainingData, trainMode, type TrainModeOptions } from '../src/train/train-mode.js';
-import { disposeTensors } from '../src/models/tensor-map.js';
-import type { Model } from '../src/models/types.js';
 
-const OUT = 'runs/demo';
+const RUNS = 'runs/demo';
 const FIGURES = 'figures/demo';
-const SEEDS = [1, 2];
+const SEEDS = [1, 2] as const;
 
 const training: TrainModeOptions = {
   architecture: 'lenet5',
   dataset: 'fashion-mnist-small',
-  epochs: 12,
+  epochs: 8,
   batchSize: 64,
   lr: 0.03,
   optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
   schedule: { kind: 'cosine' },
-  saveEpochs: [1, 2, 4, 8, 12],
-  outDir: OUT,
+  saveEpochs: [1, 2, 4, 8],
+  outDir: RUNS,
 };
+
+/** Progress of one step of the demo on stderr (a bar on a terminal, a line per step otherwise). */
+function step<T>(title: string, work: (progress: (done: number, total: number, label?: string) => void) => Promise<T>): Promise<T> {
+  const bar = createProgressBar(title);
+  if (!process.stderr.isTTY) console.error(`… ${title}`);
+  return work((d, t, l) => bar.update(d, t, l)).finally(() => bar.done());
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -37,30 +81,100 @@ async function main(): Promise<void> {
   console.error(`backend: ${backend.active} (${backend.package})`);
   const data = await loadTrainingData(training.dataset);
 
+  // 1. Two independent modes.
   const modes: Model[] = [];
-  const summary: Record<string, unknown>[] = [];
   for (const seed of SEEDS) {
-    const final = checkpointPath(OUT, seed, training.epochs);
+    const final = checkpointPath(RUNS, seed, training.epochs);
     if (!existsSync(final)) {
-      const bar = createProgressBar(`train LeNet5 seed ${seed}`);
-      const run = await trainMode(data, seed, {
-        ...training,
-        progress: (p) => bar.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch} loss ${p.loss.toFixed(3)}`),
-      });
-      bar.done();
+      const run = await step(`train LeNet5 seed ${seed}`, (progress) =>
+        trainMode(data, seed, { ...training, progress: (p) => progress((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch} loss ${p.loss.toFixed(3)}`) }),
+      );
       disposeTensors(run.model);
     }
     const { model, metadata } = await loadCheckpoint(final);
     modes.push(model);
-    summary.push({ seed, checkpoint: final, ...metadata.metrics });
-    const accuracy = metadata.metrics?.['testAccuracy'] ?? Number.NaN;
-    console.log(`mode seed ${seed}: test accuracy ${(100 * accuracy).toFixed(2)}%  test loss ${(metadata.metrics?.['testLoss'] ?? Number.NaN).toFixed(4)}  (${final})`);
+    console.log(`mode ${seed}: test accuracy ${(100 * (metadata.metrics?.['testAccuracy'] ?? NaN)).toFixed(2)}%, test loss ${(metadata.metrics?.['testLoss'] ?? NaN).toFixed(4)}`);
   }
+  const [a, b] = modes as [Model, Model];
+  const arch = getArchitecture(a.architecture);
 
+  // Evaluation data: 2,000 training and all 2,000 test images, converted once.
+  const evaluation = createEvaluationData({ train: data.train, ...(data.test === undefined ? {} : { test: data.test }) }, DEFAULT_PREPROCESSING, { trainExamples: 2000, bnBatches: 0 });
+  const dense = { points: 21 };
+
+  // 2. Barriers.
+  const linearRows = await step('linear path', (progress) => evaluatePath(linearPath(a, b), evaluation, { ...dense, progress }));
+  const layerRows = await step('layer-wise barriers', (progress) => layerwiseBarriers(a, b, evaluation, { points: 11, splits: ['test'], progress }));
+  const cumulativeRows = await step('cumulative barriers', (progress) => cumulativeBarriers(a, b, evaluation, { splits: ['test'], progress }));
+
+  // 3. Bezier curve with one trainable bend, endpoints fixed.
+  const curveFile = `${RUNS}/bezier.safetensors`;
+  const curve = createCurve(a, b, { kind: 'bezier', bends: 3 });
+  const train = splitBatchSource(data.train, DEFAULT_PREPROCESSING, { batchSize: 128, seed: 0 });
+  const trained = await step('train Bezier curve', (progress) =>
+    trainCurve(arch, curve, train, { epochs: 4, lr: 0.015, weightDecay: 5e-4, progress: (p) => progress(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`) }),
+  );
+  for (const slot of trained.state.slots.values()) slot.dispose();
+  await saveCurve(curveFile, trained.curve);
+  const bezier = curvePath(trained.curve);
+  const bezierRows = await step('evaluate Bezier curve', (progress) => evaluatePath(bezier, evaluation, { ...dense, progress }));
+  bezier.dispose();
+
+  // 4. LLPF from A to B: move toward B, project to A's per-tensor variance, retrain, record.
+  const llpf = await step('LLPF path A → B', (progress) =>
+    runLlpf(arch, a.config, a, { kind: 'model', state: b }, { train: splitBatchSource(data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 }), evaluation }, {
+      ticks: 80,
+      stepAdaptive: 0.05,
+      recordEvery: 8,
+      segmentPoints: 3,
+      training: { lr: 0.01, minIterations: 5, maxIterations: 30, lossThreshold: 0.3 },
+    }, progress),
+  );
+  const llpfRoute = llpfPath(llpf);
+  const llpfRows = await step('evaluate LLPF path', (progress) => evaluatePath(llpfRoute, evaluation, { ...dense, progress }));
+  const llpfTicks = llpf.rows;
+  disposeLlpfRun(llpf);
+
+  // 5. Figures and report.
   await mkdir(FIGURES, { recursive: true });
-  await writeFile(`${FIGURES}/summary.json`, `${JSON.stringify({ modes: summary, seconds: (performance.now() - started) / 1000 }, null, 2)}\n`);
-  disposeTensors(...modes);
-  console.log(`demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s; summary in ${FIGURES}/summary.json`);
+  const allPaths: PathRow[] = [...linearRows, ...bezierRows, ...llpfRows];
+  await step('charts', async (progress) => {
+    const charts = [
+      ['paths', pathChart(allPaths, { splits: ['test'], metrics: ['loss', 'accuracy'] })],
+      ['layerwise', layerHeatmap(layerRows, { split: 'test', value: 'loss' })],
+      ['cumulative', cumulativeChart(cumulativeRows, { split: 'test' })],
+      ['llpf', llpfChart(llpfTicks, { panels: ['loss', 'accuracy', 'distanceToTarget'] })],
+    ] as const;
+    for (const [i, [name, spec]] of charts.entries()) {
+      await saveChart(spec, `${FIGURES}/${name}`);
+      progress(i + 1, charts.length, name);
+    }
+  });
+  const metrics = barrierMetrics(allPaths);
+  const table = (rows: readonly BarrierMetrics[]) => ({
+    caption: 'Barrier metrics (loss in nats of mean cross-entropy; error = 1 − accuracy)',
+    columns: ['path', 'split', 'L(θ_A)', 'L(θ_B)', 'max L(t)', 'loss barrier', 'endpoint-mean barrier', 'error barrier', '∫ L dt'],
+    rows: rows.map((m) => [m.path, m.split, m.lossA, m.lossB, m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2, m.lossBarrier, m.lossBarrierEndpointMean, m.errorBarrier, m.lossIntegral]),
+  });
+  await writeHtmlReport(`${FIGURES}/report.html`, {
+    title: 'mode-connectivity demo: two LeNet5 modes on Fashion-MNIST (embedded 10k/2k subset)',
+    sections: [
+      { heading: 'Paths between the modes', text: 'Test loss and accuracy along the straight line, a trained Bezier curve (one bend, endpoints fixed) and an LLPF path (Tian et al.), 21 points each.', figures: [{ file: 'paths.svg', caption: 'Loss and accuracy along three paths between the same two modes.' }], tables: [table(metrics)] },
+      { heading: 'Layer-wise barriers', text: 'One layer group interpolated at a time, the others from A (left) or B (right) (Adilova et al., ICLR 2024).', figures: [{ file: 'layerwise.svg', caption: 'Test loss with a single layer interpolated.' }] },
+      { heading: 'Cumulative barriers', figures: [{ file: 'cumulative.svg', caption: 'Midpoint barrier as layer groups are added from the input side, the output side and in a random order.' }] },
+      { heading: 'LLPF run', figures: [{ file: 'llpf.svg', caption: 'Loss, accuracy and distance to B at each recorded tick; points mark the highest loss measured between consecutive recorded points.' }] },
+    ],
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { backend: backend.active, seconds, barriers: metrics, curveFile };
+  await writeFile(`${FIGURES}/summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  disposeEvaluationData(evaluation);
+  disposeTensors(a, b);
+
+  for (const m of metrics.filter((r) => r.split === 'test')) {
+    console.log(`${m.path.padEnd(8)} test: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(3)}, loss barrier ${m.lossBarrier.toFixed(3)}, error barrier ${(100 * m.errorBarrier).toFixed(1)}%`);
+  }
+  console.log(`demo finished in ${seconds.toFixed(0)} s: ${FIGURES}/report.html`);
 }
 
 await main();

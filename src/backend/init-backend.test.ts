@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { initBackend, parseBackendName, backendFromEnv } from './init-backend.js';
 
 describe('initBackend', () => {
@@ -14,9 +14,16 @@ describe('initBackend', () => {
     expect(Array.from(sum)).toEqual([4, 6]);
   });
 
-  it('wasm and cpu can be selected by name', async () => {
+  it('wasm and cpu can be selected by name, and tfjs prints nothing (the cpu backend would warn on first use)', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const log = vi.spyOn(console, 'log');
     expect((await initBackend('cpu')).active).toBe('cpu');
+    tf.tidy(() => tf.add(tf.tensor1d([1]), tf.tensor1d([2])).dataSync());
     expect((await initBackend('wasm')).active).toBe('wasm');
+    expect(warn).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+    warn.mockRestore();
+    log.mockRestore();
   });
 
   it('an unknown name is an error that lists the choices', () => {

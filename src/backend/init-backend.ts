@@ -61,6 +61,9 @@ async function registerGradients(): Promise<void> {
 
 async function tryActivate(name: Exclude<BackendName, 'auto'>, options: InitBackendOptions): Promise<void> {
   await registerGradients();
+  // The library never prints: PROD silences tfjs's console warnings (e.g. the cpu backend's
+  // "install tfjs-node" banner); it gates nothing else in tfjs-core.
+  tf.env().set('PROD', true);
   // A variable specifier keeps TypeScript from resolving optional packages at compile time.
   const specifier = PACKAGES[name];
   if (name === 'tensorflow' || name === 'tensorflow-gpu') {
