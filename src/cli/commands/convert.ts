@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { savePyTorchStateDict } from '../../checkpoint/pytorch.js';
+import type { CheckpointMetadata } from '../../checkpoint/metadata.js';
+import { loadTfjsLayersModel } from '../../checkpoint/tfjs-layers.js';
+import type { LeNet5Config } from '../../models/lenet5.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import { jsonOption, required } from '../args.js';
 import { preprocessingFlags } from '../data-options.js';
@@ -9,7 +12,8 @@ import type { Command } from './command.js';
 export const convertCommand: Command = {
   summary: 'convert between native checkpoints and PyTorch state dicts (safetensors)',
   usage: 'INPUT OUTPUT [--to native|pytorch] [--arch A] [--naming torchvision|pytorch-cifar]',
-  help: `INPUT is a native checkpoint or a PyTorch state dict saved as safetensors.
+  help: `INPUT is a native checkpoint, a PyTorch state dict saved as safetensors, or a tfjs LayersModel
+(model.json with its weight shards; a Sequential LeNet5).
 
 options:
   --to F          native (default) | pytorch
@@ -43,10 +47,12 @@ options:
     const flags = preprocessingFlags(values);
     await context.initBackend();
     const config = jsonOption(values.config, 'config');
-    const { model, metadata } = await loadCheckpoint(input, {
-      ...(values.arch === undefined ? {} : { architecture: values.arch }),
-      ...(config === undefined ? {} : { config }),
-    });
+    const { model, metadata } = input.endsWith('.json')
+      ? { model: (await loadTfjsLayersModel(input, config === undefined ? {} : { config: config as Partial<LeNet5Config> })).model, metadata: {} as Partial<CheckpointMetadata> }
+      : await loadCheckpoint(input, {
+          ...(values.arch === undefined ? {} : { architecture: values.arch }),
+          ...(config === undefined ? {} : { config }),
+        });
     try {
       if (values.to === 'pytorch') {
         await savePyTorchStateDict(output, model, { naming: values.naming });

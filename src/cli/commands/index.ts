@@ -5,6 +5,7 @@ import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { pathCommand } from './path.js';
+import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
 export type { Command, CommandContext } from './command.js';
@@ -16,4 +17,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   convert: convertCommand,
   barrier: barrierCommand,
   path: pathCommand,
+  simulate: simulateCommand,
 };
