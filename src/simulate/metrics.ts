@@ -76,6 +76,11 @@ export function plateauDelay(rows: readonly TickRow[]): PlateauDelay {
   return { series: sorted[0]?.series ?? '', tick50: first(0.5), tick80: first(0.8), largestJumpTick, largestJump };
 }
 
+/** First recorded tick at which the mean accuracy reaches `level`; null if never. */
+export function ticksToAccuracy(rows: readonly TickRow[], level: number): number | null {
+  return [...rows].sort((a, b) => a.tick - b.tick).find((r) => r.accuracyMean >= level)?.tick ?? null;
+}
+
 /** Rows for `accuracyBandChart`. */
 export function accuracyBandRows(rows: readonly TickRow[]): AccuracyBandRow[] {
   return rows.map((r) => ({ series: r.series, tick: r.tick, mean: r.accuracyMean, min: r.accuracyMin, max: r.accuracyMax }));

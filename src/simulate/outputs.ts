@@ -15,7 +15,7 @@ import { accuracyBandChart } from '../charts/accuracy-band-chart.js';
 import { layerVarianceChart } from '../charts/layer-variance-chart.js';
 import { saveChart, writeAtomically } from '../charts/render.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp } from '../charts/theme.js';
-import { accuracyBandRows, plateauDelay, toCsv, type PlateauDelay, type SimulationRows } from './metrics.js';
+import { accuracyBandRows, plateauDelay, ticksToAccuracy, toCsv, type SimulationRows, type TickRow } from './metrics.js';
 import type { SimulationConfig } from './simulator.js';
 
 export interface SimulationRun {
@@ -44,38 +44,47 @@ export async function writeSimulationOutputs(dir: string, runs: readonly Simulat
   return written;
 }
 
-/** One point of a sweep: the plateau delay of a run at a value of the swept quantity. */
+/** One point of a sweep: ticks until a run's mean accuracy reached `level`, at a value of the swept quantity. */
 export interface DelayRow {
   /** Line label, e.g. `plain`, `corrected`. */
   readonly series: string;
   /** The swept quantity (degree, number of nodes). */
   readonly x: number;
-  /** Ticks until mean accuracy reached `level`; null when it never did within the run. */
-  readonly delay: number | null;
+  /** Ticks until the mean accuracy reached `level`, or the run length when it never did (`reached` false). */
+  readonly delay: number;
+  readonly reached: boolean;
   readonly level: number;
 }
 
-/** Delay rows from runs' plateau delays (level 0.5 or 0.8). */
-export function delayRows(points: readonly { readonly series: string; readonly x: number; readonly delay: PlateauDelay }[], level: 0.5 | 0.8): DelayRow[] {
-  return points.map((p) => ({ series: p.series, x: p.x, delay: level === 0.5 ? p.delay.tick50 : p.delay.tick80, level }));
+/** The delay row of one run: first tick at `level`, censored at the last recorded tick. */
+export function delayRow(series: string, x: number, ticks: readonly TickRow[], level: number): DelayRow {
+  const reached = ticksToAccuracy(ticks, level);
+  return { series, x, delay: reached ?? Math.max(0, ...ticks.map((r) => r.tick)), reached: reached !== null, level };
 }
 
-/** Plateau delay vs the swept quantity, one line per series; runs that never reached the level are left out. */
+/**
+ * Plateau delay vs the swept quantity, one line per series; filled points reached the level, open
+ * points did not within the run (plotted at the run length: the delay is at least that).
+ */
 export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle?: string; readonly title?: string } = {}): TopLevelSpec {
   requireRows('delayChart', rows);
   const level = rows[0]?.level ?? 0.5;
+  const color = { field: 'series', type: 'nominal', title: 'averaging', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } };
+  const x = { field: 'x', type: 'quantitative', title: options.xTitle ?? 'degree' };
+  const y = { field: 'delay', type: 'quantitative', title: `ticks to ${Math.round(level * 100)}% mean test accuracy` };
   return {
     $schema: SCHEMA_URL,
     ...titleProp(options.title),
     config: paperConfig(),
     width: DEFAULT_WIDTH,
     height: DEFAULT_HEIGHT,
-    data: { values: rows.filter((r) => r.delay !== null).map((r) => ({ ...r })) },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'degree' },
-      y: { field: 'delay', type: 'quantitative', title: `ticks to ${Math.round(level * 100)}% mean test accuracy` },
-      color: { field: 'series', type: 'nominal', title: 'averaging', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
-    },
-  };
+    data: { values: rows.map((r) => ({ ...r, status: r.reached ? 'reached' : 'not reached (≥)' })) },
+    layer: [
+      { mark: { type: 'line' }, encoding: { x, y, color } },
+      {
+        mark: { type: 'point', size: 70, strokeWidth: 2 },
+        encoding: { x, y, color, fill: { condition: { test: 'datum.reached', field: 'series', type: 'nominal', legend: null }, value: 'white' }, shape: { field: 'status', type: 'nominal', title: 'level' } },
+      },
+    ],
+  } as TopLevelSpec;
 }
