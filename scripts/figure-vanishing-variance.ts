@@ -133,7 +133,7 @@ if (!values['no-sweep']) {
     }
   }
   await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ ticks: sweepTicks, level, points }, null, 1)}\n`);
-  written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes` }), join(out, 'delay-vs-degree'))));
+  written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (open point: not reached in ${sweepTicks} ticks)` }), join(out, 'delay-vs-degree'))));
   for (const p of points) console.log(`degree ${p.x} ${p.series}: ${Math.round(level * 100)}% ${p.reached ? `at tick ${p.delay}` : `not reached in ${p.delay} ticks`}`);
 }
 console.log(`wrote ${written.length} files under ${out}`);

@@ -64,7 +64,8 @@ export function delayRow(series: string, x: number, ticks: readonly TickRow[], l
 
 /**
  * Plateau delay vs the swept quantity, one line per series; filled points reached the level, open
- * points did not within the run (plotted at the run length: the delay is at least that).
+ * points did not within the run (plotted at the run length: the delay is at least that; the
+ * caller's title or caption should say so).
  */
 export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle?: string; readonly title?: string } = {}): TopLevelSpec {
   requireRows('delayChart', rows);
@@ -78,13 +79,11 @@ export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle
     config: paperConfig(),
     width: DEFAULT_WIDTH,
     height: DEFAULT_HEIGHT,
-    data: { values: rows.map((r) => ({ ...r, status: r.reached ? 'reached' : 'not reached (≥)' })) },
+    data: { values: rows.map((r) => ({ ...r })) },
     layer: [
       { mark: { type: 'line' }, encoding: { x, y, color } },
-      {
-        mark: { type: 'point', size: 70, strokeWidth: 2 },
-        encoding: { x, y, color, fill: { condition: { test: 'datum.reached', field: 'series', type: 'nominal', legend: null }, value: 'white' }, shape: { field: 'status', type: 'nominal', title: 'level' } },
-      },
+      { transform: [{ filter: 'datum.reached' }], mark: { type: 'point', size: 70, filled: true }, encoding: { x, y, color } },
+      { transform: [{ filter: '!datum.reached' }], mark: { type: 'point', size: 70, strokeWidth: 2, filled: false }, encoding: { x, y, color } },
     ],
   } as TopLevelSpec;
 }
