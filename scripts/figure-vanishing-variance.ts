@@ -77,9 +77,14 @@ async function run(raw: Partial<SimulationConfig>, folder = out): Promise<Simula
   await mkdir(dir, { recursive: true });
   const bar = createProgressBar(config.series.padEnd(28));
   const started = performance.now();
+  let stepsAtFirstRecord: number | undefined;
+  let ticksAtFirstRecord = 0;
   const rows = await runSimulation(config, data, {
     statePath: join(dir, 'state.safetensors'),
-    progress: (p) => bar.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`),
+    progress: (p) => {
+      if (p.last !== undefined && stepsAtFirstRecord === undefined) [stepsAtFirstRecord, ticksAtFirstRecord] = [p.last.trainSteps, p.tick];
+      bar.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`);
+    },
   });
   bar.done();
   const last = rows.ticks.at(-1);
@@ -88,7 +93,9 @@ async function run(raw: Partial<SimulationConfig>, folder = out): Promise<Simula
   console.log(
     `${config.series}: accuracy at tick ${last?.tick} ${((last?.accuracyMean ?? 0) * 100).toFixed(1)}% ` +
       `[${((last?.accuracyMin ?? 0) * 100).toFixed(1)}, ${((last?.accuracyMax ?? 0) * 100).toFixed(1)}]; 50% at ${delay.tick50 ?? '—'}, 80% at ${delay.tick80 ?? '—'}; ` +
-      `${last?.trainSteps ?? 0} node-steps in ${seconds.toFixed(0)} s (${((last?.trainSteps ?? 0) / seconds).toFixed(1)}/s incl. evaluation; 0 when resumed)`,
+      (stepsAtFirstRecord === undefined
+        ? 'complete (resumed from its state file)'
+        : `${(last?.trainSteps ?? 0) - stepsAtFirstRecord} node-steps after tick ${ticksAtFirstRecord}, ${seconds.toFixed(0)} s in all (${(((last?.trainSteps ?? 0) - stepsAtFirstRecord) / seconds).toFixed(1)} node-steps/s incl. evaluation)`),
   );
   return { config, rows };
 }

@@ -71,7 +71,7 @@ export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle
   requireRows('delayChart', rows);
   const level = rows[0]?.level ?? 0.5;
   const color = { field: 'series', type: 'nominal', title: 'averaging', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } };
-  const x = { field: 'x', type: 'quantitative', title: options.xTitle ?? 'degree' };
+  const x = { field: 'x', type: 'quantitative', title: options.xTitle ?? 'degree', axis: { tickMinStep: 1, format: 'd' } };
   const y = { field: 'delay', type: 'quantitative', title: `ticks to ${Math.round(level * 100)}% mean test accuracy` };
   return {
     $schema: SCHEMA_URL,
