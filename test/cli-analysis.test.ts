@@ -6,27 +6,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './run-cli.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
 
 const A = 'test/fixtures/barriers-lenet5-a.safetensors';
 const B = 'test/fixtures/barriers-lenet5-b.safetensors';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main([...args, '--backend', 'wasm', '--quiet']);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = (args: string[]): Promise<CliResult> => runCli(args, ['--quiet']);
 
 interface Barrier {
   rows: { t: number; split: string; loss: number; accuracy: number; path: string }[];

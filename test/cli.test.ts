@@ -6,26 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './run-cli.js';
 
 const FIXTURE = 'test/fixtures/lenet5-pytorch.safetensors';
 const expected = JSON.parse(await readFile('test/fixtures/lenet5-pytorch-expected.json', 'utf8')) as { test: { loss: number; accuracy: number; count: number } };
 const FULL_FASHION_MNIST = existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main([...args, '--backend', 'wasm']);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = (args: string[]): Promise<CliResult> => runCli(args, []);
 
 let dir: string;
 beforeAll(async () => {

@@ -28,9 +28,10 @@
  * from there exactly as the uninterrupted run would (the data order is a pure function of the
  * iteration count, see BatchSource).
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
 import { createEvaluator, type EvaluationData, type Evaluator, type EvaluatorOptions } from '../barriers/evaluate.js';
 import type { LlpfRow, Split } from '../barriers/rows.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
@@ -195,15 +196,6 @@ function parseMeta(raw: string | undefined): SavedMeta | null {
   return JSON.parse(raw, (key, value: unknown) => ((key === 'loss' || key === 'accuracy') && value === null ? NaN : value)) as SavedMeta;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function l2Distance(a: HostTensors, b: HostTensors): number {
   let s = 0;
   for (const [n, v] of a) {
@@ -283,7 +275,7 @@ export async function runLlpf<Config>(
   const rows: LlpfRow[] = [];
   const points: LlpfPoint[] = [];
   const dir = options.checkpoint?.directory;
-  const resumed = options.resume === true && dir !== undefined && (await exists(join(dir, STATE_FILE)));
+  const resumed = options.resume === true && dir !== undefined && existsSync(join(dir, STATE_FILE));
   const evaluatePoint = async (state: ModelState): Promise<Partial<Record<Split, { loss: number; accuracy: number }>>> =>
     evaluator === undefined ? {} : await evaluator.evaluate(state);
 

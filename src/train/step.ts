@@ -5,13 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ModelState, TensorMap } from '../models/types.js';
+import type { Batch } from '../data/batches.js';
 import type { Optimizer } from './optimizer.js';
 import { correctCount, crossEntropy } from './loss.js';
 
-export interface Batch {
-  readonly x: tf.Tensor4D;
-  readonly y: tf.Tensor1D;
-}
+export type { Batch };
 
 export interface LossAndGradients {
   /** Mean cross-entropy of the batch (caller disposes). */

@@ -9,7 +9,8 @@
  * completed epoch; removed when the run completes).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEvaluator } from '../barriers/evaluate.js';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
@@ -158,7 +159,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
   let metrics: EpochMetrics[] = [];
   const checkpoints = new Map<number, string>();
 
-  if ((options.resume ?? true) && (await exists(statePath))) {
+  if ((options.resume ?? true) && existsSync(statePath)) {
     const saved = await loadTrainState(statePath);
     assertSameLayout(model.params, saved.state.params, `${statePath} (parameters)`);
     assertSameLayout(model.buffers, saved.state.buffers, `${statePath} (buffers)`);
@@ -168,8 +169,8 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
     disposeTensors(saved.slots);
     const epoch = saved.epoch;
     startEpoch = epoch + 1;
-    if (await exists(metricsPath)) metrics = (JSON.parse(await readFile(metricsPath, 'utf8')) as EpochMetrics[]).filter((m) => m.epoch <= epoch);
-    for (let e = 1; e <= epoch; e++) if (await exists(checkpointPath(options.outDir, seed, e))) checkpoints.set(e, checkpointPath(options.outDir, seed, e));
+    if (existsSync(metricsPath)) metrics = (JSON.parse(await readFile(metricsPath, 'utf8')) as EpochMetrics[]).filter((m) => m.epoch <= epoch);
+    for (let e = 1; e <= epoch; e++) if (existsSync(checkpointPath(options.outDir, seed, e))) checkpoints.set(e, checkpointPath(options.outDir, seed, e));
   }
 
   const testBatches =
@@ -244,15 +245,6 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
     optimizer.dispose();
   }
   return { seed, checkpoints, metrics, model, completed };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export type { ModelState };
