@@ -19,6 +19,11 @@ import { disposeTensors } from '../src/models/tensor-map.js';
 import type { ModelState } from '../src/models/types.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/step.js';
+import { evaluatePath, linearPath } from '../src/barriers/linear-path.js';
+import { tensorBatchSource } from '../src/paths/batch-source.js';
+import { createCurve, disposeCurve } from '../src/paths/curve.js';
+import { trainCurve } from '../src/paths/train-curve.js';
+import { benchSimulator } from '../src/simulate/bench.js';
 import { forwardFlopsPerImage } from './flops.js';
 
 interface BenchModel {
@@ -85,6 +90,76 @@ function formatNumber(n: number | undefined, digits = 0): string {
   return n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
 }
 
+interface AnalysisRow {
+  readonly name: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly reference: string;
+}
+
+/**
+ * Throughput of the analyses built on the models: barrier grid points per second (linear path,
+ * 2,000 evaluation images per point; ResNet18 with BN re-estimation on 10 batches of 128),
+ * Bezier-curve training steps per second (batch 128) and simulator node-steps per second.
+ */
+async function benchAnalyses(seconds: number): Promise<AnalysisRow[]> {
+  const rows: AnalysisRow[] = [];
+  const images = (n: number, [h, w, c]: readonly number[]) => ({
+    x: tf.randomUniform<tf.Rank.R4>([n, h ?? 28, w ?? 28, c ?? 1]),
+    y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 10), 'int32'),
+  });
+  for (const [architecture, config, bn] of [
+    ['lenet5', {}, 0],
+    ['resnet18', { width: 0.25 }, 10],
+  ] as const) {
+    const arch = getArchitecture(architecture);
+    const a = createModel(architecture, config, 1);
+    const b = createModel(architecture, config, 2);
+    const shape = arch.spec(a.config).inputShape;
+    const test = Array.from({ length: 4 }, () => images(500, shape));
+    const bnBatches = Array.from({ length: bn }, () => images(128, shape));
+    const data = { test, bnBatches };
+    const path = linearPath(a, b);
+    const started = performance.now();
+    let points = 0;
+    while ((performance.now() - started) / 1000 < seconds || points < 2) {
+      await evaluatePath(path, data, { ts: [0.5], splits: ['test'], bnReset: bn > 0 });
+      points += 1;
+    }
+    const value = points / ((performance.now() - started) / 1000);
+    rows.push({ name: `barrier grid, ${architecture}${bn > 0 ? ' k=1/4, BN reset' : ''}`, unit: 'points/s (2,000 images each)', value, reference: 'see eval images/s above' });
+    console.error(`  barrier ${architecture}: ${value.toFixed(2)} points/s`);
+    path.dispose();
+    disposeTensors(a, b);
+    for (const batch of [...test, ...bnBatches]) tf.dispose([batch.x, batch.y]);
+  }
+  {
+    const arch = getArchitecture('lenet5');
+    const a = createModel('lenet5', {}, 1);
+    const b = createModel('lenet5', {}, 2);
+    const data = images(128 * 8, [28, 28, 1]);
+    const source = tensorBatchSource(data.x, data.y, { batchSize: 128 });
+    const curve = createCurve(a, b, { kind: 'bezier', bends: 3 });
+    let steps = 0;
+    const started = performance.now();
+    const trained = await trainCurve(arch, curve, source, { epochs: 100, maxSteps: Math.max(4, Math.round(seconds * 3)), progress: () => void (steps += 1) });
+    const value = steps / ((performance.now() - started) / 1000);
+    rows.push({ name: 'Bezier curve training, lenet5, batch 128', unit: 'steps/s', value, reference: 'one train step of lenet5 ≈ 1 curve step (PyTorch train images/s ÷ 128)' });
+    console.error(`  curve training: ${value.toFixed(2)} steps/s`);
+    for (const slot of trained.state.slots.values()) slot.dispose();
+    disposeCurve(trained.curve);
+    disposeCurve(curve);
+    disposeTensors(a, b);
+    tf.dispose([data.x, data.y]);
+  }
+  {
+    const sim = await benchSimulator({ nodes: 5, batchSize: 64, seconds });
+    rows.push({ name: 'gossip simulator, 5 LeNet5 nodes per tick, batch 64 (one by one)', unit: 'node-steps/s', value: sim.separateNodeStepsPerSecond, reference: 'PyTorch train images/s ÷ 64' });
+    rows.push({ name: 'gossip simulator, same, stacked (batched) engine', unit: 'node-steps/s', value: sim.batchedNodeStepsPerSecond, reference: '' });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -93,6 +168,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '3' },
       models: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
+      'no-analyses': { type: 'boolean', default: false },
     },
   });
   const seconds = Number(values.seconds);
@@ -145,9 +221,15 @@ async function main(): Promise<void> {
       `| ${r.model} | ${r.mode} | ${r.batch} | ${(r.flopsPerImage / 1e9).toFixed(4)} | ${formatNumber(r.imagesPerSecond)} | ${formatNumber(r.torchImagesPerSecond)} | ${formatNumber(r.ratio, 2)} |`,
     );
   }
+  const analyses = values['no-analyses'] ? [] : await benchAnalyses(seconds);
+  if (analyses.length > 0) {
+    console.log('\n| analysis | unit | ours | PyTorch reference |');
+    console.log('|---|---|---:|---|');
+    for (const a of analyses) console.log(`| ${a.name} | ${a.unit} | ${a.value.toFixed(2)} | ${a.reference} |`);
+  }
   await mkdir('bench/results', { recursive: true });
   const file = `bench/results/bench-${choice.active}.json`;
-  await writeFile(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses }, null, 2)}\n`);
   console.log(`\n${file}`);
 }
 

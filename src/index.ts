@@ -98,3 +98,12 @@ export { renderSvg, renderPng, saveChart, type RenderPngOptions, type SaveChartO
 export { writeHtmlReport, renderHtmlReport, missingReportFiles, formatNumber, escapeHtml, type HtmlReport, type ReportSection, type ReportFigure, type ReportTable } from './charts/report.js';
 export { compileVegaLiteValidator } from './charts/schema.js';
 export type { Metric } from './charts/messages.js';
+
+// 7. Decentralized learning simulator (vanishing variance, Tian et al. 2024)
+export { createTopology, ringTopology, starTopology, randomRegularTopology, erdosRenyiTopology, barabasiAlbertTopology, readEdgeList, parseEdgeList, isConnected, degrees, TOPOLOGY_SPECS, type Topology } from './simulate/topology.js';
+export { createPartition, partitionIndices, parsePartitionSpec, sampleDirichlet, sampleGamma, PARTITION_SPECS, type PartitionSpec } from './simulate/partition.js';
+export { createAveragingRule, federatedMean, AVERAGING_RULE_NAMES, type AveragingRule, type AveragingRuleName, type AveragingContext } from './simulate/averaging-rules.js';
+export { createSimulation, loadSimulation, runSimulation, resolveSimulationConfig, DEFAULT_SIMULATION_CONFIG, SIMULATION_MODES, type SimulationConfig, type SimulationMode, type Simulation, type SimulationData, type SimulationOptions, type RunSimulationOptions } from './simulate/simulator.js';
+export { plateauDelay, ticksToAccuracy, accuracyBandRows, type TickRow, type NodeRow, type SimulationRows, type PlateauDelay } from './simulate/metrics.js';
+export { writeSimulationOutputs, delayChart, type SimulationRun } from './simulate/outputs.js';
+export { toCsv } from './util/csv.js';

@@ -86,18 +86,4 @@ export function accuracyBandRows(rows: readonly TickRow[]): AccuracyBandRow[] {
   return rows.map((r) => ({ series: r.series, tick: r.tick, mean: r.accuracyMean, min: r.accuracyMin, max: r.accuracyMax }));
 }
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value === 'string' ? value : JSON.stringify(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** CSV text (header from the first row's keys); empty string for no rows. */
-export function toCsv(rows: readonly object[]): string {
-  const first = rows[0];
-  if (first === undefined) return '';
-  const keys = Object.keys(first);
-  const lines = [keys.join(',')];
-  for (const row of rows) lines.push(keys.map((k) => csvCell((row as Record<string, unknown>)[k])).join(','));
-  return `${lines.join('\n')}\n`;
-}
+export { toCsv } from '../util/csv.js';
