@@ -30,6 +30,15 @@ describe('pathChart', () => {
 });
 
 describe('layerHeatmap', () => {
+  it('writes values in the cells only when they fit: 11 columns in a 220 px panel do not, 3 columns do', () => {
+    const grid = (ts: number[]) =>
+      ts.flatMap((t) => ['A', 'B'].flatMap((rest) => ['conv1', 'fc1'].map((layer, layerIndex) => ({ layer, layerIndex, rest: rest as 'A' | 'B', t, split: 'test' as const, loss: 1 + t, accuracy: 0.5 })))); 
+    const layersOf = (spec: unknown) => (spec as { spec: { layer: unknown[] } }).spec.layer.length;
+    expect(layersOf(layerHeatmap(grid(Array.from({ length: 11 }, (_, i) => i / 10))))).toBe(1);
+    expect(layersOf(layerHeatmap(grid([0, 0.5, 1])))).toBe(2);
+    expect(layersOf(layerHeatmap(grid(Array.from({ length: 11 }, (_, i) => i / 10)), { showValues: true }))).toBe(2);
+  });
+
   it('orders layers by layerIndex, not by row order', () => {
     const rows = [...layerRows()].reverse();
     const spec = layerHeatmap(rows) as { spec: { layer: { encoding: { y: { sort: string[] } } }[] } };

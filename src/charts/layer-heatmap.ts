@@ -32,7 +32,7 @@ export interface LayerHeatmapOptions {
   readonly t?: number;
   /** Log color scale (values must be > 0). Default `false`. */
   readonly log?: boolean;
-  /** Write each cell's value in it. Default `true` when there are at most 12 columns. */
+  /** Write each cell's value in it. Default: when the cells are wide enough (≥ 36 px). */
   readonly showValues?: boolean;
   /** Sequential color scheme. Default `'viridis'`. */
   readonly scheme?: string;
@@ -87,7 +87,8 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
   const height = (options.rowHeight ?? 28) * layers.length;
   const colorTitle = valueKind === 'barrier' ? barrierTitle('loss', split) : metricTitle(valueKind, split);
   const percent = valueKind === 'accuracy' || valueKind === 'error';
-  const showValues = options.showValues ?? xs.length <= 12;
+  // Values are written in the cells only where they fit (≈ 36 px for '0.123' at 11 px).
+  const showValues = options.showValues ?? width / Math.max(1, xs.length) >= 36;
   const xTitle = xKind === 'epoch' ? AXIS.epoch : valueKind === 'barrier' ? null : AXIS.t;
   const format = percent ? '.0%' : '.3~g';
 
