@@ -37,7 +37,7 @@ import type { LlpfRow, Split } from '../barriers/rows.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { projectToVariance, tensorVariances, VARIANCE_EPSILON } from '../averaging/variance-correction.js';
 import { assertSameLayout, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
-import type { Architecture, ArchitectureName, ModelSpec, ModelState } from '../models/types.js';
+import type { Architecture, ArchitectureName, Model, ModelSpec, ModelState } from '../models/types.js';
 import { foldBatchStats, lossAndGradients } from '../train/step.js';
 import type { BatchSource } from './batch-source.js';
 import {
@@ -450,3 +450,35 @@ export async function readLlpfRows(directory: string): Promise<LlpfRow[]> {
 
 // Exported for tests of the file layout.
 export const LLPF_FILES = { state: STATE_FILE, point: pointFile } as const;
+
+/**
+ * The path of a run checkpointed to `directory` (`checkpoint.directory` of `runLlpf`, the output
+ * folder of `modeconn path llpf`), piecewise linear through its recorded points. `template` (a
+ * model of the same architecture, e.g. the start checkpoint) gives names, shapes and config.
+ */
+export async function loadLlpfPath<Config>(directory: string, template: Model<Config>): Promise<ParameterPath> {
+  const statePath = join(directory, STATE_FILE);
+  if (!existsSync(statePath)) throw new Error(`${directory} is not an LLPF run folder (no ${STATE_FILE})`);
+  const { metadata } = await readSafetensors(statePath);
+  const meta = parseMeta(metadata.llpf);
+  if (meta === null) throw new Error(`${statePath} has no "llpf" metadata`);
+  const points: LlpfPoint[] = [];
+  try {
+    for (const tick of meta.pointTicks) points.push({ tick, state: await readState(join(directory, pointFile(tick)), template) });
+  } catch (error) {
+    for (const p of points) disposeTensors(p.state);
+    throw error;
+  }
+  const current = points.at(-1)?.state;
+  if (current === undefined) throw new Error(`${directory}: the run has no recorded points`);
+  return llpfPath({
+    architecture: template.architecture,
+    config: template.config,
+    points,
+    rows: meta.rows,
+    iterations: meta.iterations,
+    current,
+    tick: meta.tick,
+    completed: true,
+  });
+}

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { cumulativeBarriers, layerwiseBarriers } from '../../barriers/layerwise.js';
+import { cumulativeBarriers, layerwiseBarriers, layerwiseBarriersByEpoch } from '../../barriers/layerwise.js';
 import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
 import { layerRobustness } from '../../barriers/robustness.js';
 import { subspacePerturbations } from '../../barriers/subspace.js';
 import type { ParameterPath } from '../../paths/path.js';
+import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { numberOption, required } from '../args.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
@@ -32,6 +33,9 @@ options:
   --samples N          random directions (robustness, subspace; default 5)
   --seed S             seed of random orders and directions (default 0)
   --checkpoints LIST   comma-separated training checkpoints of both runs (subspace)
+  --epochs-a LIST, --epochs-b LIST
+                       layerwise per epoch: comma-separated checkpoints of runs A and B at the same
+                       epochs (rows get an epoch column, taken from the checkpoints' metadata)
   --path FILE          evaluate a saved path instead of the line between A and B (linear)
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
@@ -51,6 +55,8 @@ ${ENDPOINT_OPTIONS_HELP}`,
         samples: { type: 'string' },
         seed: { type: 'string' },
         checkpoints: { type: 'string' },
+        'epochs-a': { type: 'string' },
+        'epochs-b': { type: 'string' },
         path: { type: 'string' },
       },
     });
@@ -64,15 +70,20 @@ ${ENDPOINT_OPTIONS_HELP}`,
     await context.initBackend();
     if (values.path !== undefined) {
       if (positionals.length < 1) throw new Error('--path needs a checkpoint of the run after it (for the dataset and preprocessing)');
-      savedPath = await loadSavedPath(values.path);
       endpointPaths = positionals;
     } else {
       if (positionals.length !== 2) throw new Error(`expected two checkpoints A B, found ${positionals.length}`);
       endpointPaths = positionals;
     }
-    const extra = kind === 'subspace' ? required(values.checkpoints, 'checkpoints').split(',').map((s) => s.trim()) : [];
+    const list = (text: string | undefined): string[] => (text === undefined ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    const epochsA = list(values['epochs-a']);
+    const epochsB = list(values['epochs-b']);
+    if ((epochsA.length > 0 || epochsB.length > 0) && kind !== 'layerwise') throw new Error('--epochs-a/--epochs-b go with "barrier layerwise"');
+    if (epochsA.length !== epochsB.length) throw new Error(`--epochs-a has ${epochsA.length} checkpoints, --epochs-b has ${epochsB.length}; give one per epoch for each run`);
+    const extra = kind === 'subspace' ? list(required(values.checkpoints, 'checkpoints')) : [...epochsA, ...epochsB];
     const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
     try {
+      if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
       const [a, b] = analysis.models;
       const progress = bar(context, `barrier ${kind}`);
       const common = { splits: analysis.splits, bnReset: analysis.bnReset, progress: progress.update };
@@ -82,6 +93,12 @@ ${ENDPOINT_OPTIONS_HELP}`,
         const rows = await evaluatePath(path, analysis.data, { ...common, points });
         path.dispose();
         output = { rows, barrier: Object.fromEntries(barrierMetrics(rows).map((m) => [m.split, m])) };
+      } else if (kind === 'layerwise' && epochsA.length > 0) {
+        const runA = analysis.models.slice(2, 2 + epochsA.length);
+        const runB = analysis.models.slice(2 + epochsA.length);
+        const epochs = analysis.checkpoints.slice(2, 2 + epochsA.length).map((c, i) => c.metadata.epoch ?? i);
+        const rows = await layerwiseBarriersByEpoch(runA, runB, analysis.data, { ...common, points, epochs, ...(layers === undefined ? {} : { layers }) });
+        output = { rows };
       } else if (kind === 'layerwise') {
         const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
         output = { rows };
