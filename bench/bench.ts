@@ -74,14 +74,12 @@ function runTorch(models: readonly BenchModel[], seconds: number): Map<string, n
   const out = new Map<string, number>();
   const arg = models.map((m) => `${m.id}:${m.batch}`).join(',');
   const result = spawnSync('/usr/bin/python3', ['bench/torch_bench.py', String(seconds), arg], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) {
-    console.error(`PyTorch benchmark failed: ${result.stderr}`);
-    return out;
-  }
+  if (result.status !== 0) console.error(`PyTorch benchmark failed: ${result.stderr}`);
   for (const line of result.stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { model: string; mode: string; imagesPerSecond: number };
-    out.set(`${row.model}/${row.mode}`, row.imagesPerSecond);
+    const row = JSON.parse(line) as { model: string; mode?: string; imagesPerSecond?: number; error?: string };
+    if (row.error !== undefined) console.error(`PyTorch ${row.model}: ${row.error}`);
+    else if (row.mode !== undefined && row.imagesPerSecond !== undefined) out.set(`${row.model}/${row.mode}`, row.imagesPerSecond);
   }
   return out;
 }

@@ -22,8 +22,9 @@ spec.loader.exec_module(fixtures)
 torch.set_num_threads(2)
 torch.manual_seed(0)
 
-CCT_2 = {'imageSize': 32, 'channels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
-         'mlpRatio': 1, 'convLayers': 2, 'kernelSize': 3, 'stride': 1, 'padding': 1, 'convPlanes': 64}
+# The same fields as the TypeScript preset cct_2_3x2_32 (src/models/cct.ts).
+CCT_2 = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
+         'mlpRatio': 1, 'convLayers': 2, 'kernelSize': 3, 'convChannels': 64}
 
 
 def build(name):
@@ -54,7 +55,11 @@ def main():
     for entry in sys.argv[2].split(','):
         name, batch = entry.split(':')
         batch = int(batch)
-        model, shape = build(name)
+        try:
+            model, shape = build(name)
+        except Exception as error:  # one broken model must not hide the others' numbers
+            print(json.dumps({'model': name, 'error': repr(error)}), flush=True)
+            continue
         x = torch.rand(batch, *shape)
         y = torch.randint(0, 10, (batch,))
         model.eval()
