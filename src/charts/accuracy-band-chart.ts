@@ -29,6 +29,8 @@ export interface AccuracyBandChartOptions {
   readonly yTitle?: string;
   /** x axis title. Default "tick". */
   readonly xTitle?: string;
+  /** What the band spans, shown under the legend title. Default "band: min–max over samples". */
+  readonly bandTitle?: string;
 }
 
 /** Accuracy vs tick, one line per configuration with a min–max band. */
@@ -43,7 +45,7 @@ export function accuracyBandChart(rows: readonly AccuracyBandRow[], options: Acc
     axis: { format: '.0%' },
     scale: { domain: [0, 1] },
   };
-  const color = { field: 'series', type: 'nominal' as const, title: [LEGEND.configuration, LEGEND.band], sort: series };
+  const color = { field: 'series', type: 'nominal' as const, title: [LEGEND.configuration, options.bandTitle ?? LEGEND.band], sort: series };
   return {
     $schema: SCHEMA_URL,
     ...titleProp(options.title),

@@ -1,6 +1,7 @@
 // Contracts of the chart builders beyond schema validity: what goes into the data, ordering,
 // option handling and errors. Numbers come from the closed-form fixtures in test-fixtures.ts.
 import { describe, expect, it } from 'vitest';
+import { accuracyBandChart } from './accuracy-band-chart.js';
 import { aggregateBand } from './band.js';
 import { cumulativeChart } from './cumulative-chart.js';
 import { layerHeatmap } from './layer-heatmap.js';
@@ -26,6 +27,14 @@ describe('pathChart', () => {
   });
   it('names the splits present when none match', () => {
     expect(() => pathChart(pathRows(3).filter((r) => r.split === 'train'))).toThrow(/no rows for split "test".*\[train\]/);
+  });
+});
+
+describe('accuracyBandChart', () => {
+  it('says what the band spans in the legend title (samples by default, nodes for simulations)', () => {
+    const rows = [{ series: 'a', tick: 0, mean: 0.1, min: 0.05, max: 0.2 }, { series: 'a', tick: 1, mean: 0.2, min: 0.1, max: 0.3 }];
+    expect(JSON.stringify(accuracyBandChart(rows))).toContain('min–max over samples');
+    expect(JSON.stringify(accuracyBandChart(rows, { bandTitle: 'band: min–max over nodes' }))).toContain('min–max over nodes');
   });
 });
 

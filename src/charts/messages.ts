@@ -69,6 +69,7 @@ export const LEGEND = {
   series: 'series',
   configuration: 'configuration',
   band: 'band: min–max over samples',
+  bandNodes: 'band: min–max over nodes',
   surfaceLoss: (split: Split): string => `${SPLIT_WORD[split]} loss (nats)`,
   surfaceError: (split: Split): string => `${SPLIT_WORD[split]} error`,
   surfaceAccuracy: (split: Split): string => `${SPLIT_WORD[split]} accuracy`,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { accuracyBandChart } from '../charts/accuracy-band-chart.js';
 import { layerVarianceChart } from '../charts/layer-variance-chart.js';
+import { LEGEND } from '../charts/messages.js';
 import { saveChart, writeAtomically } from '../charts/render.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp } from '../charts/theme.js';
 import { accuracyBandRows, plateauDelay, ticksToAccuracy, toCsv, type SimulationRows, type TickRow } from './metrics.js';
@@ -39,7 +40,7 @@ export async function writeSimulationOutputs(dir: string, runs: readonly Simulat
   await write('ticks.csv', toCsv(ticks));
   await write('layers.csv', toCsv(layers));
   await write('nodes.csv', toCsv(nodes));
-  if (ticks.length > 0) written.push(...(await saveChart(accuracyBandChart(accuracyBandRows(ticks), titleProp(options.title)), join(dir, 'accuracy'))));
+  if (ticks.length > 0) written.push(...(await saveChart(accuracyBandChart(accuracyBandRows(ticks), { ...titleProp(options.title), bandTitle: LEGEND.bandNodes }), join(dir, 'accuracy'))));
   if (layers.length > 0) written.push(...(await saveChart(layerVarianceChart(layers), join(dir, 'layer-variance'))));
   return written;
 }
