@@ -7,8 +7,8 @@
  *  3. a degree sweep: ticks until the mean accuracy reaches 50 % vs the degree of a random regular
  *     graph, plain vs corrected gossip.
  *
- *   npx tsx scripts/figure-vanishing-variance.ts [--nodes 50 --ticks 3000 --dataset fashion-mnist]
- *   node --loader ts-node/esm scripts/figure-vanishing-variance.ts --nodes 10 --ticks 600 --dataset fashion-mnist-small
+ *   npx tsx scripts/figures/vanishing-variance.ts [--nodes 50 --ticks 3000 --dataset fashion-mnist]
+ *   node --loader ts-node/esm scripts/figures/vanishing-variance.ts --nodes 10 --ticks 600 --dataset fashion-mnist-small
  *
  * Options: --nodes N (50), --degree K (8), --ticks T (3000), --dataset D (fashion-mnist),
  * --data-dir DIR, --record-every R (50), --test-subset M (1000), --partition P (dirichlet:0.5),
@@ -20,13 +20,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backendFromEnv, initBackend } from '../src/backend/init-backend.js';
-import { saveChart, writeAtomically } from '../src/charts/render.js';
-import { createProgressBar } from '../src/cli/progress.js';
-import { loadDataset } from '../src/data/datasets.js';
-import { plateauDelay } from '../src/simulate/metrics.js';
-import { delayChart, delayRow, writeSimulationOutputs, type DelayRow, type SimulationRun } from '../src/simulate/outputs.js';
-import { resolveSimulationConfig, runSimulation, type SimulationConfig, type SimulationData } from '../src/simulate/simulator.js';
+import { backendFromEnv, initBackend } from '../../src/backend/init-backend.js';
+import { saveChart, writeAtomically } from '../../src/charts/render.js';
+import { createProgressBar } from '../../src/cli/progress.js';
+import { loadDataset } from '../../src/data/datasets.js';
+import { plateauDelay } from '../../src/simulate/metrics.js';
+import { delayChart, delayRow, writeSimulationOutputs, type DelayRow, type SimulationRun } from '../../src/simulate/outputs.js';
+import { resolveSimulationConfig, runSimulation, type SimulationConfig, type SimulationData } from '../../src/simulate/simulator.js';
 
 const { values } = parseArgs({
   options: {
