@@ -59,6 +59,14 @@ describe('layerHeatmap', () => {
     const fc1 = cells.find((c) => c.layer === 'fc1' && c.x === 3 && c.rest === 'θ_A');
     expect(fc1?.value).toBeCloseTo(0.02 + 0.1 * 3, 4); // height(fc1) = 0.02 + 0.1·sin(π/2)·epoch
   });
+  it('barrier maps: roundoff-sized barriers show as 0 and the color scale spans at least [0, 0.01] nats', () => {
+    const rows = layerRows(true).map((r, i) => ({ ...r, barrier: i % 2 === 0 ? 5.55e-17 : 0 }));
+    const spec = layerHeatmap(rows, { value: 'barrier', x: 'epoch' }) as { spec: { layer: { encoding: { color: { scale: { domain: number[] } } } }[] } };
+    expect(dataOf(spec).every((c) => c.value === 0)).toBe(true);
+    expect(spec.spec.layer[0]?.encoding.color.scale.domain).toEqual([0, 0.01]);
+    const large = layerHeatmap(layerRows(true), { value: 'barrier', x: 'epoch' }) as typeof spec;
+    expect(large.spec.layer[0]?.encoding.color.scale.domain[1]).toBeCloseTo(0.02 + 0.1 * 3, 4);
+  });
   it('x = t with several epochs shows the last epoch by default', () => {
     const cells = dataOf(layerHeatmap(layerRows(true)));
     const mid = cells.find((c) => c.layer === 'fc1' && c.x === 0.5);

@@ -71,7 +71,7 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
   for (const r of kept) {
     const x = xKind === 't' ? r.t : (r.epoch ?? 0);
     if (valueKind === 'barrier' && r.barrier === undefined) continue;
-    const value = valueKind === 'barrier' ? (r.barrier ?? 0) : metricOf(r, valueKind);
+    const value = valueKind === 'barrier' ? snapRoundoff(r.barrier ?? 0) : metricOf(r, valueKind);
     const key = JSON.stringify([r.layer, r.rest, valueKind === 'barrier' && xKind === 't' ? 0 : x]);
     if (!cells.has(key)) {
       cells.set(key, { layer: r.layer, layerIndex: r.layerIndex, rest: LABEL.restHeader(r.rest), x: valueKind === 'barrier' && xKind === 't' ? 0.5 : x, value });
@@ -97,14 +97,19 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
     type: 'ordinal' as const,
     title: xTitle,
     sort: xs,
-    axis: valueKind === 'barrier' && xKind === 't' ? { labels: false, ticks: false } : { labelAngle: 0, format: xKind === 't' ? '.2~f' : 'd' },
+    axis: valueKind === 'barrier' && xKind === 't' ? { labels: false, ticks: false } : { labelAngle: 0, labelOverlap: 'parity' as const, format: xKind === 't' ? '.2~f' : 'd' },
   };
   const y = { field: 'layer', type: 'ordinal' as const, title: AXIS.layer, sort: layers };
   const color = {
     field: 'value',
     type: 'quantitative' as const,
     title: colorTitle,
-    scale: { scheme: options.scheme ?? 'viridis', ...(options.log === true ? { type: 'log' as const } : {}) },
+    scale: {
+      scheme: options.scheme ?? 'viridis',
+      ...(options.log === true ? { type: 'log' as const } : {}),
+      // Barriers: the scale spans at least [0, 0.01] nats, so a map of zero barriers reads as zero, not as noise.
+      ...(valueKind === 'barrier' && options.log !== true ? { domain: barrierDomain(values.map((c) => c.value)) } : {}),
+    },
     legend: { format, gradientLength: Math.max(120, height - 20), orient: 'right' as const, direction: 'vertical' as const },
   };
   const rect = { mark: { type: 'rect' as const }, encoding: { x, y, color } };
@@ -128,6 +133,15 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
     facet: { column: { field: 'rest', type: 'nominal', title: LABEL.restHeaderTitle, sort: rests } },
     spec: { width, height, layer: showValues ? [rect, text] : [rect] },
   };
+}
+
+/** Differences of equal losses leave roundoff (~1e-16); below 1e-9 nats a barrier is zero. */
+function snapRoundoff(value: number): number {
+  return Math.abs(value) < 1e-9 ? 0 : value;
+}
+
+function barrierDomain(values: readonly number[]): [number, number] {
+  return [Math.min(0, ...values), Math.max(0.01, ...values)];
 }
 
 function midpoint(values: readonly number[], log: boolean): number {
