@@ -42,7 +42,7 @@ export { cct, CCT_PRESETS, type CctConfig, type CctPresetName } from './models/c
 export { ARCHITECTURES, getArchitecture, createModel } from './models/registry.js';
 export { updateRunningStats, resetRunningStats, BATCH_NORM_EPSILON, DEFAULT_BATCH_NORM_MOMENTUM, type BatchNormMomentum } from './models/batch-norm.js';
 export { disposeTensors, mapTensors, cloneTensors, assertSameLayout, interpolateTensors, squaredNorm, countScalars } from './models/tensor-map.js';
-export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, type SafetensorsTensor, type SafetensorsContents, type SafetensorsDtype, type SafetensorsTensorToWrite, type ReadSafetensorsOptions } from './checkpoint/safetensors.js';
+export { readSafetensors, readSafetensorsHeader, writeSafetensors, parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, type SafetensorsTensor, type SafetensorsContents, type SafetensorsHeader, type SafetensorsDtype, type SafetensorsTensorToWrite, type ReadSafetensorsOptions } from './checkpoint/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, type LoadCheckpointOptions, type LoadedCheckpoint, type CheckpointFileFormat } from './checkpoint/checkpoint.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointInfo, type CheckpointMetadata, type CheckpointMetadataOnDisk, type JsonValue } from './checkpoint/metadata.js';
 export { importPyTorchStateDict, loadPyTorchStateDict, exportPyTorchStateDict, savePyTorchStateDict, detectPyTorchArchitecture, inferPyTorchConfig, type ImportPyTorchOptions, type ExportPyTorchOptions, type PyTorchNaming } from './checkpoint/pytorch.js';
@@ -61,6 +61,7 @@ export { trainCurve, curveLossAndGradients, curveTAt, bendKey, type TrainCurveOp
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from './paths/curve-checkpoint.js';
 export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch } from './paths/batch-source.js';
 export { autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, parseNebCycles, DRAXLER_RESNET20_CYCLES, type NebEnergy, type NebChain, type NebCycle, type NebCycleRow, type NebDensePoint, type NebProgress, type AutoNebOptions, type ConnectAutoNebResult, type ModelNebData } from './paths/autoneb.js';
+export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from './paths/neb-checkpoint.js';
 export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths } from './paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './paths/flat-params.js';
 export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData } from './paths/llpf.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from './safetensors.js';
+import { parseSafetensors, readSafetensors, readSafetensorsHeader, serializeSafetensors, writeSafetensors } from './safetensors.js';
 
 // Lets a test make the n-th write() of a file handle fail, to simulate a disk that fills up midway.
 const failure = vi.hoisted(() => ({ failOnWrite: 0, writes: 0 }));
@@ -123,6 +123,34 @@ describe('safetensors reader', () => {
     expect(Number.isNaN(parseSafetensors(bytes, 'nan', { allowNonFinite: true }).tensors.get('layer.weight')!.data[2])).toBe(true);
     const inf = serializeSafetensors(new Map([['b', { shape: [1], data: [-Infinity] }]]));
     expect(() => parseSafetensors(inf, 'inf')).toThrow(/tensor "b" .*-Infinity/);
+  });
+});
+
+describe('safetensors header reader', () => {
+  it('readSafetensorsHeader returns the metadata and the tensors’ dtypes and shapes of a hand-made file without reading values', async () => {
+    const path = join(dir, 'header.safetensors');
+    // NaN in the data: the header reader does not look at values, the full reader refuses them.
+    const header = { __metadata__: { format: 'x', n: '2' }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+    await writeFile(path, handMade(header, f32le(1, 2, NaN)));
+    const read = await readSafetensorsHeader(path);
+    expect(read.metadata).toEqual({ format: 'x', n: '2' });
+    expect([...read.tensors]).toEqual([['a', { dtype: 'F32', shape: [2] }], ['b', { dtype: 'F32', shape: [1] }]]);
+    await expect(readSafetensors(path)).rejects.toThrow(/non-finite/);
+  });
+
+  it('names the file when it is missing, empty, truncated in the header or in the data, or not safetensors', async () => {
+    const good = serializeSafetensors(new Map([['w', { shape: [4, 4], data: new Float32Array(16).fill(0.5) }]]), { format: 'y' });
+    const path = join(dir, 'header-truncated.safetensors');
+    const escaped = path.replace(/[.\\/]/g, '\\$&');
+    for (const keep of [0, 5, 20, good.length - 1]) {
+      await writeFile(path, good.subarray(0, keep));
+      await expect(readSafetensorsHeader(path), `keep ${keep}`).rejects.toThrow(new RegExp(`safetensors file ${escaped}: is truncated`));
+    }
+    await writeFile(path, new TextEncoder().encode('{"rows": [1, 2, 3]}\n'));
+    await expect(readSafetensorsHeader(path)).rejects.toThrow(new RegExp(`safetensors file ${escaped}: header length \\d+ is not plausible`));
+    await expect(readSafetensorsHeader(join(dir, 'missing.safetensors'))).rejects.toThrow(/cannot read safetensors file .*missing\.safetensors/);
+    await writeFile(path, good);
+    expect((await readSafetensorsHeader(path)).metadata).toEqual({ format: 'y' });
   });
 });
 

@@ -14,7 +14,9 @@
  * the integer dtypes are converted on read), with the stored dtype kept beside it, so that callers
  * can reject e.g. an integer tensor where a weight is expected. The reader refuses NaN and ±Inf
  * unless asked not to: a checkpoint with a non-finite weight is broken, and it is better to say so
- * at load time, naming the tensor, than to produce NaN losses later.
+ * at load time, naming the tensor, than to produce NaN losses later. `readSafetensorsHeader` reads
+ * only the length field and the header (to look at the metadata before loading), validated the same
+ * way against the file's size.
  *
  * Writes are atomic: the bytes go to `<path>.<pid>.tmp`, which is renamed over `path` only once
  * everything is written; on failure the temporary file is removed and `path` is untouched.
@@ -145,36 +147,54 @@ function decodeValues(bytes: Uint8Array, dtype: SafetensorsDtype, count: number)
   return out;
 }
 
+interface HeaderEntry {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** What the header says: metadata, entries sorted by offset, and where the data section starts. */
+interface ParsedHeader {
+  readonly metadata: Record<string, string>;
+  readonly entries: HeaderEntry[];
+  readonly dataStart: number;
+}
+
 /**
- * Parses the bytes of a safetensors file. `source` (usually the path) names the file in errors.
- * Validates the header length, every entry's dtype, shape and offsets, that the tensors tile the
- * data section exactly, and (unless `allowNonFinite`) that every value is finite.
+ * Reads the 8-byte length field from `prefix` (at least 8 bytes) and checks it against the file's
+ * length; returns the header's byte length.
  */
-export function parseSafetensors(bytes: Uint8Array, source: string, options: ReadSafetensorsOptions = {}): SafetensorsContents {
-  const fail = (message: string): never => {
-    throw new Error(`safetensors file ${source}: ${message}`);
-  };
-  if (bytes.byteLength < 8) fail(`is truncated: ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+function headerLengthOf(prefix: Uint8Array, fileLength: number, fail: (message: string) => never): number {
+  if (fileLength < 8 || prefix.byteLength < 8) fail(`is truncated: ${fileLength} bytes, fewer than the 8-byte header length`);
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getBigUint64(0, true);
   if (headerLength < 2n || headerLength > BigInt(MAX_HEADER_BYTES)) {
     fail(`header length ${headerLength} is not plausible (expected 2 to ${MAX_HEADER_BYTES} bytes); not a safetensors file?`);
   }
-  const dataStart = 8 + Number(headerLength);
-  if (dataStart > bytes.byteLength) {
-    fail(`is truncated: the header should be ${headerLength} bytes but only ${bytes.byteLength - 8} follow the length field`);
+  if (8 + Number(headerLength) > fileLength) {
+    fail(`is truncated: the header should be ${headerLength} bytes but only ${fileLength - 8} follow the length field`);
   }
+  return Number(headerLength);
+}
+
+/**
+ * Validates the JSON header (`headerBytes`, without the length field) of a file of `fileLength`
+ * bytes: every entry's dtype, shape and offsets, and that the tensors tile the data section exactly.
+ */
+function parseHeader(headerBytes: Uint8Array, fileLength: number, fail: (message: string) => never): ParsedHeader {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (error) {
     fail(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
-  const dataLength = bytes.byteLength - dataStart;
+  const dataStart = 8 + headerBytes.byteLength;
+  const dataLength = fileLength - dataStart;
 
   let metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: HeaderEntry[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ is not an object');
@@ -187,7 +207,7 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Rea
     if (typeof raw !== 'object' || raw === null) fail(`tensor "${name}": header entry is not an object`);
     const entry = raw as Record<string, unknown>;
     if (!isDtype(entry.dtype)) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(entry.dtype)} (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
-    const dtype = entry.dtype as SafetensorsDtype;
+    const dtype = entry.dtype;
     const shape = entry.shape;
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     const offsets = entry.data_offsets;
@@ -196,14 +216,14 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Rea
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`tensor "${name}": data_offsets [${begin}, ${end}] are reversed`);
-    const expectedBytes = product(shape as number[]) * BYTES_PER_ELEMENT[dtype];
+    const expectedBytes = product(shape) * BYTES_PER_ELEMENT[dtype];
     if (end - begin !== expectedBytes) {
-      fail(`tensor "${name}": ${dtype}${formatShape(shape as number[])} needs ${expectedBytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      fail(`tensor "${name}": ${dtype}${formatShape(shape)} needs ${expectedBytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
     if (end > dataLength) {
       fail(`is truncated: tensor "${name}" ends at byte ${end} of the data section, which has only ${dataLength} bytes`);
     }
-    entries.push({ name, dtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype, shape, begin, end });
   }
 
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -217,7 +237,24 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Rea
     cursor = entry.end;
   }
   if (cursor !== dataLength) fail(`${dataLength - cursor} trailing bytes after the last tensor (data section is ${dataLength} bytes, tensors end at ${cursor})`);
+  return { metadata, entries, dataStart };
+}
 
+function failIn(source: string): (message: string) => never {
+  return (message: string): never => {
+    throw new Error(`safetensors file ${source}: ${message}`);
+  };
+}
+
+/**
+ * Parses the bytes of a safetensors file. `source` (usually the path) names the file in errors.
+ * Validates the header length, every entry's dtype, shape and offsets, that the tensors tile the
+ * data section exactly, and (unless `allowNonFinite`) that every value is finite.
+ */
+export function parseSafetensors(bytes: Uint8Array, source: string, options: ReadSafetensorsOptions = {}): SafetensorsContents {
+  const fail: (message: string) => never = failIn(source);
+  const headerLength = headerLengthOf(bytes, bytes.byteLength, fail);
+  const { metadata, entries, dataStart } = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.byteLength, fail);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const entry of entries) {
     const count = product(entry.shape);
@@ -243,6 +280,46 @@ export async function readSafetensors(path: string, options: ReadSafetensorsOpti
     throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`, { cause: error });
   }
   return parseSafetensors(bytes, path, options);
+}
+
+/** A safetensors file's header: tensor names, dtypes and shapes, and the metadata. */
+export interface SafetensorsHeader {
+  /** Tensors in the order of their data offsets. */
+  readonly tensors: ReadonlyMap<string, { readonly dtype: SafetensorsDtype; readonly shape: readonly number[] }>;
+  /** The `__metadata__` map (empty when absent). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads only the header of a safetensors file (the length field, then the JSON), e.g. to look at
+ * its metadata before deciding how to load it. The header is validated as by `parseSafetensors`,
+ * against the file's size (so truncation is caught); the values are not read.
+ */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  const fail: (message: string) => never = failIn(path);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const fileLength = (await handle.stat()).size;
+    const prefix = new Uint8Array(8);
+    await handle.read(prefix, 0, Math.min(8, fileLength), 0);
+    const headerLength = headerLengthOf(prefix, fileLength, fail);
+    const headerBytes = new Uint8Array(headerLength);
+    let done = 0;
+    while (done < headerLength) {
+      const { bytesRead } = await handle.read(headerBytes, done, headerLength - done, 8 + done);
+      if (bytesRead === 0) fail(`is truncated: the header should be ${headerLength} bytes but the file ended after ${done}`);
+      done += bytesRead;
+    }
+    const { metadata, entries } = parseHeader(headerBytes, fileLength, fail);
+    return { tensors: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The header (length field + padded JSON) and the list of data chunks of a safetensors file. */

@@ -20,7 +20,7 @@ export const barrierCommand: Command = {
   summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
   usage: `${KINDS.join('|')} A B [options]`,
   help: `modeconn barrier linear A B      loss/accuracy along (1−t)θ_A + tθ_B and the barrier metrics
-modeconn barrier linear --path FILE A   the same along a saved path (curve file or LLPF run folder);
+modeconn barrier linear --path FILE A   the same along a saved path (curve or AutoNEB chain file, LLPF run folder);
                                  A (a checkpoint of the run) supplies the dataset and preprocessing
 modeconn barrier layerwise A B   interpolate one layer group at a time, the rest from A and from B
 modeconn barrier cumulative A B  add layer groups one at a time (input side, output side, random)

@@ -16,6 +16,7 @@ import type { Model } from '../../models/types.js';
 import { connectAutoNeb, nebPath, parseNebCycles } from '../../paths/autoneb.js';
 import { splitBatchSource } from '../../paths/batch-source.js';
 import { saveCurve } from '../../paths/curve-checkpoint.js';
+import { saveNebChain } from '../../paths/neb-checkpoint.js';
 import { createCurve, curvePath, parseCurveKind } from '../../paths/curve.js';
 import { llpfPath, runLlpf, type LlpfTarget } from '../../paths/llpf.js';
 import type { ParameterPath } from '../../paths/path.js';
@@ -74,8 +75,8 @@ export const pathCommand: Command = {
   help: `modeconn path curve A B --epochs N --out curve.safetensors   Bezier/PolyChain curve (Garipov et al. 2018)
     --curve bezier|polychain  --bends 3  --lr 0.015  --weight-decay 5e-4  --momentum 0.9  --schedule garipov
     --train-start --train-end (free the endpoints; fixed by default)  --batch-size 128  --points 61
-modeconn path neb A B --cycles 2x200@0.1,2x200@0.01 --out rows.json         AutoNEB (Draxler et al. 2018)
-    --eval-examples 1024  --points 61
+modeconn path neb A B --cycles 2x200@0.1,2x200@0.01 --out chain.safetensors   AutoNEB (Draxler et al. 2018)
+    --eval-examples 1024  --batch-size 128  --points 61
 modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --ticks N --out DIR   LLPF (Tian et al.)
     --step-fixed 0  --step-adaptive 0.001  --lr 0.001  --batch-size 64  --record-every 10  --segment-points 3
     --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
@@ -84,7 +85,9 @@ modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
     --correction none|follow-others|conservative|self  --self-index I  --self-weight C
 
-Every path is evaluated on the t grid (--points, default 11) with the barrier metrics.
+Every path is evaluated on the t grid (--points, default 11) with the barrier metrics; the rows go
+out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
+Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
     const [kindArg, ...rest] = args;
@@ -225,9 +228,13 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     progress.done();
     disposeBatches(evaluation);
     const path = nebPath(result.chain);
-    const rows = await evaluate(path, analysis, run, 'autoneb');
-    path.dispose();
-    await writeTextAtomic(run.out, `${JSON.stringify({ rows, cycles: result.rows }, null, 1)}\n`);
+    let rows: PathRow[];
+    try {
+      await saveNebChain(run.out, result.chain, { cycles: result.rows });
+      rows = await evaluate(path, analysis, run, 'autoneb');
+    } finally {
+      path.dispose();
+    }
     return { rows, cycles: result.rows, barrier: barrierMetrics(rows) };
   },
 
