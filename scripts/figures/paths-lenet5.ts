@@ -13,8 +13,9 @@
  * --llpf-step 0.05 (step_a), --llpf-lr 0.01, --llpf-threshold 0.3, --llpf-max-iterations 30,
  * --llpf-record-every 10, --segment-points 3, --train-examples 2000 (0 = test only),
  * --test-examples (all), --out (figures/paths-lenet5[-DATASET]), --runs (runs/figures).
- * Checkpoints (modes, curve, LLPF run) under runs/figures/ are reused.
+ * Checkpoints (modes, curve, AutoNEB chain, LLPF run) under runs/figures/ are reused.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   barrierMetrics,
@@ -28,6 +29,8 @@ import {
   linearPath,
   llpfChart,
   llpfPath,
+  loadNebChain,
+  saveNebChain,
   loadBatches,
   batchIndices,
   disposeBatches,
@@ -92,19 +95,28 @@ const bezier = curvePath(curve);
 const bezierRows = await step(`Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
 bezier.dispose();
 
-// 3. AutoNEB: nudged elastic band with pivot insertion, dense loss on 1,024 training images.
+// 3. AutoNEB: nudged elastic band with pivot insertion, dense loss on 1,024 training images; the
+// chain is saved under runs/ (modeconn-neb) and reused.
 const nebCycles = parseNebCycles(values['neb-cycles']);
-const nebEvaluation = loadBatches(modes.data.train, batchIndices(Math.min(1024, modes.data.train.count), { batchSize: 256, shuffle: false }), DEFAULT_PREPROCESSING);
-const neb = await step(`AutoNEB (${values['neb-cycles']})`, (progress) =>
-  connectAutoNeb(arch, a, b, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 128, seed: 2 }), evaluation: nebEvaluation }, {
-    cycles: nebCycles,
-    progress: (p) => {
-      const before = nebCycles.slice(0, p.cycle - 1).reduce((s, c) => s + c.steps, 0);
-      progress(before + p.step, nebCycles.reduce((s, c) => s + c.steps, 0), `cycle ${p.cycle}/${p.cycles} max pivot loss ${maxOf(p.losses).toFixed(3)}`);
-    },
-  }),
-);
-disposeBatches(nebEvaluation);
+const nebFile = join(training.outDir, `autoneb-s${modes.seeds.join('-')}-${values['neb-cycles'].replaceAll(/[^0-9a-z.@x]+/gi, '_')}.safetensors`);
+const neb = existsSync(nebFile)
+  ? await loadNebChain(nebFile).then((chain) => {
+      console.error(`AutoNEB: reusing ${nebFile}`);
+      return { chain, rows: chain.info.cycles ?? [], dense: [] };
+    })
+  : await step(`AutoNEB (${values['neb-cycles']})`, async (progress) => {
+      const nebEvaluation = loadBatches(modes.data.train, batchIndices(Math.min(1024, modes.data.train.count), { batchSize: 256, shuffle: false }), DEFAULT_PREPROCESSING);
+      const result = await connectAutoNeb(arch, a, b, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 128, seed: 2 }), evaluation: nebEvaluation }, {
+        cycles: nebCycles,
+        progress: (p) => {
+          const before = nebCycles.slice(0, p.cycle - 1).reduce((sum, c) => sum + c.steps, 0);
+          progress(before + p.step, nebCycles.reduce((sum, c) => sum + c.steps, 0), `cycle ${p.cycle}/${p.cycles} max pivot loss ${maxOf(p.losses).toFixed(3)}`);
+        },
+      });
+      disposeBatches(nebEvaluation);
+      await saveNebChain(nebFile, result.chain, { cycles: result.rows });
+      return result;
+    });
 const nebRoute = nebPath(neb.chain);
 const nebRows = await step(`AutoNEB chain (${points} points)`, (progress) => evaluatePath(nebRoute, evaluation, { ...grid, progress }));
 nebRoute.dispose();
@@ -151,7 +163,7 @@ const numbers = {
   summary,
   within015: Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, v.aboveWorseEndpoint <= 0.15])),
   bezier: { epochs: curveEpochs, lr: 0.015, weightDecay: 5e-4, bends: 3, epochLosses: curveEpochLosses, file: curveFile },
-  autoneb: { cycles: neb.rows, dense: neb.dense },
+  autoneb: { file: nebFile, cycles: neb.rows, dense: neb.dense },
   llpf: {
     settings: llpfSettings,
     iterations,

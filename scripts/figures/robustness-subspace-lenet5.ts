@@ -86,10 +86,14 @@ await writeNumbers(out, {
 await step('charts', async (progress) => {
   await saveChart(robustnessChart(robustness, { split: 'test' }), join(out, 'robustness'));
   progress(1, 2, 'robustness');
-  await saveChart(subspaceChart(subspace, { split: 'test' }), join(out, 'subspace'));
+  await saveChart(subspaceChart(subspace, { split: 'test', log: true }), join(out, 'subspace'));
   progress(2, 2, 'subspace');
 });
 disposeEvaluationData(evaluation);
 disposeTensors(a, b);
 const sub = meanBy<SubspaceRow>(subspace, (r) => r.direction, (r) => r.magnitude, (r) => r.loss);
-console.log(`subspace, mean test loss at magnitude 1: ${Object.entries(sub).map(([k, v]) => `${k} ${(v['1'] ?? NaN).toFixed(3)}`).join(', ')}; ${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);
+const peak = (byMagnitude: Record<string, number>) => Object.entries(byMagnitude).reduce((best, [m, loss]) => (loss > best[1] ? [m, loss] : best), ['', -Infinity] as [string, number]);
+console.log(
+  `subspace, highest mean test loss over magnitudes: ${Object.entries(sub).map(([k, v]) => `${k} ${peak(v)[1].toFixed(3)} (at ${peak(v)[0]})`).join(', ')}; ` +
+    `${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`,
+);

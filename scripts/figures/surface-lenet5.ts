@@ -9,10 +9,10 @@
  * projected onto the plane (the curve lies in it exactly: θ(t) is a combination of w₀, w₁, w₂).
  * LeNet5 has no BatchNorm, so no statistics are re-estimated per grid point.
  *
- *   npx tsx scripts/figures/surface-lenet5.ts                  (11×11 grid, ~2 min with the modes)
- *   node --loader ts-node/esm scripts/figures/surface-lenet5.ts --grid 21
+ *   npx tsx scripts/figures/surface-lenet5.ts                  (21×21 grid, ~4 min with the modes)
+ *   node --loader ts-node/esm scripts/figures/surface-lenet5.ts --grid 11
  *
- * Options: --dataset, --epochs, --seeds, --curve-epochs (4 / 2), --grid 11, --margin 0.25,
+ * Options: --dataset, --epochs, --seeds, --curve-epochs (4 / 2), --grid 21, --margin 0.25,
  * --test-examples (all), --out, --runs.
  */
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ import { bezierCurve, defaultEpochs, evaluationData, int, lenet5Training, loadMo
 
 const values = parseOptions({
   'curve-epochs': { type: 'string' },
-  grid: { type: 'string', default: '11' },
+  grid: { type: 'string', default: '21' },
   margin: { type: 'string', default: '0.25' },
 });
 
@@ -149,9 +149,9 @@ await writeNumbers(out, {
   seconds: (performance.now() - started) / 1000,
 });
 await step('charts', async (progress) => {
-  await saveChart(surfaceChart(surface, points, { split: 'test', color: 'levels', levels: 9 }), join(out, 'surface-test-loss'));
+  await saveChart(surfaceChart(surface, points, { split: 'test' }), join(out, 'surface-test-loss'));
   progress(1, 2, 'loss');
-  await saveChart(surfaceChart(surface, points, { split: 'test', metric: 'error', color: 'levels', levels: 9 }), join(out, 'surface-test-error'));
+  await saveChart(surfaceChart(surface, points, { split: 'test', metric: 'error', color: 'linear' }), join(out, 'surface-test-error'));
   progress(2, 2, 'error');
 });
 disposeTensors(a, b);
