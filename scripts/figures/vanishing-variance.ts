@@ -12,7 +12,7 @@
  *
  * Options: --nodes N (50), --degree K (8), --ticks T (3000), --dataset D (fashion-mnist),
  * --data-dir DIR, --record-every R (50), --test-subset M (1000), --partition P (dirichlet:0.5),
- * --degrees LIST (2,4,8,16; every K < N with N·K even), --sweep-ticks T (= --ticks), --no-sweep,
+ * --degrees LIST (2,4,8,16; every K < N with N·K even), --sweep-ticks T (= --ticks), --no-sweep, --sweep-only,
  * --level A (0.5: the sweep's delay is the first tick with mean accuracy ≥ A),
  * --seed S (1), --out DIR (figures/vanishing-variance). Every run keeps a state file under
  * DIR/<series>/, so an interrupted script resumes where it stopped.
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     degrees: { type: 'string', default: '2,4,8,16' },
     'sweep-ticks': { type: 'string' },
     'no-sweep': { type: 'boolean', default: false },
+    'sweep-only': { type: 'boolean', default: false },
     level: { type: 'string', default: '0.5' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'figures/vanishing-variance' },
@@ -101,28 +102,31 @@ async function run(raw: Partial<SimulationConfig>, folder = out): Promise<Simula
 }
 
 // 1–2. The five configurations on one chart.
-const runs: SimulationRun[] = [];
-runs.push(await run({ ...common, mode: 'single', series: 'single node' }));
-runs.push(await run({ ...common, mode: 'federated', series: 'federated averaging' }));
-runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', series: 'gossip, plain' }));
-runs.push(await run({ ...common, mode: 'gossip', averaging: 'corrected', series: 'gossip, corrected' }));
-runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', init: 'shared', series: 'gossip, plain, shared init' }));
-const written = await writeSimulationOutputs(out, runs, { title: `${nodes} LeNet5 nodes, regular:${degree}, ${values.partition}, ${values.dataset}` });
+const written: string[] = [];
+if (!values['sweep-only']) {
+  const runs: SimulationRun[] = [];
+  runs.push(await run({ ...common, mode: 'single', series: 'single node' }));
+  runs.push(await run({ ...common, mode: 'federated', series: 'federated averaging' }));
+  runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', series: 'gossip, plain' }));
+  runs.push(await run({ ...common, mode: 'gossip', averaging: 'corrected', series: 'gossip, corrected' }));
+  runs.push(await run({ ...common, mode: 'gossip', averaging: 'plain', init: 'shared', series: 'gossip, plain, shared init' }));
+  written.push(...(await writeSimulationOutputs(out, runs, { title: `${nodes} LeNet5 nodes, regular:${degree}, ${values.partition}, ${values.dataset}` })));
 
-// The measured variance drop of plain gossip. One averaging of K uncorrelated models multiplies the
-// variance by c² + (1−c)²/K (tested in src/simulate); repeated averaging correlates the models, and
-// the variance falls towards that of the network mean of N independent initializations, σ²/N.
-const plain = runs[2] as SimulationRun;
-const firstRecord = plain.rows.ticks[1];
-if (firstRecord !== undefined) {
-  const at = (tick: number, layer: string) => plain.rows.layers.find((r) => r.tick === tick && r.layer === layer)?.variance ?? NaN;
-  const lastTick = plain.rows.ticks.at(-1)?.tick ?? 0;
-  for (const layer of ['conv1', 'conv2', 'fc1', 'fc2', 'fc3']) {
-    console.log(
-      `plain gossip ${layer}: variance / initial = ${(at(firstRecord.tick, layer) / at(0, layer)).toFixed(3)} at tick ${firstRecord.tick} ` +
-        `(${(firstRecord.averagings / nodes).toFixed(1)} averagings per node), ${(at(lastTick, layer) / at(0, layer)).toFixed(3)} at tick ${lastTick}; ` +
-        `one averaging of uncorrelated models: c² + (1−c)²/K = ${(0.25 + 0.25 / degree).toFixed(3)}, consensus floor 1/N = ${(1 / nodes).toFixed(3)}`,
-    );
+  // The measured variance drop of plain gossip. One averaging of K uncorrelated models multiplies the
+  // variance by c² + (1−c)²/K (tested in src/simulate); repeated averaging correlates the models, and
+  // the variance falls towards that of the network mean of N independent initializations, σ²/N.
+  const plain = runs[2] as SimulationRun;
+  const firstRecord = plain.rows.ticks[1];
+  if (firstRecord !== undefined) {
+    const at = (tick: number, layer: string) => plain.rows.layers.find((r) => r.tick === tick && r.layer === layer)?.variance ?? NaN;
+    const lastTick = plain.rows.ticks.at(-1)?.tick ?? 0;
+    for (const layer of ['conv1', 'conv2', 'fc1', 'fc2', 'fc3']) {
+      console.log(
+        `plain gossip ${layer}: variance / initial = ${(at(firstRecord.tick, layer) / at(0, layer)).toFixed(3)} at tick ${firstRecord.tick} ` +
+          `(${(firstRecord.averagings / nodes).toFixed(1)} averagings per node), ${(at(lastTick, layer) / at(0, layer)).toFixed(3)} at tick ${lastTick}; ` +
+          `one averaging of uncorrelated models: c² + (1−c)²/K = ${(0.25 + 0.25 / degree).toFixed(3)}, consensus floor 1/N = ${(1 / nodes).toFixed(3)}`,
+      );
+    }
   }
 }
 
