@@ -11,15 +11,7 @@
  * kernel tfjs-backend-wasm registered, which this one wraps.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, callWasmKernel, disposeWasmIntermediates } from './wasm-kernel-calls.js';
-
-/** Our wrapper configs, so registration can tell them from tfjs-backend-wasm's (idempotence). */
-const OUR_CONFIGS = new WeakSet<tf.KernelConfig>();
-
-/** True if `config` is a wrapper made by `makeWasmConv2DBackpropInputConfig`. */
-export function isOurConv2DBackpropInput(config: tf.KernelConfig | undefined): boolean {
-  return config !== undefined && OUR_CONFIGS.has(config);
-}
+import { asWasmBackend, callWasmKernel, disposeWasmIntermediates, replaceWasmKernel } from './wasm-kernel-calls.js';
 
 /**
  * A Conv2DBackpropInput config for 'wasm' that runs stride-1 cases through XNNPACK's convolution
@@ -83,13 +75,5 @@ export function makeWasmConv2DBackpropInputConfig(fallback: tf.KernelConfig): tf
     disposeWasmIntermediates(backend, full);
     return dx;
   };
-  const config: tf.KernelConfig = {
-    kernelName: tf.Conv2DBackpropInput,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc,
-    ...(fallback.setupFunc === undefined ? {} : { setupFunc: fallback.setupFunc }),
-    ...(fallback.disposeFunc === undefined ? {} : { disposeFunc: fallback.disposeFunc }),
-  };
-  OUR_CONFIGS.add(config);
-  return config;
+  return replaceWasmKernel(fallback, kernelFunc);
 }

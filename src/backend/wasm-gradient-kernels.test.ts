@@ -4,7 +4,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray, type Random } from '../util/random.js';
-import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';
+import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from './wasm-gradient-kernels.js';
+import { isOurReplacement } from './wasm-kernel-calls.js';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -166,6 +167,11 @@ describe('wasm gradient kernels', () => {
   it('registerWasmGradientKernels fills the gaps tfjs-backend-wasm leaves, and is idempotent', () => {
     for (const config of WASM_GRADIENT_KERNELS) expect(tf.getKernel(config.kernelName, 'wasm')).toBeDefined();
     expect(registerWasmGradientKernels()).toEqual([]);
+  });
+
+  it('Conv2DBackpropInput, MaxPoolGrad, BatchMatMul and Add on wasm are our replacements', () => {
+    expect(Object.keys(WASM_REPLACED_KERNELS).sort()).toEqual([tf.Add, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad].sort());
+    for (const name of Object.keys(WASM_REPLACED_KERNELS)) expect(isOurReplacement(tf.getKernel(name, 'wasm')), name).toBe(true);
   });
 
   for (const depthwise of [false, true]) {

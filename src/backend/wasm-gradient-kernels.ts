@@ -6,16 +6,28 @@
  * - DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput (loops over the wasm
  *   heap, `wasm-depthwise-conv2d-backprop.ts`)
  *
- * and replaces tfjs-backend-wasm's Conv2DBackpropInput (a plain loop nest) by a wrapper that runs
- * stride-1 cases through XNNPACK (`wasm-conv2d-backprop-input.ts`), ~10× faster on LeNet-5 shapes.
+ * and replaces four of tfjs-backend-wasm's kernels that dominate a training step:
+ *
+ * - Conv2DBackpropInput (a plain loop nest) by a wrapper that runs stride-1 cases through XNNPACK
+ *   (`wasm-conv2d-backprop-input.ts`), ~10× faster on LeNet-5 shapes;
+ * - MaxPoolGrad (a loop nest revisiting every covering window per pixel) by one argmax-and-scatter
+ *   pass (`wasm-max-pool-grad.ts`);
+ * - BatchMatMul by a wrapper that materializes transposed operands (`wasm-batch-mat-mul.ts`): the
+ *   wasm kernel's transposed products, which every matMul gradient uses, are ~10× slower;
+ * - Add by a wrapper that runs bias additions x[…, c] + b[c] as an XNNPACK 1×1 depthwise
+ *   convolution (`wasm-bias-add.ts`): the wasm kernel's broadcasting loop is ~12× slower.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeWasmBatchMatMulConfig } from './wasm-batch-mat-mul.js';
+import { makeWasmAddConfig } from './wasm-bias-add.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
-import { isOurConv2DBackpropInput, makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
+import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import {
   wasmDepthwiseConv2dNativeBackpropFilterConfig,
   wasmDepthwiseConv2dNativeBackpropInputConfig,
 } from './wasm-depthwise-conv2d-backprop.js';
+import { isOurReplacement, replaceWasmKernel } from './wasm-kernel-calls.js';
+import { wasmMaxPoolGrad } from './wasm-max-pool-grad.js';
 
 /** The kernels `registerWasmGradientKernels` adds, in registration order. */
 export const WASM_GRADIENT_KERNELS: readonly tf.KernelConfig[] = [
@@ -23,6 +35,14 @@ export const WASM_GRADIENT_KERNELS: readonly tf.KernelConfig[] = [
   wasmDepthwiseConv2dNativeBackpropFilterConfig,
   wasmDepthwiseConv2dNativeBackpropInputConfig,
 ];
+
+/** tfjs-backend-wasm kernels `registerWasmGradientKernels` replaces: name → replacement built from the original. */
+export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.KernelConfig) => tf.KernelConfig>> = {
+  [tf.Conv2DBackpropInput]: makeWasmConv2DBackpropInputConfig,
+  [tf.MaxPoolGrad]: (original) => replaceWasmKernel(original, wasmMaxPoolGrad),
+  [tf.BatchMatMul]: makeWasmBatchMatMulConfig,
+  [tf.Add]: makeWasmAddConfig,
+};
 
 /**
  * Registers our wasm gradient kernels; idempotent, and a kernel some other package already
@@ -37,12 +57,13 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel(config);
     registered.push(config.kernelName);
   }
-  const input = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (input !== undefined && !isOurConv2DBackpropInput(input)) {
-    // Must happen before the backend starts: the wrapper carries the original's setupFunc.
-    tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-    tf.registerKernel(makeWasmConv2DBackpropInputConfig(input));
-    registered.push(tf.Conv2DBackpropInput);
+  for (const [name, replace] of Object.entries(WASM_REPLACED_KERNELS)) {
+    const original = tf.getKernel(name, 'wasm');
+    if (original === undefined || isOurReplacement(original)) continue;
+    // Must happen before the backend starts: a replacement carries the original's setupFunc.
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(replace(original));
+    registered.push(name);
   }
   return registered;
 }

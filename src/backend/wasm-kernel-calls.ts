@@ -35,3 +35,28 @@ export function callWasmKernel(
 export function disposeWasmIntermediates(backend: BackendWasm, ...infos: readonly tf.TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
+
+/** Configs made by `replaceWasmKernel`, so registration can tell them from tfjs-backend-wasm's (idempotence). */
+const OUR_REPLACEMENTS = new WeakSet<tf.KernelConfig>();
+
+/** True if `config` was made by `replaceWasmKernel`. */
+export function isOurReplacement(config: tf.KernelConfig | undefined): boolean {
+  return config !== undefined && OUR_REPLACEMENTS.has(config);
+}
+
+/**
+ * A config for the kernel `original` registers on 'wasm', running `kernelFunc` instead. It keeps
+ * the original's setupFunc and disposeFunc: a replacement that falls back to `original.kernelFunc`
+ * needs the wasm function bindings that setup makes, and setup runs when the backend starts.
+ */
+export function replaceWasmKernel(original: tf.KernelConfig, kernelFunc: tf.KernelFunc): tf.KernelConfig {
+  const config: tf.KernelConfig = {
+    kernelName: original.kernelName,
+    backendName: 'wasm',
+    kernelFunc,
+    ...(original.setupFunc === undefined ? {} : { setupFunc: original.setupFunc }),
+    ...(original.disposeFunc === undefined ? {} : { disposeFunc: original.disposeFunc }),
+  };
+  OUR_REPLACEMENTS.add(config);
+  return config;
+}

@@ -1,0 +1,119 @@
+/**
+ * Per-kernel time of one LeNet-5 training step (batch 128, fused variant, as `src/models/lenet5.ts`
+ * runs it) on the wasm backend: `tf.profile` over a few steps, summed by kernel name.
+ *
+ * Run: `npx tsx bench/profile-lenet5.ts [--steps 5] [--backend wasm] [--threads N]`.
+ * wasm kernels run synchronously, so the wall time tf.profile records per kernel is its cost.
+ */
+import { register } from 'node:module';
+import { parseArgs } from 'node:util';
+
+// Same resolve hook as bench/wasm-lenet5.ts (tfjs-core's extensionless ESM gradient imports).
+const RESOLVE_HOOK = `
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (error) {
+    const code = error && error.code;
+    const parent = context.parentURL || '';
+    if ((code === 'ERR_UNSUPPORTED_DIR_IMPORT' || code === 'ERR_MODULE_NOT_FOUND') && specifier.startsWith('.') && parent.includes('/@tensorflow/tfjs-core/dist/')) {
+      for (const suffix of ['.js', '/index.js']) {
+        try { return await next(specifier + suffix, context); } catch {}
+      }
+    }
+    throw error;
+  }
+}`;
+register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
+const tf = await import('@tensorflow/tfjs-core');
+const { initBackend } = await import('../src/backend/init-backend.js');
+const { createRandom, normalArray } = await import('../src/util/random.js');
+
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '5' },
+    backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string' },
+  },
+});
+const STEPS = Number(values.steps);
+const BATCH = 128;
+const SHAPES: Record<string, number[]> = {
+  conv1W: [5, 5, 1, 6],
+  conv1B: [6],
+  conv2W: [5, 5, 6, 16],
+  conv2B: [16],
+  fc1W: [400, 120],
+  fc1B: [120],
+  fc2W: [120, 84],
+  fc2B: [84],
+  fc3W: [84, 10],
+  fc3B: [10],
+};
+
+await initBackend(values.backend, values.threads === undefined ? {} : { threads: Number(values.threads) });
+const random = createRandom(1);
+const params = Object.fromEntries(
+  Object.entries(SHAPES).map(([name, shape]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return [name, tf.tensor(normalArray(size, 0, shape.length === 1 ? 0 : 0.2, random), shape)];
+  }),
+) as Record<string, Tensor>;
+const names = Object.keys(SHAPES);
+const x = tf.tensor4d(normalArray(BATCH * 28 * 28, 0, 1, random), [BATCH, 28, 28, 1]);
+const labels = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, () => random.int(10)), 'int32'), 10);
+
+function logits(p: Record<string, Tensor>): Tensor {
+  const g = (name: string): Tensor => p[name] as Tensor;
+  let h: Tensor4D = tf.fused.conv2d({ x, filter: g('conv1W') as never, strides: 1, pad: 2, bias: g('conv1B'), activation: 'relu' });
+  h = tf.maxPool(h, 2, 2, 'valid');
+  h = tf.fused.conv2d({ x: h, filter: g('conv2W') as never, strides: 1, pad: 'valid', bias: g('conv2B'), activation: 'relu' });
+  h = tf.maxPool(h, 2, 2, 'valid');
+  let f: Tensor = tf.reshape(h, [-1, 400]);
+  f = tf.fused.matMul({ a: f, b: g('fc1W'), bias: g('fc1B'), activation: 'relu' });
+  f = tf.fused.matMul({ a: f, b: g('fc2W'), bias: g('fc2B'), activation: 'relu' });
+  return tf.fused.matMul({ a: f, b: g('fc3W'), bias: g('fc3B') });
+}
+
+function step(): void {
+  tf.tidy(() => {
+    const lossOf = (...ws: Tensor[]): import('@tensorflow/tfjs-core').Scalar => {
+      const p = Object.fromEntries(names.map((n, i) => [n, ws[i] as Tensor]));
+      return tf.losses.softmaxCrossEntropy(labels, logits(p));
+    };
+    const { grads } = tf.valueAndGrads(lossOf)(names.map((n) => params[n] as Tensor));
+    tf.stack(grads.map((g) => tf.sum(g))).dataSync();
+  });
+}
+
+step();
+step();
+const totals = new Map<string, { ms: number; calls: number; shapes: Set<string> }>();
+let wall = 0;
+for (let i = 0; i < STEPS; i++) {
+  const start = performance.now();
+  const info = await tf.profile(step);
+  wall += performance.now() - start;
+  for (const k of info.kernels) {
+    const entry = totals.get(k.name) ?? { ms: 0, calls: 0, shapes: new Set<string>() };
+    entry.ms += Number(k.kernelTimeMs);
+    entry.calls += 1;
+    entry.shapes.add(k.inputShapes.map((s) => `[${(s ?? []).join(',')}]`).join(' '));
+    totals.set(k.name, entry);
+  }
+}
+const kernelMs = [...totals.values()].reduce((a, e) => a + e.ms, 0);
+const rows = [...totals.entries()]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .map(([name, e]) => ({
+    kernel: name,
+    msPerStep: Number((e.ms / STEPS).toFixed(2)),
+    share: `${((100 * e.ms) / kernelMs).toFixed(1)}%`,
+    callsPerStep: e.calls / STEPS,
+    inputShapes: [...e.shapes].slice(0, 3).join(' | '),
+  }));
+console.table(rows);
+console.log(`kernel time ${(kernelMs / STEPS).toFixed(1)} ms/step; wall under tf.profile ${(wall / STEPS).toFixed(1)} ms/step`);
