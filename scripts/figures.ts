@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The figure scripts, cheapest first; the vanishing-variance script has its own options. */
-const ORDER = ['layerwise-lenet5', 'robustness-subspace-lenet5', 'surface-lenet5', 'paths-lenet5', 'llpf-origin-lenet5', 'alignment', 'vanishing-variance'];
+const ORDER = ['layerwise-lenet5', 'robustness-subspace-lenet5', 'surface-lenet5', 'paths-lenet5', 'llpf-origin-lenet5', 'alignment', 'architectures', 'vanishing-variance'];
 /** Options the LeNet5 scripts share (scripts/figures/common.ts); the vanishing-variance script takes only --dataset/--data-dir of them. */
 const VANISHING_VARIANCE_OPTIONS = new Set(['--dataset', '--data-dir']);
 
