@@ -4,6 +4,8 @@
  *
  * Run: `npx tsx bench/profile-lenet5.ts [--steps 5] [--backend wasm] [--threads N]`.
  * wasm kernels run synchronously, so the wall time tf.profile records per kernel is its cost.
+ * Per kernel it reports the median over steps of the step's total (robust on a shared machine,
+ * where a preempted step inflates a mean); "kernel time" is the sum of those medians.
  */
 import { register } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -91,29 +93,34 @@ function step(): void {
 
 step();
 step();
-const totals = new Map<string, { ms: number; calls: number; shapes: Set<string> }>();
+const perStep = new Map<string, { ms: number[]; calls: number; shapes: Set<string> }>();
 let wall = 0;
 for (let i = 0; i < STEPS; i++) {
   const start = performance.now();
   const info = await tf.profile(step);
   wall += performance.now() - start;
   for (const k of info.kernels) {
-    const entry = totals.get(k.name) ?? { ms: 0, calls: 0, shapes: new Set<string>() };
-    entry.ms += Number(k.kernelTimeMs);
+    const entry = perStep.get(k.name) ?? { ms: new Array<number>(STEPS).fill(0), calls: 0, shapes: new Set<string>() };
+    entry.ms[i] = (entry.ms[i] ?? 0) + Number(k.kernelTimeMs);
     entry.calls += 1;
-    entry.shapes.add(k.inputShapes.map((s) => `[${(s ?? []).join(',')}]`).join(' '));
-    totals.set(k.name, entry);
+    entry.shapes.add(k.inputShapes.map((shape) => `[${(shape ?? []).join(',')}]`).join(' '));
+    perStep.set(k.name, entry);
   }
 }
-const kernelMs = [...totals.values()].reduce((a, e) => a + e.ms, 0);
-const rows = [...totals.entries()]
-  .sort((a, b) => b[1].ms - a[1].ms)
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+const medians = new Map([...perStep.entries()].map(([name, e]) => [name, median(e.ms)]));
+const kernelMs = [...medians.values()].reduce((a, b) => a + b, 0);
+const rows = [...perStep.entries()]
+  .sort((a, b) => (medians.get(b[0]) ?? 0) - (medians.get(a[0]) ?? 0))
   .map(([name, e]) => ({
     kernel: name,
-    msPerStep: Number((e.ms / STEPS).toFixed(2)),
-    share: `${((100 * e.ms) / kernelMs).toFixed(1)}%`,
+    msPerStep: Number((medians.get(name) ?? 0).toFixed(2)),
+    share: `${((100 * (medians.get(name) ?? 0)) / kernelMs).toFixed(1)}%`,
     callsPerStep: e.calls / STEPS,
     inputShapes: [...e.shapes].slice(0, 3).join(' | '),
   }));
 console.table(rows);
-console.log(`kernel time ${(kernelMs / STEPS).toFixed(1)} ms/step; wall under tf.profile ${(wall / STEPS).toFixed(1)} ms/step`);
+console.log(`kernel time (sum of medians) ${kernelMs.toFixed(1)} ms/step; mean wall under tf.profile ${(wall / STEPS).toFixed(1)} ms/step`);

@@ -6,7 +6,7 @@
  * - DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput (loops over the wasm
  *   heap, `wasm-depthwise-conv2d-backprop.ts`)
  *
- * and replaces four of tfjs-backend-wasm's kernels that dominate a training step:
+ * and replaces five of tfjs-backend-wasm's kernels that dominate a training step:
  *
  * - Conv2DBackpropInput (a plain loop nest) by a wrapper that runs stride-1 cases through XNNPACK
  *   (`wasm-conv2d-backprop-input.ts`), ~10× faster on LeNet-5 shapes;
@@ -15,11 +15,14 @@
  * - BatchMatMul by a wrapper that materializes transposed operands (`wasm-batch-mat-mul.ts`): the
  *   wasm kernel's transposed products, which every matMul gradient uses, are ~10× slower;
  * - Add by a wrapper that runs bias additions x[…, c] + b[c] as an XNNPACK 1×1 depthwise
- *   convolution (`wasm-bias-add.ts`): the wasm kernel's broadcasting loop is ~12× slower.
+ *   convolution (`wasm-bias-add.ts`): the wasm kernel's broadcasting loop is ~12× slower;
+ * - Identity by one that shares the buffer (`wasm-identity.ts`), as the cpu and webgl backends do,
+ *   instead of copying it on each of the ~36 calls tfjs's gradient code makes per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { makeWasmBatchMatMulConfig } from './wasm-batch-mat-mul.js';
 import { makeWasmAddConfig } from './wasm-bias-add.js';
+import { makeWasmIdentityConfig } from './wasm-identity.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import {
@@ -42,6 +45,7 @@ export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.Kernel
   [tf.MaxPoolGrad]: (original) => replaceWasmKernel(original, wasmMaxPoolGrad),
   [tf.BatchMatMul]: makeWasmBatchMatMulConfig,
   [tf.Add]: makeWasmAddConfig,
+  [tf.Identity]: makeWasmIdentityConfig,
 };
 
 /**
