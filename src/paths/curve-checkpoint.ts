@@ -13,6 +13,7 @@ import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from
 import { ARCHITECTURE_NAMES, type ArchitectureName, type TensorMap } from '../models/types.js';
 import { parseCurveKind, type Curve } from './curve.js';
 import { bendKey, type CurveTrainingState } from './train-curve.js';
+import { parseJsonField, stringListField } from './saved-metadata.js';
 
 export const CURVE_FORMAT = 'modeconn-curve';
 const VERSION = '1';
@@ -55,20 +56,6 @@ export async function saveCurve(path: string, curve: Curve, training?: CurveTrai
   await writeSafetensors(path, tensors, metadata);
 }
 
-function parseJson(path: string, field: string, text: string | undefined): unknown {
-  if (text === undefined) throw new Error(`${path}: metadata field "${field}" is missing`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new Error(`${path}: metadata field "${field}" is not valid JSON: ${text.slice(0, 80)}`);
-  }
-}
-
-function stringList(path: string, field: string, value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${path}: metadata field "${field}" must be a JSON list of names`);
-  return value;
-}
-
 /**
  * Reads a curve saved by `saveCurve`. The config comes back as stored (validate it with the
  * architecture's `parseConfig`). Errors name the file and the missing field or tensor.
@@ -82,7 +69,7 @@ export async function loadCurve(path: string): Promise<SavedCurve> {
   const kind = parseCurveKind(metadata.kind ?? '', `${path}: metadata field "kind"`);
   const count = Number(metadata.bends);
   if (!Number.isInteger(count) || count < 2) throw new Error(`${path}: metadata field "bends" must be an integer ≥ 2, found ${metadata.bends}`);
-  const trainable = parseJson(path, 'trainable', metadata.trainable);
+  const trainable = parseJsonField(path, 'trainable', metadata.trainable);
   if (!Array.isArray(trainable) || trainable.length !== count || !trainable.every((v) => typeof v === 'boolean')) {
     throw new Error(`${path}: metadata field "trainable" must be a JSON list of ${count} booleans`);
   }
@@ -90,9 +77,9 @@ export async function loadCurve(path: string): Promise<SavedCurve> {
   if (!(ARCHITECTURE_NAMES as readonly (string | undefined)[]).includes(architecture)) {
     throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
   }
-  const config = parseJson(path, 'config', metadata.config);
-  const paramNames = stringList(path, 'params', parseJson(path, 'params', metadata.params));
-  const bufferNames = stringList(path, 'buffers', parseJson(path, 'buffers', metadata.buffers));
+  const config = parseJsonField(path, 'config', metadata.config);
+  const paramNames = stringListField(path, 'params', parseJsonField(path, 'params', metadata.params));
+  const bufferNames = stringListField(path, 'buffers', parseJsonField(path, 'buffers', metadata.buffers));
   const created: tf.Tensor[] = [];
   const take = (key: string): tf.Tensor => {
     const entry = tensors.get(key);

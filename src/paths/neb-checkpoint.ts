@@ -16,6 +16,7 @@ import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from
 import { ARCHITECTURE_NAMES, type ArchitectureName, type TensorMap } from '../models/types.js';
 import type { NebChain, NebCycleRow } from './autoneb.js';
 import type { FlatLayout } from './flat-params.js';
+import { parseJsonField, stringListField } from './saved-metadata.js';
 
 export const NEB_FORMAT = 'modeconn-neb';
 const VERSION = '1';
@@ -65,23 +66,9 @@ export async function saveNebChain(path: string, chain: NebChain, info: NebChain
   await writeSafetensors(path, tensors, metadata);
 }
 
-function parseJson(path: string, field: string, text: string | undefined): unknown {
-  if (text === undefined) throw new Error(`${path}: metadata field "${field}" is missing`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new Error(`${path}: metadata field "${field}" is not valid JSON: ${text.slice(0, 80)}`);
-  }
-}
-
-function stringList(path: string, field: string, value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${path}: metadata field "${field}" must be a JSON list of names`);
-  return value;
-}
-
 function readLayout(path: string, metadata: Readonly<Record<string, string>>): FlatLayout {
-  const names = stringList(path, 'params', parseJson(path, 'params', metadata.params));
-  const shapes = parseJson(path, 'shapes', metadata.shapes);
+  const names = stringListField(path, 'params', parseJsonField(path, 'params', metadata.params));
+  const shapes = parseJsonField(path, 'shapes', metadata.shapes);
   const isShape = (s: unknown): s is number[] => Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
   if (!Array.isArray(shapes) || shapes.length !== names.length || !shapes.every(isShape)) {
     throw new Error(`${path}: metadata field "shapes" must be a JSON list of ${names.length} shapes (one per name in "params")`);
@@ -91,7 +78,7 @@ function readLayout(path: string, metadata: Readonly<Record<string, string>>): F
 }
 
 function readCycles(path: string, text: string): NebCycleRow[] {
-  const value = parseJson(path, 'cycles', text);
+  const value = parseJsonField(path, 'cycles', text);
   const isRow = (row: unknown): boolean =>
     typeof row === 'object' && row !== null && CYCLE_FIELDS.every((f) => typeof (row as Record<string, unknown>)[f] === 'number' || (row as Record<string, unknown>)[f] === null);
   if (!Array.isArray(value) || !value.every(isRow)) throw new Error(`${path}: metadata field "cycles" must be a JSON list of rows with ${CYCLE_FIELDS.join(', ')}`);
@@ -113,9 +100,9 @@ export async function loadNebChain(path: string): Promise<SavedNebChain> {
   if (!(ARCHITECTURE_NAMES as readonly (string | undefined)[]).includes(architecture)) {
     throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
   }
-  const config = parseJson(path, 'config', metadata.config);
+  const config = parseJsonField(path, 'config', metadata.config);
   const layout = readLayout(path, metadata);
-  const bufferNames = stringList(path, 'buffers', parseJson(path, 'buffers', metadata.buffers));
+  const bufferNames = stringListField(path, 'buffers', parseJsonField(path, 'buffers', metadata.buffers));
   const count = Number(metadata.pivots);
   if (!Number.isInteger(count) || count < 2) throw new Error(`${path}: metadata field "pivots" must be an integer ≥ 2, found ${metadata.pivots}`);
   const info: NebChainInfo = metadata.cycles === undefined ? {} : { cycles: readCycles(path, metadata.cycles) };
