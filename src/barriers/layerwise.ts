@@ -23,11 +23,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, LayerGroup, Model, ModelSpec, ModelState, TensorMap } from '../models/types.js';
 import { permutation, createRandom } from '../util/random.js';
-import { createEvaluator, type EvaluationData, type Evaluator, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
+import type { EvaluationData, EvaluatorOptions, SplitMetrics } from './evaluate.js';
+import { evaluatePoints, openEvaluator } from './evaluate-points.js';
 import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions, type Progress } from './linear-path.js';
 import { barrierMetrics } from './metrics.js';
 import { resolveArchitecture } from './resolve.js';
 import type { CumulativeRow, LayerRow, PathRow } from './rows.js';
+import type { GridEvaluator, PoolOptions } from './worker-pool.js';
 
 /** The two endpoints, their difference, and the architecture, validated once. */
 export interface EndpointPair {
@@ -92,31 +94,44 @@ export function groupNames(groups: readonly LayerGroup[]): Set<string> {
   return new Set(groups.flatMap((g) => [...g.params, ...g.buffers]));
 }
 
-/** Evaluates mixed points with a cache keyed by the point's identity (so A and B are evaluated once). */
-function cachedEvaluation(pair: EndpointPair, evaluator: Evaluator) {
-  const cache = new Map<string, SplitMetrics>();
-  const allNames = groupNames(pair.spec.layers);
-  const tensorCount = pair.a.params.size + pair.a.buffers.size;
-  return async (rest: 'A' | 'B', names: ReadonlySet<string>, t: number): Promise<SplitMetrics> => {
-    // Points that equal a whole endpoint share one key.
-    const everything = names.size === allNames.size && allNames.size === tensorCount;
-    const isA = (rest === 'A' && (t === 0 || names.size === 0)) || (rest === 'B' && t === 0 && everything);
-    const isB = (rest === 'B' && (t === 1 || names.size === 0)) || (rest === 'A' && t === 1 && everything);
-    const key = isA ? 'A' : isB ? 'B' : `${rest}|${t}|${[...names].sort().join(',')}`;
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
-    const state = mixedPoint(pair, rest, names, t);
-    try {
-      const metrics = await evaluator.evaluate(state);
-      cache.set(key, metrics);
-      return metrics;
-    } finally {
-      disposeTensors(state);
-    }
-  };
+/** A point of a layer-wise analysis: endpoint `rest` with the tensors in `names` at t. */
+interface MixedPoint {
+  readonly rest: 'A' | 'B';
+  readonly names: ReadonlySet<string>;
+  readonly t: number;
 }
 
-export interface LayerwiseOptions extends GridOptions, EvaluatorOptions {
+/** Identity of a mixed point: points that equal a whole endpoint share the key `A` or `B`. */
+function pointKey(pair: EndpointPair, { rest, names, t }: MixedPoint): string {
+  const allNames = groupNames(pair.spec.layers);
+  const everything = names.size === allNames.size && allNames.size === pair.a.params.size + pair.a.buffers.size;
+  const isA = (rest === 'A' && (t === 0 || names.size === 0)) || (rest === 'B' && t === 0 && everything);
+  const isB = (rest === 'B' && (t === 1 || names.size === 0)) || (rest === 'A' && t === 1 && everything);
+  return isA ? 'A' : isB ? 'B' : `${rest}|${t}|${[...names].sort().join(',')}`;
+}
+
+/**
+ * Metrics of every point, each distinct point evaluated once (so A and B are evaluated once),
+ * concurrently when the evaluator is a worker pool. Returns metrics by `pointKey`.
+ */
+async function evaluateMixedPoints(
+  pair: EndpointPair,
+  evaluator: GridEvaluator,
+  points: readonly MixedPoint[],
+  progress: ((done: number, total: number, point: MixedPoint) => void) | undefined,
+): Promise<Map<string, SplitMetrics>> {
+  const unique = new Map<string, MixedPoint>();
+  for (const point of points) {
+    const key = pointKey(pair, point);
+    if (!unique.has(key)) unique.set(key, point);
+  }
+  const list = [...unique.values()];
+  let done = 0;
+  const metrics = await evaluatePoints(evaluator, list, (p) => mixedPoint(pair, p.rest, p.names, p.t), (i) => progress?.(++done, list.length, list[i] as MixedPoint));
+  return new Map([...unique.keys()].map((key, i) => [key, metrics[i] as SplitMetrics]));
+}
+
+export interface LayerwiseOptions extends GridOptions, EvaluatorOptions, PoolOptions {
   /** Architecture implementation (default: the registry's). */
   readonly architecture?: Architecture<unknown>;
   /** Which endpoint supplies the other layers (default both, A then B). */
@@ -160,42 +175,39 @@ async function layerwiseRows(pair: EndpointPair, data: EvaluationData, options: 
   const ts = withEndpoints(gridOf(options));
   const layers = selectLayers(pair.spec, options.layers);
   const rests = options.rests ?? ['A', 'B'];
-  const evaluator = createEvaluator(pair.architecture, pair.config, data, options);
-  const evaluate = cachedEvaluation(pair, evaluator);
+  const paths = layers.flatMap(({ group, index }) => rests.map((rest) => ({ group, index, rest, names: groupNames([group]) })));
+  const points = paths.flatMap(({ rest, names }) => ts.map((t) => ({ rest, names, t })));
+  const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
   const rows: LayerRow[] = [];
-  const total = layers.length * rests.length * ts.length;
-  let done = 0;
   try {
-    for (const { group, index } of layers) {
-      const names = groupNames([group]);
-      for (const rest of rests) {
-        const pathRows: PathRow[] = [];
-        for (const t of ts) {
-          const metrics = await evaluate(rest, names, t);
-          for (const split of evaluator.splits) {
-            const m = metrics[split];
-            if (m !== undefined) pathRows.push({ path: group.name, t, split, loss: m.loss, accuracy: m.accuracy });
-          }
-          options.progress?.(++done, total, `layer ${group.name} (rest ${rest}) t=${t.toFixed(3)}`);
+    const label = (p: MixedPoint) => `layer ${paths.find((q) => q.names === p.names)?.group.name ?? '?'} (rest ${p.rest}) t=${p.t.toFixed(3)}`;
+    const metrics = await evaluateMixedPoints(pair, evaluator, points, options.progress === undefined ? undefined : (d, n, p) => options.progress?.(d, n, label(p)));
+    for (const { group, index, rest, names } of paths) {
+      const pathRows: PathRow[] = [];
+      for (const t of ts) {
+        const m = metrics.get(pointKey(pair, { rest, names, t })) as SplitMetrics;
+        for (const split of evaluator.splits) {
+          const r = m[split];
+          if (r !== undefined) pathRows.push({ path: group.name, t, split, loss: r.loss, accuracy: r.accuracy });
         }
-        const barriers = new Map(barrierMetrics(pathRows).map((m) => [m.split, m.lossBarrier]));
-        for (const row of pathRows) {
-          rows.push({
-            layer: group.name,
-            layerIndex: index,
-            rest,
-            t: row.t,
-            split: row.split,
-            loss: row.loss,
-            accuracy: row.accuracy,
-            barrier: barriers.get(row.split) as number,
-            ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
-          });
-        }
+      }
+      const barriers = new Map(barrierMetrics(pathRows).map((b) => [b.split, b.lossBarrier]));
+      for (const row of pathRows) {
+        rows.push({
+          layer: group.name,
+          layerIndex: index,
+          rest,
+          t: row.t,
+          split: row.split,
+          loss: row.loss,
+          accuracy: row.accuracy,
+          barrier: barriers.get(row.split) as number,
+          ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+        });
       }
     }
   } finally {
-    evaluator.dispose();
+    await evaluator.close();
   }
   return rows;
 }
@@ -234,7 +246,7 @@ export async function layerwiseBarriersByEpoch(
 
 export type LayerOrder = CumulativeRow['order'];
 
-export interface CumulativeOptions extends EvaluatorOptions {
+export interface CumulativeOptions extends EvaluatorOptions, PoolOptions {
   readonly architecture?: Architecture<unknown>;
   /** Orders to run (default shallow, deep, random). */
   readonly orders?: readonly LayerOrder[];
@@ -258,40 +270,35 @@ export function layerOrder(layers: readonly LayerGroup[], order: LayerOrder, see
 export async function cumulativeBarriers(a: Model, b: Model, data: EvaluationData, options: CumulativeOptions = {}): Promise<CumulativeRow[]> {
   const pair = prepareEndpoints(a, b, options.architecture);
   const orders = options.orders ?? ['shallow', 'deep', 'random'];
-  const evaluator = createEvaluator(pair.architecture, pair.config, data, options);
-  const evaluate = cachedEvaluation(pair, evaluator);
-  const rows: CumulativeRow[] = [];
   const layers = pair.spec.layers;
-  let done = 0;
-  const total = orders.length * layers.length;
+  const steps = orders.flatMap((order) => {
+    const sequence = layerOrder(layers, order, options.seed ?? 0);
+    return sequence.map((added, k) => ({ order, step: k + 1, added, names: groupNames(sequence.slice(0, k + 1)) }));
+  });
+  const endA: MixedPoint = { rest: 'A', names: new Set(), t: 0 };
+  const points = [endA, ...steps.flatMap(({ names }) => [{ rest: 'A' as const, names, t: 0.5 }, { rest: 'A' as const, names, t: 1 }])];
+  const rows: CumulativeRow[] = [];
   try {
-    const endA = await evaluate('A', new Set(), 0);
-    for (const order of orders) {
-      const sequence = layerOrder(layers, order, options.seed ?? 0);
-      for (let k = 1; k <= sequence.length; k++) {
-        const names = groupNames(sequence.slice(0, k));
-        const mid = await evaluate('A', names, 0.5);
-        const end = await evaluate('A', names, 1);
+    const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
+    try {
+      const progress = options.progress === undefined ? undefined : (d: number, n: number, p: MixedPoint) => options.progress?.(d, n, `${p.names.size === 0 ? 'endpoint A' : `${p.names.size} tensors interpolated`} t=${p.t}`);
+      const metrics = await evaluateMixedPoints(pair, evaluator, points, progress);
+      const la = metrics.get(pointKey(pair, endA)) as SplitMetrics;
+      for (const { order, step, added, names } of steps) {
+        const mid = metrics.get(pointKey(pair, { rest: 'A', names, t: 0.5 })) as SplitMetrics;
+        const end = metrics.get(pointKey(pair, { rest: 'A', names, t: 1 })) as SplitMetrics;
         for (const split of evaluator.splits) {
           const m = mid[split];
-          const la = endA[split];
-          const lb = end[split];
-          if (m === undefined || la === undefined || lb === undefined) continue;
-          rows.push({
-            order,
-            step: k,
-            addedLayer: (sequence[k - 1] as LayerGroup).name,
-            split,
-            loss: m.loss,
-            accuracy: m.accuracy,
-            barrier: m.loss - 0.5 * (la.loss + lb.loss),
-          });
+          const a0 = la[split];
+          const b1 = end[split];
+          if (m === undefined || a0 === undefined || b1 === undefined) continue;
+          rows.push({ order, step, addedLayer: added.name, split, loss: m.loss, accuracy: m.accuracy, barrier: m.loss - 0.5 * (a0.loss + b1.loss) });
         }
-        options.progress?.(++done, total, `${order} order: ${k} of ${sequence.length} layers`);
       }
+    } finally {
+      await evaluator.close();
     }
   } finally {
-    evaluator.dispose();
     pair.dispose();
   }
   return rows;

@@ -14,8 +14,10 @@ import { assertSameLayout, disposeTensors, mapTensors } from '../models/tensor-m
 import type { Architecture, Model, ModelState, TensorMap } from '../models/types.js';
 import type { ParameterPath } from '../paths/path.js';
 import type { PathRow } from './rows.js';
-import { createEvaluator, type EvaluationData, type EvaluatorOptions } from './evaluate.js';
+import type { EvaluationData, EvaluatorOptions } from './evaluate.js';
+import { evaluatePoints, openEvaluator } from './evaluate-points.js';
 import { resolveArchitecture } from './resolve.js';
+import type { PoolOptions } from './worker-pool.js';
 
 /** Called after each unit of long work: `done` of `total` finished, `label` says what. */
 export type Progress = (done: number, total: number, label: string) => void;
@@ -113,7 +115,7 @@ export function gridOf(options: GridOptions, defaultPoints = 11): number[] {
   return uniformGrid(options.points ?? defaultPoints);
 }
 
-export interface EvaluatePathOptions extends GridOptions, EvaluatorOptions {
+export interface EvaluatePathOptions extends GridOptions, EvaluatorOptions, PoolOptions {
   /** Architecture implementation (default: the registry's, by the path's architecture name). */
   readonly architecture?: Architecture<unknown>;
   /** Label for the `path` column (default: the path's kind). */
@@ -123,30 +125,26 @@ export interface EvaluatePathOptions extends GridOptions, EvaluatorOptions {
 
 /**
  * Loss and accuracy at each t of the grid, on each split, BN statistics re-estimated per point.
- * Rows come t-major, splits in the evaluator's order.
+ * Rows come t-major, splits in the evaluator's order. With `workers` > 1 the points are
+ * evaluated concurrently on worker threads (worker-pool.ts); the rows are the same.
  */
 export async function evaluatePath(path: ParameterPath, data: EvaluationData, options: EvaluatePathOptions = {}): Promise<PathRow[]> {
   const ts = gridOf(options);
   const architecture = resolveArchitecture(path.architecture, options.architecture);
-  const evaluator = createEvaluator(architecture, path.config, data, options);
-  const rows: PathRow[] = [];
+  const evaluator = await openEvaluator(architecture, path.config, data, { ...options, points: ts.length });
   const label = options.label ?? path.kind;
+  let done = 0;
   try {
-    for (const [i, t] of ts.entries()) {
-      const state = path.pointAt(t);
-      try {
-        const metrics = await evaluator.evaluate(state);
-        for (const split of evaluator.splits) {
-          const m = metrics[split];
-          if (m !== undefined) rows.push({ path: label, t, split, loss: m.loss, accuracy: m.accuracy });
-        }
-      } finally {
-        disposeTensors(state);
-      }
-      options.progress?.(i + 1, ts.length, `${label} t=${t.toFixed(3)}`);
-    }
+    const metrics = await evaluatePoints(evaluator, ts, (t) => path.pointAt(t), (i) => {
+      options.progress?.(++done, ts.length, `${label} t=${(ts[i] as number).toFixed(3)}`);
+    });
+    return ts.flatMap((t, i) =>
+      evaluator.splits.flatMap((split) => {
+        const m = metrics[i]?.[split];
+        return m === undefined ? [] : [{ path: label, t, split, loss: m.loss, accuracy: m.accuracy }];
+      }),
+    );
   } finally {
-    evaluator.dispose();
+    await evaluator.close();
   }
-  return rows;
 }

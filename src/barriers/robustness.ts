@@ -16,12 +16,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, Model, ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';
-import { createEvaluator, type EvaluationData, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
+import type { EvaluationData, EvaluatorOptions, SplitMetrics } from './evaluate.js';
+import { evaluatePoints, openEvaluator } from './evaluate-points.js';
 import { gridOf, type GridOptions, type Progress } from './linear-path.js';
 import { prepareEndpoints } from './layerwise.js';
 import type { RobustnessRow } from './rows.js';
+import type { PoolOptions } from './worker-pool.js';
 
-export interface RobustnessOptions extends GridOptions, EvaluatorOptions {
+export interface RobustnessOptions extends GridOptions, EvaluatorOptions, PoolOptions {
   readonly architecture?: Architecture<unknown>;
   /** Layer groups to probe (default all). */
   readonly layers?: readonly string[];
@@ -88,60 +90,57 @@ export async function layerRobustness(a: Model, b: Model, data: EvaluationData, 
         if (g === undefined) throw new Error(`robustness: unknown layer group "${name}"; the model has ${pair.spec.layers.map((l) => l.name).join(', ')}`);
         return g;
       });
-  const evaluator = createEvaluator(pair.architecture, pair.config, data, options);
   const rows: RobustnessRow[] = [];
   const total = groups.length * (samples + 1) * ts.length;
   let done = 0;
   let atA: SplitMetrics | undefined;
   try {
-    for (const group of groups) {
-      const delta = new Map(group.params.map((name) => [name, pair.delta.params.get(name) as tf.Tensor]));
-      const norm = Math.sqrt(sumOfSquares(delta));
-      const shapes = new Map(group.params.map((name) => [name, delta.get(name)!.shape]));
-      for (let sample = -1; sample < samples; sample++) {
-        const direction = sample < 0 ? delta : randomDirection(shapes, norm, seed, group.name, sample);
+    const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
+    try {
+      for (const group of groups) {
+        const delta = new Map(group.params.map((name) => [name, pair.delta.params.get(name) as tf.Tensor]));
+        const norm = Math.sqrt(sumOfSquares(delta));
+        const shapes = new Map(group.params.map((name) => [name, delta.get(name)!.shape]));
+        // The interpolation direction (sample −1) and the random ones, all points of the layer at once.
+        const directions = [delta, ...Array.from({ length: samples }, (_, sample) => randomDirection(shapes, norm, seed, group.name, sample))];
+        const label = (sample: number, t: number) => `robustness ${group.name} ${sample < 0 ? 'interpolation' : `random ${sample}`} t=${t.toFixed(3)}`;
         try {
-          for (const t of ts) {
-            let metrics: SplitMetrics;
-            if (t === 0 && atA !== undefined) {
-              metrics = atA;
-            } else {
-              const state: ModelState = {
-                params: mapTensors(pair.a.params, (x, name) => {
-                  const d = direction.get(name);
-                  return d === undefined || t === 0 ? x.clone() : tf.tidy(() => tf.add(x, tf.mul(d, t)));
-                }),
-                buffers: mapTensors(pair.a.buffers, (x) => x.clone()),
-              };
-              try {
-                metrics = await evaluator.evaluate(state);
-              } finally {
-                disposeTensors(state);
-              }
-              if (t === 0) atA = metrics;
-            }
+          const cells = directions.flatMap((direction, d) => ts.map((t) => ({ direction, sample: d - 1, t })));
+          // θ_A itself (t = 0) is evaluated once for the whole analysis.
+          const todo = cells.filter((c) => c.t !== 0 || (atA === undefined && c === cells.find((x) => x.t === 0)));
+          const metrics = await evaluatePoints(
+            evaluator,
+            todo,
+            ({ direction, t }): ModelState => ({
+              params: mapTensors(pair.a.params, (x, name) => {
+                const d = direction.get(name);
+                return d === undefined || t === 0 ? x.clone() : tf.tidy(() => tf.add(x, tf.mul(d, t)));
+              }),
+              buffers: mapTensors(pair.a.buffers, (x) => x.clone()),
+            }),
+            (i) => options.progress?.(++done, total, label(todo[i]!.sample, todo[i]!.t)),
+          );
+          const byCell = new Map(todo.map((c, i) => [c, metrics[i] as SplitMetrics]));
+          for (const cell of cells) {
+            const own = byCell.get(cell);
+            if (own !== undefined && cell.t === 0) atA = own;
+            if (own === undefined) options.progress?.(++done, total, label(cell.sample, cell.t));
+            const m = own ?? atA;
+            if (m === undefined) throw new Error(`robustness: no metrics for ${label(cell.sample, cell.t)}`);
             for (const split of evaluator.splits) {
-              const m = metrics[split];
-              if (m === undefined) continue;
-              rows.push({
-                layer: group.name,
-                direction: sample < 0 ? 'interpolation' : 'random',
-                sample: Math.max(sample, 0),
-                t,
-                split,
-                loss: m.loss,
-                accuracy: m.accuracy,
-              });
+              const r = m[split];
+              if (r === undefined) continue;
+              rows.push({ layer: group.name, direction: cell.sample < 0 ? 'interpolation' : 'random', sample: Math.max(cell.sample, 0), t: cell.t, split, loss: r.loss, accuracy: r.accuracy });
             }
-            options.progress?.(++done, total, `robustness ${group.name} ${sample < 0 ? 'interpolation' : `random ${sample}`} t=${t.toFixed(3)}`);
           }
         } finally {
-          if (sample >= 0) disposeTensors(direction);
+          for (const direction of directions.slice(1)) disposeTensors(direction);
         }
       }
+    } finally {
+      await evaluator.close();
     }
   } finally {
-    evaluator.dispose();
     pair.dispose();
   }
   return rows;

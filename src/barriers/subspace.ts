@@ -16,13 +16,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { disposeTensors } from '../models/tensor-map.js';
 import type { Architecture, Model, ModelState, TensorMap } from '../models/types.js';
 import { createRandom, type Random } from '../util/random.js';
-import { createEvaluator, type EvaluationData, type EvaluatorOptions } from './evaluate.js';
+import type { EvaluationData, EvaluatorOptions } from './evaluate.js';
+import { evaluatePoints, openEvaluator } from './evaluate-points.js';
 import { assertCompatibleModels, type Progress } from './linear-path.js';
 import { resolveArchitecture } from './resolve.js';
 import type { SubspaceRow } from './rows.js';
+import type { PoolOptions } from './worker-pool.js';
 
 /** Flattens the tensors of `map` (in its order) into one float64 vector. */
 export function flattenTensors(map: TensorMap): Float64Array {
@@ -141,7 +142,7 @@ export function trainingSubspace(origin: TensorMap, points: readonly TensorMap[]
   };
 }
 
-export interface SubspaceOptions extends EvaluatorOptions {
+export interface SubspaceOptions extends EvaluatorOptions, PoolOptions {
   readonly architecture?: Architecture<unknown>;
   /** Perturbation magnitudes relative to ‖θ_B − θ_A‖ (default 0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1). */
   readonly magnitudes?: readonly number[];
@@ -191,31 +192,28 @@ export async function subspacePerturbations(
   for (let s = 0; s < samples; s++) directions.push({ kind: 'training-subspace', sample: s, u: subspace.randomInSubspace(random.fork(`subspace:${s}`)) });
   for (let s = 0; s < samples; s++) directions.push({ kind: 'null-space', sample: s, u: subspace.randomInNullSpace(random.fork(`null:${s}`)) });
 
-  const evaluator = createEvaluator(architecture, a.config, data, options);
+  const cells = directions.flatMap((direction) => magnitudes.map((m) => ({ ...direction, m })));
+  const evaluator = await openEvaluator(architecture, a.config, data, options);
   const rows: SubspaceRow[] = [];
-  const total = directions.length * magnitudes.length;
   let done = 0;
   try {
-    for (const { kind, sample, u } of directions) {
-      for (const m of magnitudes) {
-        const state: ModelState = {
-          params: unflatten(a.params, u, a.params, m * distance),
-          buffers: new Map([...a.buffers].map(([n, t]) => [n, t.clone()])),
-        };
-        try {
-          const metrics = await evaluator.evaluate(state);
-          for (const split of evaluator.splits) {
-            const r = metrics[split];
-            if (r !== undefined) rows.push({ direction: kind, sample, magnitude: m, split, loss: r.loss, accuracy: r.accuracy });
-          }
-        } finally {
-          disposeTensors(state);
-        }
-        options.progress?.(++done, total, `subspace ${kind} ${sample} magnitude ${m}`);
+    const metrics = await evaluatePoints(
+      evaluator,
+      cells,
+      ({ u, m }): ModelState => ({
+        params: unflatten(a.params, u, a.params, m * distance),
+        buffers: new Map([...a.buffers].map(([n, t]) => [n, t.clone()])),
+      }),
+      (i) => options.progress?.(++done, cells.length, `subspace ${cells[i]!.kind} ${cells[i]!.sample} magnitude ${cells[i]!.m}`),
+    );
+    cells.forEach(({ kind, sample, m }, i) => {
+      for (const split of evaluator.splits) {
+        const r = metrics[i]?.[split];
+        if (r !== undefined) rows.push({ direction: kind, sample, magnitude: m, split, loss: r.loss, accuracy: r.accuracy });
       }
-    }
+    });
   } finally {
-    evaluator.dispose();
+    await evaluator.close();
   }
   return rows;
 }

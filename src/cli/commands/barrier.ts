@@ -1,9 +1,11 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { cumulativeBarriers, layerwiseBarriers, layerwiseBarriersByEpoch } from '../../barriers/layerwise.js';
 import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
 import { layerRobustness } from '../../barriers/robustness.js';
 import { subspacePerturbations } from '../../barriers/subspace.js';
+import { autoWorkerCount } from '../../barriers/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';
@@ -37,6 +39,8 @@ options:
                        layerwise per epoch: comma-separated checkpoints of runs A and B at the same
                        epochs (rows get an epoch column, taken from the checkpoints' metadata)
   --path FILE          evaluate a saved path instead of the line between A and B (linear)
+  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
+                       per core; default 1, no threads; the rows are the same)
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
     const [kindArg, ...rest] = args;
@@ -58,6 +62,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
         'epochs-a': { type: 'string' },
         'epochs-b': { type: 'string' },
         path: { type: 'string' },
+        workers: { type: 'string' },
       },
     });
     const points = numberOption(values.points, 'points', { integer: true, min: 2 }) ?? 11;
@@ -68,6 +73,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
     let savedPath: ParameterPath | undefined;
     let endpointPaths: string[];
     await context.initBackend();
+    const workers = parseWorkers(values.workers);
     if (values.path !== undefined) {
       if (positionals.length < 1) throw new Error('--path needs a checkpoint of the run after it (for the dataset and preprocessing)');
       endpointPaths = positionals;
@@ -86,7 +92,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
       if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
       const [a, b] = analysis.models;
       const progress = bar(context, `barrier ${kind}`);
-      const common = { splits: analysis.splits, bnReset: analysis.bnReset, progress: progress.update };
+      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.update };
       let output: { rows: object[]; [key: string]: unknown };
       if (kind === 'linear') {
         const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
@@ -122,6 +128,20 @@ ${ENDPOINT_OPTIONS_HELP}`,
     }
   },
 };
+
+/**
+ * `--workers`: a positive integer, or `auto` for one worker per core on the wasm and cpu backends
+ * (1 on tfjs-node, which already uses every core). Absent: 1.
+ */
+export function parseWorkers(value: string | undefined, backend: string = tf.getBackend()): number {
+  if (value === undefined) return 1;
+  if (value.trim() === 'auto') return autoWorkerCount(backend);
+  const workers = numberOption(value, 'workers', { integer: true, min: 1 }) as number;
+  if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
+    throw new Error(`--workers: worker threads need the wasm or cpu backend, the active backend is ${backend}${backend === 'tensorflow' ? ' (which already computes on every core)' : ''}; use --workers 1 or auto`);
+  }
+  return workers;
+}
 
 function bar(context: CommandContext, title: string): { update: (done: number, total: number, label: string) => void; done: () => void } {
   if (context.quiet) return { update: () => undefined, done: () => undefined };
