@@ -1,21 +1,151 @@
 /**
  * A faster Conv2DBackpropInput for the wasm backend: tfjs-backend-wasm's own kernel is a plain
- * C++ loop nest (the slowest kernel of a LeNet-5 training step, ~3× the filter gradient); for
- * stride 1 and dilation 1 the input gradient is an ordinary convolution that XNNPACK runs:
+ * C++ loop nest (at stride 1 the slowest kernel of a LeNet-5 training step; at stride 2 ~10× its
+ * forward convolution on ResNet-18 shapes). The input gradient is a sum of ordinary stride-1
+ * convolutions that XNNPACK runs, one per residue class of the input position modulo the stride
+ * ("sub-pixel" decomposition).
  *
- *   dx[n, h, w, ci] = Σ_{kh, kw, co} dy[n, h + p_t − kh, w + p_l − kw, co] · W[kh, kw, ci, co]
- *                   = conv2d(dy, W̃, stride 1, pad top K_h−1−p_t, left K_w−1−p_l)[n, h, w, ci],
- *   W̃[kh, kw, co, ci] = W[K_h−1−kh, K_w−1−kw, ci, co]   (the filter rotated 180° with its channels swapped).
+ * For y = conv2d(x, W) with stride s, pad top p_t (rows shown; columns alike):
  *
- * Other cases (stride > 1, which needs a zero-inserted dy, or pads wider than the filter) go to the
- * kernel tfjs-backend-wasm registered, which this one wraps.
+ *   dx[h] = Σ_{kh, oh : oh·s + kh − p_t = h} dy[oh] · W[kh]
+ *
+ * Write h = s·i + r (0 ≤ r < s). Only taps kh = s·a + ρ with ρ = (r + p_t) mod s reach class r,
+ * from oh = i − a + q with q = ⌊(r + p_t)/s⌋, so each class is a stride-1 input gradient with the
+ * sub-filter W_r[a] = W[s·a + ρ] (A_r = ⌈(K − ρ)/s⌉ taps) and "pad" q:
+ *
+ *   dx_r[i] = Σ_a dy[i + q − a] · W_r[a] = conv2d(dy, W̃_r, stride 1, pad top A_r−1−q)[i],
+ *   W̃_r[a, co, ci] = W_r[A_r−1−a, ci, co]   (rotated 180°, channels swapped).
+ *
+ * Negative pads become crops of dy. The s² class outputs, each ⌈H/s⌉ × ⌈W/s⌉, are written
+ * interleaved into dx (positions past H × W dropped); a class that no tap or no dy row reaches
+ * (A_r = 0, e.g. a 1×1 filter at stride 2) is zero. At stride 1 this is a single convolution. Non-square strides, NCHW, or a dy whose shape disagrees with the conv
+ * info go to the kernel tfjs-backend-wasm registered, which this one wraps.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { asWasmBackend, callWasmKernel, disposeWasmIntermediates, replaceWasmKernel } from './wasm-kernel-calls.js';
 
+/** One axis of one residue class: the sub-filter's first tap ρ, its tap count A, and the conv pads. */
+interface ClassAxis {
+  readonly first: number;
+  readonly taps: number;
+  /** dy rows to drop before / after (a negative pad), and zero rows to add before / after. */
+  readonly cropBefore: number;
+  readonly cropAfter: number;
+  readonly padBefore: number;
+  readonly padAfter: number;
+}
+
+/** The geometry of residue class r along one axis (module comment), producing `rows` outputs. */
+function classAxis(r: number, stride: number, padStart: number, taps: number, dyRows: number, rows: number): ClassAxis {
+  const first = (r + padStart) % stride;
+  const count = Math.max(0, Math.ceil((taps - first) / stride));
+  const q = Math.floor((r + padStart) / stride);
+  // conv(dy, W̃_r) with pads (before, after) has dyRows + before + after − count + 1 rows.
+  const before = count - 1 - q;
+  const after = rows - dyRows + count - 1 - before;
+  return {
+    first,
+    taps: count,
+    cropBefore: Math.max(0, -before),
+    cropAfter: Math.max(0, -after),
+    padBefore: Math.max(0, before),
+    padAfter: Math.max(0, after),
+  };
+}
+
+/** dx_r for one residue class (rows × cols × ci per example), or undefined when it is zero. */
+function classGradient(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  strides: readonly [number, number],
+  rowAxis: ClassAxis,
+  colAxis: ClassAxis,
+): tf.TensorInfo | undefined {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const [batch, dyRows, dyCols] = dy.shape as [number, number, number, number];
+  const keptRows = dyRows - rowAxis.cropBefore - rowAxis.cropAfter;
+  const keptCols = dyCols - colAxis.cropBefore - colAxis.cropAfter;
+  if (rowAxis.taps === 0 || colAxis.taps === 0 || keptRows < 1 || keptCols < 1) return undefined;
+  const sub =
+    strides[0] === 1 && strides[1] === 1
+      ? filter
+      : callWasmKernel(
+          tf.StridedSlice,
+          { x: filter },
+          { begin: [rowAxis.first, colAxis.first, 0, 0], end: [kh, kw, ci, co], strides: [strides[0], strides[1], 1, 1] },
+          backend,
+        );
+  const reversed = callWasmKernel(tf.Reverse, { x: sub }, { dims: [0, 1] }, backend);
+  if (sub !== filter) disposeWasmIntermediates(backend, sub);
+  const rotated = callWasmKernel(tf.Transpose, { x: reversed }, { perm: [0, 1, 3, 2] }, backend);
+  disposeWasmIntermediates(backend, reversed);
+  const cropped =
+    rowAxis.cropBefore + rowAxis.cropAfter + colAxis.cropBefore + colAxis.cropAfter === 0
+      ? dy
+      : callWasmKernel(
+          tf.Slice,
+          { x: dy },
+          {
+            begin: [0, rowAxis.cropBefore, colAxis.cropBefore, 0],
+            size: [batch, keptRows, keptCols, co],
+          },
+          backend,
+        );
+  const out = callWasmKernel(
+    tf.Conv2D,
+    { x: cropped, filter: rotated },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [rowAxis.padBefore, rowAxis.padAfter],
+        [colAxis.padBefore, colAxis.padAfter],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+    backend,
+  );
+  disposeWasmIntermediates(backend, rotated);
+  if (cropped !== dy) disposeWasmIntermediates(backend, cropped);
+  return out;
+}
+
 /**
- * A Conv2DBackpropInput config for 'wasm' that runs stride-1 cases through XNNPACK's convolution
- * and everything else through `fallback` (tfjs-backend-wasm's kernel, whose setup it keeps).
+ * Writes class (rh, rw)'s block [n, ⌈H/s⌉, ⌈W/s⌉, c] into dx [n, H, W, c] at rows s·i + rh and
+ * columns s·j + rw. A JS pass over the heap: tfjs-backend-wasm's DepthToSpace and 5-D Transpose
+ * take ~100 ns per element here (220 ms for 2M elements), this ~1–2 ns.
+ */
+function interleave(backend: BackendWasm, block: tf.TensorInfo, dx: tf.TensorInfo, rh: number, rw: number, stride: number): void {
+  const [batch, height, width, channels] = dx.shape as [number, number, number, number];
+  const [, rows, cols] = block.shape as [number, number, number, number];
+  const from = backend.typedArrayFromHeap(block) as Float32Array;
+  const to = backend.typedArrayFromHeap(dx) as Float32Array;
+  for (let n = 0; n < batch; n++) {
+    for (let i = 0; i < rows; i++) {
+      const h = i * stride + rh;
+      if (h >= height) break;
+      for (let j = 0; j < cols; j++) {
+        const w = j * stride + rw;
+        if (w >= width) break;
+        const src = ((n * rows + i) * cols + j) * channels;
+        const dst = ((n * height + h) * width + w) * channels;
+        if (channels >= 16) {
+          to.set(from.subarray(src, src + channels), dst);
+        } else {
+          for (let c = 0; c < channels; c++) to[dst + c] = from[src + c] as number;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A Conv2DBackpropInput config for 'wasm' that runs NHWC cases through XNNPACK convolutions (module
+ * comment) and the rest through `fallback` (tfjs-backend-wasm's kernel, whose setup it keeps).
  */
 export function makeWasmConv2DBackpropInputConfig(fallback: tf.KernelConfig): tf.KernelConfig {
   const kernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo => {
@@ -32,47 +162,38 @@ export function makeWasmConv2DBackpropInputConfig(fallback: tf.KernelConfig): tf
       false,
       tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
     );
-    const { filterHeight, filterWidth, inHeight, inWidth } = info;
-    const top = filterHeight - 1 - info.padInfo.top;
-    const left = filterWidth - 1 - info.padInfo.left;
+    const { batchSize, filterHeight, filterWidth, inHeight, inWidth, inChannels, strideHeight, strideWidth } = info;
     const [, outHeight, outWidth] = dy.shape as [number, number, number, number];
-    const direct =
-      info.strideHeight === 1 &&
-      info.strideWidth === 1 &&
+    const handled =
       info.dataFormat === 'channelsLast' &&
-      top >= 0 &&
-      left >= 0 &&
+      strideHeight === strideWidth &&
+      dy.dtype === 'float32' &&
+      filter.dtype === 'float32' &&
       outHeight === info.outHeight &&
       outWidth === info.outWidth;
-    if (!direct) return fallback.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    if (!handled) return fallback.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
 
-    // Output rows of the full convolution: outHeight + top + bottom − K_h + 1 must reach inHeight.
-    const bottom = Math.max(0, inHeight - 1 + filterHeight - outHeight - top);
-    const right = Math.max(0, inWidth - 1 + filterWidth - outWidth - left);
-    const reversed = callWasmKernel(tf.Reverse, { x: filter }, { dims: [0, 1] }, backend);
-    const rotated = callWasmKernel(tf.Transpose, { x: reversed }, { perm: [0, 1, 3, 2] }, backend);
-    disposeWasmIntermediates(backend, reversed);
-    const full = callWasmKernel(
-      tf.Conv2D,
-      { x: dy, filter: rotated },
-      {
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-      },
-      backend,
-    );
-    disposeWasmIntermediates(backend, rotated);
-    const [batch, fullHeight, fullWidth, channels] = full.shape as [number, number, number, number];
-    if (fullHeight === inHeight && fullWidth === inWidth) return full;
-    const dx = callWasmKernel(tf.Slice, { x: full }, { begin: [0, 0, 0, 0], size: [batch, inHeight, inWidth, channels] }, backend);
-    disposeWasmIntermediates(backend, full);
+    const stride = strideHeight;
+    const rows = Math.ceil(inHeight / stride);
+    const cols = Math.ceil(inWidth / stride);
+    const rowAxes = Array.from({ length: stride }, (_, r) => classAxis(r, stride, info.padInfo.top, filterHeight, outHeight, rows));
+    const colAxes = Array.from({ length: stride }, (_, r) => classAxis(r, stride, info.padInfo.left, filterWidth, outWidth, cols));
+    const dxShape = [batchSize, inHeight, inWidth, inChannels];
+    if (stride === 1) {
+      const only = classGradient(backend, dy, filter, [1, 1], rowAxes[0] as ClassAxis, colAxes[0] as ClassAxis);
+      if (only !== undefined) return only;
+    }
+    const dx = backend.makeOutput(dxShape, 'float32');
+    // Classes no tap reaches keep these zeros; the others overwrite their positions.
+    backend.typedArrayFromHeap(dx).fill(0);
+    for (let rh = 0; rh < stride; rh++) {
+      for (let rw = 0; rw < stride; rw++) {
+        const block = classGradient(backend, dy, filter, [stride, stride], rowAxes[rh] as ClassAxis, colAxes[rw] as ClassAxis);
+        if (block === undefined) continue;
+        interleave(backend, block, dx, rh, rw, stride);
+        disposeWasmIntermediates(backend, block);
+      }
+    }
     return dx;
   };
   return replaceWasmKernel(fallback, kernelFunc);
