@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { backendFromEnv, initBackend } from '../src/backend/init-backend.js';
@@ -19,7 +20,12 @@ import { disposeTensors } from '../src/models/tensor-map.js';
 import type { ModelState } from '../src/models/types.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/step.js';
-import { evaluatePath, linearPath } from '../src/barriers/linear-path.js';
+import { createEvaluationData, disposeEvaluationData } from '../src/barriers/evaluation-data.js';
+import { evaluatePoints, openEvaluator } from '../src/barriers/evaluate-points.js';
+import { evaluatePath, linearPath, uniformGrid } from '../src/barriers/linear-path.js';
+import { autoWorkerCount } from '../src/barriers/worker-pool.js';
+import { loadDataset } from '../src/data/datasets.js';
+import { DEFAULT_PREPROCESSING } from '../src/data/preprocess.js';
 import { tensorBatchSource } from '../src/paths/batch-source.js';
 import { createCurve, disposeCurve } from '../src/paths/curve.js';
 import { trainCurve } from '../src/paths/train-curve.js';
@@ -131,6 +137,7 @@ async function benchAnalyses(seconds: number): Promise<AnalysisRow[]> {
     disposeTensors(a, b);
     for (const batch of [...test, ...bnBatches]) tf.dispose([batch.x, batch.y]);
   }
+  rows.push(...(await benchPooledGrid(seconds)));
   {
     const arch = getArchitecture('lenet5');
     const a = createModel('lenet5', {}, 1);
@@ -155,6 +162,53 @@ async function benchAnalyses(seconds: number): Promise<AnalysisRow[]> {
     rows.push({ name: 'gossip simulator, 5 LeNet5 nodes per tick, batch 64 (one by one)', unit: 'node-steps/s', value: sim.separateNodeStepsPerSecond, reference: 'PyTorch train images/s ÷ 64' });
     rows.push({ name: 'gossip simulator, same, stacked (batched) engine', unit: 'node-steps/s', value: sim.batchedNodeStepsPerSecond, reference: '' });
   }
+  return rows;
+}
+
+/**
+ * The same grid on worker threads: 11-point LeNet5 linear paths on the embedded Fashion-MNIST test
+ * set (2,000 images) with 1 worker (this thread) and one worker per core. Points/s are measured
+ * on an open evaluator; the pool's start-up (paid once per `evaluatePath` call) is reported
+ * apart. The speed-up needs idle cores, so the load average is reported beside it.
+ */
+async function benchPooledGrid(seconds: number): Promise<AnalysisRow[]> {
+  const rows: AnalysisRow[] = [];
+  const train = await loadDataset('fashion-mnist-small', 'train');
+  const test = await loadDataset('fashion-mnist-small', 'test');
+  const data = createEvaluationData({ train, test, evaluateTrain: false }, DEFAULT_PREPROCESSING, { bnBatches: 0 });
+  const a = createModel('lenet5', {}, 1);
+  const b = createModel('lenet5', {}, 2);
+  const path = linearPath(a, b);
+  const ts = uniformGrid(11);
+  for (const workers of [1, autoWorkerCount()]) {
+    const opening = performance.now();
+    const evaluator = await openEvaluator(getArchitecture('lenet5'), a.config, data, { workers });
+    const startup = (performance.now() - opening) / 1000;
+    await evaluatePoints(evaluator, ts.slice(0, workers), (t) => path.pointAt(t));
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    let points = 0;
+    while ((performance.now() - started) / 1000 < seconds || points === 0) {
+      points += (await evaluatePoints(evaluator, ts, (t) => path.pointAt(t))).length;
+    }
+    const value = points / ((performance.now() - started) / 1000);
+    // CPU time of the whole process (all threads) per point: equal for 1 and N workers means
+    // the pool adds no work, and N idle cores would give N times the points/s.
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMsPerPoint = (cpu.user + cpu.system) / 1000 / points;
+    await evaluator.close();
+    const load = loadavg()[0] ?? Number.NaN;
+    rows.push({
+      name: `barrier grid, lenet5, 11-point paths, ${workers === 1 ? '1 worker (this thread)' : `${workers} worker threads`}`,
+      unit: 'points/s (2,000 images each)',
+      value,
+      reference: `${cpuMsPerPoint.toFixed(0)} CPU-ms/point; ${availableParallelism()} cores, load average ${load.toFixed(1)}${workers > 1 ? `; pool start-up ${startup.toFixed(1)} s per evaluatePath call` : ''}`,
+    });
+    console.error(`  barrier grid, ${workers} worker(s): ${value.toFixed(2)} points/s, ${cpuMsPerPoint.toFixed(0)} CPU-ms/point (load ${load.toFixed(1)}${workers > 1 ? `, start-up ${startup.toFixed(1)} s` : ''})`);
+  }
+  path.dispose();
+  disposeTensors(a, b);
+  disposeEvaluationData(data);
   return rows;
 }
 

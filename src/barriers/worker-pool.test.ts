@@ -11,6 +11,7 @@ import type { EvaluationData } from './evaluate.js';
 import { createEvaluationData, disposeEvaluationData } from './evaluation-data.js';
 import { layerwiseBarriers } from './layerwise.js';
 import { evaluatePath, linearPath } from './linear-path.js';
+import { layerRobustness } from './robustness.js';
 import type { PathRow } from './rows.js';
 import { createEvaluatorPool, workerLaunch } from './worker-pool.js';
 
@@ -62,6 +63,14 @@ describe('evaluatePath with worker threads (embedded Fashion-MNIST, LeNet5)', ()
     const inThread = await layerwiseBarriers(a, b, data, options);
     const pooled = await layerwiseBarriers(a, b, data, { ...options, workers: 2 });
     expect(pooled.map((r) => [r.layer, r.t])).toEqual(inThread.map((r) => [r.layer, r.t]));
+    pooled.forEach((r, i) => expect(Math.abs(r.loss - inThread[i]!.loss)).toBeLessThanOrEqual(1e-6 * inThread[i]!.loss));
+  });
+
+  it('gives the in-thread robustness rows (θ_A evaluated once, random directions seeded in the parent)', async () => {
+    const options = { layers: ['fc3'], samples: 2, ts: [0, 0.5, 1], splits: ['test'] as const };
+    const inThread = await layerRobustness(a, b, data, options);
+    const pooled = await layerRobustness(a, b, data, { ...options, workers: 2 });
+    expect(pooled.map((r) => [r.direction, r.sample, r.t])).toEqual(inThread.map((r) => [r.direction, r.sample, r.t]));
     pooled.forEach((r, i) => expect(Math.abs(r.loss - inThread[i]!.loss)).toBeLessThanOrEqual(1e-6 * inThread[i]!.loss));
   });
 
