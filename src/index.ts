@@ -76,6 +76,8 @@ export { repairInterpolated } from './align/repair.js';
 // 5. Barriers
 export * from './barriers/rows.js';
 export { createEvaluator, type Batch as EvaluationBatch, type EvaluationData, type Evaluator, type EvaluatorOptions, type PointMetrics, type SplitMetrics } from './barriers/evaluate.js';
+export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from './barriers/worker-pool.js';
+export { evaluatePoints, openEvaluator } from './barriers/evaluate-points.js';
 export { reestimateBatchNorm, type BnResetOptions } from './barriers/bn-reset.js';
 export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions, type Progress } from './barriers/linear-path.js';
 export { barrierMetrics, trapezoid, type BarrierMetrics } from './barriers/metrics.js';
