@@ -17,7 +17,8 @@
  * Options: --only resnet18|cct, --dataset (fashion-mnist-small), --train-examples-per-mode 2500,
  * --epochs 2, --curve-epochs 2, --llpf-ticks 36, --llpf-stage-ticks 4, --llpf-step 0.15,
  * --points 11, --test-examples 500, --bn-batches 10, --seeds 1,2, --out, --runs.
- * Checkpoints (modes, curves, LLPF runs) under runs/figures/ are reused.
+ * Output: <out>/<architecture>/paths.{png,svg,vl.json} and numbers.json. Checkpoints (modes, curves,
+ * LLPF runs) under runs/figures/ are reused.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ const examples = Math.min(full.train.count, int('train-examples-per-mode', value
 const data = { ...full, train: examples < full.train.count ? takeSubset(full.train, examples, 0) : full.train };
 const preprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
 
-const results: Record<string, unknown> = {};
+const results: Record<string, object> = {};
 for (const name of names) {
   const setup = ARCHITECTURES[name];
   const training: TrainModeOptions = {
@@ -162,12 +163,12 @@ for (const name of names) {
     }),
   );
   results[name] = { modes: modes.metrics, training: { ...training, preprocessing: undefined, trainExamples: examples }, worseEndpointTestLoss: worse, summary, barriers: barrierMetrics(rows), llpf: { ...llpf, ticks }, rows };
-  await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${setup.tag}, ${examples} training images, ${testExamples} test images` }), join(out, name));
+  await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${setup.tag}, ${examples} training images, ${testExamples} test images` }), join(out, name, 'paths'));
+  await writeNumbers(join(out, name), { figure: `architectures/${name}`, dataset, seeds, epochs, curveEpochs, points, testExamples, ...results[name], seconds: (performance.now() - started) / 1000 });
   for (const [path, s] of Object.entries(summary)) {
     console.log(`${name} ${path.padEnd(7)} max test loss ${s.maxTestLoss.toFixed(3)} (worse endpoint ${worse.toFixed(3)}, +${s.aboveWorseEndpoint.toFixed(3)}), min test accuracy ${(100 * s.minTestAccuracy).toFixed(1)}%`);
   }
   disposeEvaluationData(evaluation);
   disposeTensors(a, b);
 }
-await writeNumbers(out, { figure: 'architectures', dataset, seeds, epochs, curveEpochs, points, testExamples, ...results, seconds: (performance.now() - started) / 1000 });
 console.log(`${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);
