@@ -7,26 +7,9 @@
  * Per kernel it reports the median over steps of the step's total (robust on a shared machine,
  * where a preempted step inflates a mean); "kernel time" is the sum of those medians.
  */
-import { register } from 'node:module';
 import { parseArgs } from 'node:util';
 
-// Same resolve hook as bench/wasm-lenet5.ts (tfjs-core's extensionless ESM gradient imports).
-const RESOLVE_HOOK = `
-export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (error) {
-    const code = error && error.code;
-    const parent = context.parentURL || '';
-    if ((code === 'ERR_UNSUPPORTED_DIR_IMPORT' || code === 'ERR_MODULE_NOT_FOUND') && specifier.startsWith('.') && parent.includes('/@tensorflow/tfjs-core/dist/')) {
-      for (const suffix of ['.js', '/index.js']) {
-        try { return await next(specifier + suffix, context); } catch {}
-      }
-    }
-    throw error;
-  }
-}`;
-register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
+import './tfjs-core-resolve.js';
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('../src/backend/init-backend.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');

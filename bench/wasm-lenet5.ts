@@ -10,29 +10,10 @@
  * Run: `npx tsx bench/wasm-lenet5.ts [--steps 10] [--backends wasm,cpu] [--threads N]`.
  * The PyTorch reference is `python3 bench/torch-lenet5.py` (2 threads).
  */
-import { register } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
-// tfjs-core ships its gradient registrations (imported by init-backend.ts) only as ESM with
-// extensionless and directory imports (`./gradients`), which Node's ESM resolver and tsx refuse;
-// this resolve hook retries such relative imports inside tfjs-core/dist with `.js` and `/index.js`.
-const RESOLVE_HOOK = `
-export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (error) {
-    const code = error && error.code;
-    const parent = context.parentURL || '';
-    if ((code === 'ERR_UNSUPPORTED_DIR_IMPORT' || code === 'ERR_MODULE_NOT_FOUND') && specifier.startsWith('.') && parent.includes('/@tensorflow/tfjs-core/dist/')) {
-      for (const suffix of ['.js', '/index.js']) {
-        try { return await next(specifier + suffix, context); } catch {}
-      }
-    }
-    throw error;
-  }
-}`;
-register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
+import './tfjs-core-resolve.js';
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('../src/backend/init-backend.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');
