@@ -106,7 +106,7 @@ interface AnalysisRow {
  * 2,000 evaluation images per point; ResNet18 with BN re-estimation on 10 batches of 128),
  * Bezier-curve training steps per second (batch 128) and simulator node-steps per second.
  */
-async function benchAnalyses(seconds: number): Promise<AnalysisRow[]> {
+async function benchAnalyses(seconds: number, torch: ReadonlyMap<string, number>): Promise<AnalysisRow[]> {
   const rows: AnalysisRow[] = [];
   const images = (n: number, [h, w, c]: readonly number[]) => ({
     x: tf.randomUniform<tf.Rank.R4>([n, h ?? 28, w ?? 28, c ?? 1]),
@@ -149,7 +149,9 @@ async function benchAnalyses(seconds: number): Promise<AnalysisRow[]> {
     const started = performance.now();
     const trained = await trainCurve(arch, curve, source, { epochs: 100, maxSteps: Math.max(4, Math.round(seconds * 3)), progress: () => void (steps += 1) });
     const value = steps / ((performance.now() - started) / 1000);
-    rows.push({ name: 'Bezier curve training, lenet5, batch 128', unit: 'steps/s', value, reference: 'one train step of lenet5 ≈ 1 curve step (PyTorch train images/s ÷ 128)' });
+    const torchCurve = torch.get('lenet5/curve');
+    const reference = torchCurve === undefined ? 'PyTorch not run' : `PyTorch ${(torchCurve / 128).toFixed(2)} steps/s (same step, functional_call), ratio ${((128 * value) / torchCurve).toFixed(2)}`;
+    rows.push({ name: 'Bezier curve training, lenet5, batch 128', unit: 'steps/s', value, reference });
     console.error(`  curve training: ${value.toFixed(2)} steps/s`);
     for (const slot of trained.state.slots.values()) slot.dispose();
     disposeCurve(trained.curve);
@@ -273,7 +275,7 @@ async function main(): Promise<void> {
       `| ${r.model} | ${r.mode} | ${r.batch} | ${(r.flopsPerImage / 1e9).toFixed(4)} | ${formatNumber(r.imagesPerSecond)} | ${formatNumber(r.torchImagesPerSecond)} | ${formatNumber(r.ratio, 2)} |`,
     );
   }
-  const analyses = values['no-analyses'] ? [] : await benchAnalyses(seconds);
+  const analyses = values['no-analyses'] ? [] : await benchAnalyses(seconds, torch);
   if (analyses.length > 0) {
     console.log('\n| analysis | unit | ours | PyTorch reference |');
     console.log('|---|---|---:|---|');

@@ -50,6 +50,29 @@ def measure(fn, seconds, batch):
             return count * batch / elapsed
 
 
+def bezier_curve_step(model, x, y):
+    """One Bezier-curve training step with 3 bends, endpoints fixed (Garipov et al. 2018), as our
+    trainCurve does it: t ~ U(0, 1), theta(t) = (1-t)^2 w0 + 2t(1-t) w1 + t^2 w2, loss = CE + wd/2 |theta(t)|^2,
+    SGD with momentum on the bend w1 only."""
+    from torch.nn.utils.stateless import functional_call
+    names = [n for n, _ in model.named_parameters()]
+    w0 = {n: p.detach().clone() for n, p in model.named_parameters()}
+    w2 = {n: p.detach() + 0.01 * torch.randn_like(p) for n, p in model.named_parameters()}
+    w1 = {n: ((w0[n] + w2[n]) / 2).clone().requires_grad_(True) for n in names}
+    opt = torch.optim.SGD(list(w1.values()), lr=0.015, momentum=0.9)
+
+    def step():
+        t = torch.rand(()).item()
+        c0, c1, c2 = (1 - t) ** 2, 2 * t * (1 - t), t ** 2
+        params = {n: c0 * w0[n] + c1 * w1[n] + c2 * w2[n] for n in names}
+        opt.zero_grad()
+        loss = F.cross_entropy(functional_call(model, params, (x,)), y) + 0.5 * 5e-4 * sum((p * p).sum() for p in params.values())
+        loss.backward()
+        opt.step()
+
+    return step
+
+
 def main():
     seconds = float(sys.argv[1])
     for entry in sys.argv[2].split(','):
@@ -80,6 +103,10 @@ def main():
 
         ips = measure(step, seconds, batch)
         print(json.dumps({'model': name, 'mode': 'train', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+        if name == 'lenet5':
+            xc, yc = torch.rand(128, *shape), torch.randint(0, 10, (128,))
+            ips = measure(bezier_curve_step(model, xc, yc), seconds, 128)
+            print(json.dumps({'model': name, 'mode': 'curve', 'imagesPerSecond': ips, 'batch': 128}), flush=True)
 
 
 main()
