@@ -50,30 +50,14 @@ import {
   type PathRow,
   type TrainModeOptions,
 } from '../src/index.js';
-import { createProgressBar } from '../src/cli/progress.js';
+import { lenet5Training, step } from './figures/common.js';
 
 const RUNS = 'runs/demo';
 const FIGURES = 'figures/demo';
 const SEEDS = [1, 2] as const;
 
-const training: TrainModeOptions = {
-  architecture: 'lenet5',
-  dataset: 'fashion-mnist-small',
-  epochs: 10,
-  batchSize: 64,
-  lr: 0.03,
-  optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
-  schedule: { kind: 'cosine' },
-  saveEpochs: [1, 2, 5, 10],
-  outDir: RUNS,
-};
-
-/** Progress of one step of the demo on stderr (a bar on a terminal, a line per step otherwise). */
-function step<T>(title: string, work: (progress: (done: number, total: number, label?: string) => void) => Promise<T>): Promise<T> {
-  const bar = createProgressBar(title);
-  if (!process.stderr.isTTY) console.error(`… ${title}`);
-  return work((d, t, l) => bar.update(d, t, l)).finally(() => bar.done());
-}
+// The LeNet5 recipe shared with the paper-figure scripts, with the epochs saved for the layer × epoch map.
+const training: TrainModeOptions = { ...lenet5Training('fashion-mnist-small', 10, RUNS), saveEpochs: [1, 2, 5, 10], outDir: RUNS };
 
 async function main(): Promise<void> {
   const started = performance.now();
