@@ -10,8 +10,8 @@
  *   npx tsx scripts/figures/llpf-origin-lenet5.ts --dataset fashion-mnist  (issue 4 §7 evidence)
  *   node --loader ts-node/esm scripts/figures/llpf-origin-lenet5.ts
  *
- * Options: --dataset, --epochs, --seeds (the first is the start mode), --ticks 100, --step 0.02
- * (step_a), --lr 0.01, --threshold 0.3, --max-iterations 30, --record-every 10,
+ * Options: --dataset, --epochs, --seeds (the first is the start mode), --ticks 250, --step 0.01
+ * (step_a), --lr 0.02, --threshold 0.3, --max-iterations 60, --record-every 25,
  * --segment-points 3, --train-examples 2000, --test-examples, --out, --runs.
  */
 import { join } from 'node:path';
@@ -32,12 +32,12 @@ import { paperConfig, SCHEMA_URL } from '../../src/charts/theme.js';
 import { defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
-  ticks: { type: 'string', default: '100' },
-  step: { type: 'string', default: '0.02' },
-  lr: { type: 'string', default: '0.01' },
+  ticks: { type: 'string', default: '250' },
+  step: { type: 'string', default: '0.01' },
+  lr: { type: 'string', default: '0.02' },
   threshold: { type: 'string', default: '0.3' },
-  'max-iterations': { type: 'string', default: '30' },
-  'record-every': { type: 'string', default: '10' },
+  'max-iterations': { type: 'string', default: '60' },
+  'record-every': { type: 'string', default: '25' },
   'segment-points': { type: 'string', default: '3' },
 });
 
