@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 
 import './tfjs-core-resolve.js';
+import { SHAPES } from './lenet5-shapes.js';
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('../src/backend/init-backend.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');
@@ -26,18 +27,6 @@ const { values } = parseArgs({
 });
 const STEPS = Number(values.steps);
 const BATCH = 128;
-const SHAPES: Record<string, number[]> = {
-  conv1W: [5, 5, 1, 6],
-  conv1B: [6],
-  conv2W: [5, 5, 6, 16],
-  conv2B: [16],
-  fc1W: [400, 120],
-  fc1B: [120],
-  fc2W: [120, 84],
-  fc2B: [84],
-  fc3W: [84, 10],
-  fc3B: [10],
-};
 
 await initBackend(values.backend, values.threads === undefined ? {} : { threads: Number(values.threads) });
 const random = createRandom(1);

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import './tfjs-core-resolve.js';
+import { SHAPES } from './lenet5-shapes.js';
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('../src/backend/init-backend.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');
@@ -31,18 +32,6 @@ const { values } = parseArgs({
 });
 const STEPS = Number(values.steps);
 const BATCH = 128;
-const SHAPES: Record<string, number[]> = {
-  conv1W: [5, 5, 1, 6],
-  conv1B: [6],
-  conv2W: [5, 5, 6, 16],
-  conv2B: [16],
-  fc1W: [400, 120],
-  fc1B: [120],
-  fc2W: [120, 84],
-  fc2B: [84],
-  fc3W: [84, 10],
-  fc3B: [10],
-};
 
 function makeParams(): Record<string, Tensor> {
   const random = createRandom(5);
