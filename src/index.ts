@@ -64,7 +64,7 @@ export { autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, pars
 export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from './paths/neb-checkpoint.js';
 export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths } from './paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './paths/flat-params.js';
-export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData } from './paths/llpf.js';
+export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData } from './paths/llpf.js';
 export { averageModels, projectToVariance, tensorVariances, tensorKinds, VARIANCE_CORRECTIONS, VARIANCE_EPSILON, type VarianceCorrection, type AverageModelsOptions, type AverageModelsResult } from './averaging/variance-correction.js';
 export { averageModelList } from './averaging/average-models.js';
 export { linearSumAssignment } from './align/lsap.js';

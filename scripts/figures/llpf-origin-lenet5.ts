@@ -12,13 +12,15 @@
  *
  * Options: --dataset, --epochs, --seeds (the first is the start mode), --ticks 250, --step 0.01
  * (step_a), --lr 0.02, --threshold 0.3, --max-iterations 60, --record-every 25,
- * --segment-points 3, --train-examples 2000, --test-examples, --out, --runs.
+ * --segment-points 3, --lr-scaling auto|on|off (scale each weight's lr by its variance ratio; auto =
+ * the library default, off for LeNet5), --train-examples 2000, --test-examples, --out, --runs.
  */
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import {
   disposeEvaluationData,
   disposeLlpfRun,
+  defaultLrVarianceScaling,
   disposeTensors,
   getArchitecture,
   llpfChart,
@@ -39,7 +41,10 @@ const values = parseOptions({
   'max-iterations': { type: 'string', default: '60' },
   'record-every': { type: 'string', default: '25' },
   'segment-points': { type: 'string', default: '3' },
+  'lr-scaling': { type: 'string', default: 'auto' },
 });
+const lrScalingOption = values['lr-scaling'];
+if (lrScalingOption !== 'auto' && lrScalingOption !== 'on' && lrScalingOption !== 'off') throw new Error(`--lr-scaling: expected auto, on or off, found "${lrScalingOption}"`);
 
 const started = performance.now();
 const dataset = values.dataset;
@@ -60,12 +65,16 @@ const modes = await loadModes(training, [seeds[0] as number]);
 const start = modes.models[0];
 if (start === undefined) throw new Error('no start mode');
 const arch = getArchitecture(start.architecture);
+// auto = the library's default: no variance-ratio lr scaling for LeNet5 (no normalization layers).
+const lrScaling = lrScalingOption === 'auto' ? defaultLrVarianceScaling(arch.spec(start.config), { kind: 'origin' }) : lrScalingOption === 'on';
+const llpfTraining = { ...settings.training, lrVarianceScaling: lrScaling };
 const evaluation = evaluationData(modes.data, values);
 
-const dir = join(training.outDir, `llpf-origin-s${seeds[0]}-${settings.ticks}x${settings.stepAdaptive}-lr${settings.training.lr}-th${settings.training.lossThreshold}-it${settings.training.maxIterations}`);
+const dir = join(training.outDir, `llpf-origin-s${seeds[0]}-${settings.ticks}x${settings.stepAdaptive}-lr${settings.training.lr}-th${settings.training.lossThreshold}-it${settings.training.maxIterations}${lrScaling ? '-lrs' : '-nolrs'}`);
 const run = await step(`LLPF toward the origin (${settings.ticks} ticks)`, (progress) =>
   runLlpf(arch, start.config, start, { kind: 'origin' }, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 }), evaluation }, {
     ...settings,
+    training: llpfTraining,
     checkpoint: { directory: dir, every: settings.recordEvery },
     resume: true,
   }, progress),
@@ -83,7 +92,7 @@ const numbers = {
   figure: 'llpf-origin-lenet5',
   dataset,
   startMode: modes.metrics[0],
-  settings,
+  settings: { ...settings, training: llpfTraining },
   iterations,
   directory: dir,
   start: { weightNorm: first.weightNorm, testLoss: first.loss, testAccuracy: first.accuracy },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { lenet5 } from '../models/lenet5.js';
 import { resnet18 } from '../models/resnet18.js';
 import { moveUnit, movementUnits } from './llpf-move.js';
+import { defaultLrVarianceScaling } from './llpf.js';
 
 describe('moveUnit', () => {
   it('takes step = max(step_f, step_a·‖Δ‖) along Δ/‖Δ‖', () => {
@@ -52,5 +53,17 @@ describe('movementUnits', () => {
     const toModel = movementUnits(spec, { kind: 'point', state: { params: new Map(), buffers: new Map() } }, 0, new Map()).flatMap((u) => u.names);
     expect(toModel).toContain('bn1.weight');
     expect(toModel.some((n) => n.includes('running'))).toBe(false);
+  });
+});
+
+describe('defaultLrVarianceScaling', () => {
+  it('scales the learning rate by the variance ratio only towards origin/infinity/mean of networks with normalization layers', () => {
+    const lenet = lenet5.spec(lenet5.defaultConfig);
+    const resnet = resnet18.spec(resnet18.defaultConfig);
+    for (const target of [{ kind: 'origin' }, { kind: 'infinity' }] as const) {
+      expect(defaultLrVarianceScaling(lenet, target)).toBe(false);
+      expect(defaultLrVarianceScaling(resnet, target)).toBe(true);
+    }
+    expect(defaultLrVarianceScaling(resnet, { kind: 'point', state: { params: new Map(), buffers: new Map() } })).toBe(false);
   });
 });

@@ -61,6 +61,7 @@ const OPTIONS = {
   'min-iterations': { type: 'string' },
   'max-iterations': { type: 'string' },
   'stage-ticks': { type: 'string' },
+  'lr-scaling': { type: 'string', default: 'auto' },
   'no-train': { type: 'boolean', default: false },
   resume: { type: 'boolean', default: false },
   // average
@@ -80,6 +81,8 @@ modeconn path neb A B --cycles 2x200@0.1,2x200@0.01 --out chain.safetensors   Au
 modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --ticks N --out DIR   LLPF (Tian et al.)
     --step-fixed 0  --step-adaptive 0.001  --lr 0.001  --batch-size 64  --record-every 10  --segment-points 3
     --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
+    --lr-scaling auto|on|off (each weight's lr × Var(P_l)/Var(A_l); auto: toward origin/infinity/mean
+    of networks with normalization layers)
 modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-Basin): B permuted to match A,
     with the linear barrier before and after
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
@@ -144,12 +147,19 @@ function validateKindOptions(kind: Kind, values: Values): void {
   }
   if (kind === 'neb' && values.cycles !== undefined) parseNebCycles(values.cycles);
   if (kind === 'llpf') required(numberOption(values.ticks, 'ticks', { integer: true, min: 1 }), 'ticks');
+  if (kind === 'llpf') lrScalingOption(values['lr-scaling']);
   if (kind === 'average' && !(VARIANCE_CORRECTIONS as readonly string[]).includes(values.correction)) {
     throw new Error(`--correction: expected ${VARIANCE_CORRECTIONS.join(', ')}, found "${values.correction}"`);
   }
 }
 
 /** Checkpoints named by `--to` (model:B, sphere:B, point:P, mean:C1,C2). */
+/** `--lr-scaling`: auto (the library's default), on or off. */
+function lrScalingOption(value: string | undefined): 'auto' | 'on' | 'off' {
+  if (value === undefined || value === 'auto' || value === 'on' || value === 'off') return value ?? 'auto';
+  throw new Error(`--lr-scaling: expected auto, on or off, found "${value}"`);
+}
+
 function llpfTargetCheckpoints(to: string | undefined): string[] {
   const target = required(to, 'to');
   const [kind, rest] = [target.split(':')[0] ?? '', target.slice(target.indexOf(':') + 1)];
@@ -245,6 +255,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const target = llpfTarget(values.to as string, analysis.models);
     const train = values['no-train'] ? undefined : splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64, seed: run.seed });
     const stageTicks = numberOption(values['stage-ticks'], 'stage-ticks', { integer: true, min: 1 });
+    const lrScaling = lrScalingOption(values['lr-scaling']);
     const progress = bar(run.context, 'LLPF');
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
@@ -269,6 +280,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
               lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
               minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
               maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
+              ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
             },
         evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
         checkpoint: { directory: run.out, every: 10 },
