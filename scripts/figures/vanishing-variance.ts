@@ -14,6 +14,10 @@
  * --data-dir DIR, --record-every R (50), --test-subset M (1000), --partition P (dirichlet:0.5),
  * --degrees LIST (2,4,8,16; every K < N with N·K even), --sweep-ticks T (= --ticks), --no-sweep, --sweep-only,
  * --level A (0.5: the sweep's delay is the first tick with mean accuracy ≥ A),
+ * --sizes LIST (none: a sweep over the number of nodes N at degree min(K, N − 1), plain vs corrected;
+ * it runs with the degree sweep and shares its --sweep-ticks; runs with the same N and K are shared),
+ * --corrected-sweep-ticks T (= --sweep-ticks: corrected gossip leaves the plateau early, so its sweep
+ * runs can be shorter; a delay not reached is shown as an open point at the run length),
  * --seed S (1), --out DIR (figures/vanishing-variance). Every run keeps a state file under
  * DIR/<series>/, so an interrupted script resumes where it stopped.
  */
@@ -43,6 +47,8 @@ const { values } = parseArgs({
     'no-sweep': { type: 'boolean', default: false },
     'sweep-only': { type: 'boolean', default: false },
     level: { type: 'string', default: '0.5' },
+    sizes: { type: 'string' },
+    'corrected-sweep-ticks': { type: 'string' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'figures/vanishing-variance' },
   },
@@ -130,21 +136,48 @@ if (!values['sweep-only']) {
   }
 }
 
-// 3. Degree sweep.
+// 3. Degree sweep, and (with --sizes) a sweep over the number of nodes.
 if (!values['no-sweep']) {
   const degrees = values.degrees.split(',').map((d) => int('degrees', d)).filter((k) => k >= 1 && k < nodes && (nodes * k) % 2 === 0);
+  const sizes = values.sizes === undefined ? [] : values.sizes.split(',').map((n) => int('sizes', n));
   const sweepTicks = values['sweep-ticks'] === undefined ? ticks : int('sweep-ticks', values['sweep-ticks']);
+  const correctedTicks = values['corrected-sweep-ticks'] === undefined ? sweepTicks : int('corrected-sweep-ticks', values['corrected-sweep-ticks']);
   const level = Number(values.level);
   if (!(level > 0 && level < 1)) throw new Error(`--level: expected an accuracy in (0, 1), found "${values.level}"`);
-  const points: DelayRow[] = [];
-  for (const k of degrees) {
-    for (const averaging of ['plain', 'corrected'] as const) {
-      const r = await run({ ...common, ticks: sweepTicks, topology: `regular:${k}`, averaging, series: `sweep ${averaging} regular:${k}` }, join(out, 'sweep'));
-      points.push(delayRow(averaging, k, r.rows.ticks, level));
-    }
+  for (const n of sizes) {
+    const k = Math.min(degree, n - 1);
+    if (n < 2 || (n * k) % 2 !== 0) throw new Error(`--sizes: ${n} nodes cannot form a ${k}-regular graph (N ≥ 2 and N·K even)`);
   }
-  await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ ticks: sweepTicks, level, points }, null, 1)}\n`);
-  written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (open point: not reached in ${sweepTicks} ticks)` }), join(out, 'delay-vs-degree'))));
-  for (const p of points) console.log(`degree ${p.x} ${p.series}: ${Math.round(level * 100)}% ${p.reached ? `at tick ${p.delay}` : `not reached in ${p.delay} ticks`}`);
+
+  /** Runs plain and corrected gossip for every value of a swept quantity; returns the delay rows. */
+  async function sweep(xs: readonly number[], size: (x: number) => { readonly nodes: number; readonly degree: number }): Promise<DelayRow[]> {
+    const points: DelayRow[] = [];
+    for (const x of xs) {
+      const { nodes: n, degree: k } = size(x);
+      for (const averaging of ['plain', 'corrected'] as const) {
+        const config = { nodes: n, topology: `regular:${k}`, ticks: averaging === 'plain' ? sweepTicks : correctedTicks };
+        const r = await run({ ...common, ...config, averaging, series: `sweep ${averaging} N=${n} regular:${k}` }, join(out, 'sweep'));
+        points.push(delayRow(averaging, x, r.rows.ticks, level));
+      }
+    }
+    return points;
+  }
+  const openPoint = `open point: not reached within the run, ${sweepTicks} ticks plain, ${correctedTicks} corrected`;
+  const report = (name: string, points: readonly DelayRow[]) => {
+    for (const p of points) console.log(`${name} ${p.x} ${p.series}: ${Math.round(level * 100)}% ${p.reached ? `at tick ${p.delay}` : `not reached in ${p.delay} ticks`}`);
+  };
+
+  if (degrees.length > 0) {
+    const points = await sweep(degrees, (k) => ({ nodes, degree: k }));
+    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, points }, null, 1)}\n`);
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (${openPoint})` }), join(out, 'delay-vs-degree'))));
+    report('degree', points);
+  }
+  if (sizes.length > 0) {
+    const points = await sweep(sizes, (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
+    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, points }, null, 1)}\n`);
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (${openPoint})` }), join(out, 'delay-vs-nodes'))));
+    report('nodes', points);
+  }
 }
 console.log(`wrote ${written.length} files under ${out}`);
