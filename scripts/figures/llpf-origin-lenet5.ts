@@ -2,16 +2,22 @@
  * Figure: LLPF from a LeNet5 mode toward the origin (Tian et al., "Low-loss space in neural
  * networks is continuous and fully connected"): each tick moves every tensor a step
  * max(step_f, step_a·‖θ_l‖) toward 0, then trains until the moving-average training loss is under
- * the threshold. Panels: test/train loss and accuracy per recorded tick (points: the highest loss
- * measured on the segment from the previous recorded point, i.e. continuity), the weight norm
- * ‖θ‖₂ per tick, and loss against weight norm.
+ * the threshold. The path runs in stages of growing step_a, each from the last point of the one
+ * before (one continuous path): with a fixed step the norm settles where the shrinking and the
+ * training balance, so a larger step carries it further toward the origin, at a higher loss.
+ * Panels: test/train loss and accuracy per recorded tick (points: the highest loss measured on the
+ * segment from the previous recorded point, i.e. continuity), the weight norm ‖θ‖₂ per tick, and
+ * loss against weight norm, with models trained from scratch under stronger weight decay as an
+ * independent reference for the lowest loss reachable at a given norm.
  *
  *   npx tsx scripts/figures/llpf-origin-lenet5.ts                          (embedded subset)
  *   npx tsx scripts/figures/llpf-origin-lenet5.ts --dataset fashion-mnist  (issue 4 §7 evidence)
  *   node --loader ts-node/esm scripts/figures/llpf-origin-lenet5.ts
  *
- * Options: --dataset, --epochs, --seeds (the first is the start mode), --ticks 250, --step 0.01
- * (step_a), --lr 0.02, --threshold 0.3, --max-iterations 60, --record-every 25,
+ * Options: --dataset, --epochs, --seeds (the first is the start mode), --stages
+ * 250x0.01,100x0.04,100x0.16 (TICKSxSTEP_A, each a multiple of --record-every), --lr 0.02,
+ * --threshold 0.3, --max-iterations 60, --record-every 25, --weight-decay-check 0.01,0.03,0.05 (''
+ * for none; the modes' recipe with weight decay λ instead of 5e-4),
  * --segment-points 3, --lr-scaling auto|on|off (scale each weight's lr by its variance ratio; auto =
  * the library default, off for LeNet5), --train-examples 2000, --test-examples, --out, --runs.
  */
@@ -27,21 +33,24 @@ import {
   runLlpf,
   saveChart,
   splitBatchSource,
+  createEvaluator,
   DEFAULT_PREPROCESSING,
   type LlpfRow,
+  type Model,
+  type ModelState,
 } from '../../src/index.js';
 import { paperConfig, SCHEMA_URL } from '../../src/charts/theme.js';
 import { defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
-  ticks: { type: 'string', default: '250' },
-  step: { type: 'string', default: '0.01' },
   lr: { type: 'string', default: '0.02' },
   threshold: { type: 'string', default: '0.3' },
   'max-iterations': { type: 'string', default: '60' },
   'record-every': { type: 'string', default: '25' },
   'segment-points': { type: 'string', default: '3' },
   'lr-scaling': { type: 'string', default: 'auto' },
+  stages: { type: 'string', default: '250x0.01,100x0.04,100x0.16' },
+  'weight-decay-check': { type: 'string', default: '0.01,0.03,0.05' },
 });
 const lrScalingOption = values['lr-scaling'];
 if (lrScalingOption !== 'auto' && lrScalingOption !== 'on' && lrScalingOption !== 'off') throw new Error(`--lr-scaling: expected auto, on or off, found "${lrScalingOption}"`);
@@ -50,13 +59,28 @@ const started = performance.now();
 const dataset = values.dataset;
 const epochs = int('epochs', values.epochs, defaultEpochs(dataset));
 const out = outDir('llpf-origin-lenet5', values);
+
+/** "250x0.01,100x0.04" → stages of (ticks, step_a). */
+function parseStages(text: string): { ticks: number; stepAdaptive: number }[] {
+  return text.split(',').map((part) => {
+    const match = /^(\d+)x([0-9.eE-]+)$/.exec(part.trim());
+    const ticks = Number(match?.[1]);
+    const stepAdaptive = Number(match?.[2]);
+    if (match === null || !(ticks >= 1) || !(stepAdaptive > 0 && stepAdaptive < 1)) throw new Error(`--stages: expected TICKSxSTEP with STEP in (0, 1), e.g. 250x0.01, found "${part}"`);
+    return { ticks, stepAdaptive };
+  });
+}
+const stages = parseStages(values.stages);
+const weightDecays = values['weight-decay-check'] === '' ? [] : values['weight-decay-check'].split(',').map((w) => num('weight-decay-check', w));
 const settings = {
-  ticks: int('ticks', values.ticks),
-  stepAdaptive: num('step', values.step),
+  stages,
   recordEvery: int('record-every', values['record-every']),
   segmentPoints: int('segment-points', values['segment-points']),
   training: { lr: num('lr', values.lr), minIterations: 5, maxIterations: int('max-iterations', values['max-iterations']), lossThreshold: num('threshold', values.threshold) },
 };
+for (const stage of stages) {
+  if (stage.ticks % settings.recordEvery !== 0) throw new Error(`--stages: every stage's ticks must be a multiple of --record-every ${settings.recordEvery}, found ${stage.ticks}`);
+}
 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
@@ -70,18 +94,57 @@ const lrScaling = lrScalingOption === 'auto' ? defaultLrVarianceScaling(arch.spe
 const llpfTraining = { ...settings.training, lrVarianceScaling: lrScaling };
 const evaluation = evaluationData(modes.data, values);
 
-const dir = join(training.outDir, `llpf-origin-s${seeds[0]}-${settings.ticks}x${settings.stepAdaptive}-lr${settings.training.lr}-th${settings.training.lossThreshold}-it${settings.training.maxIterations}${lrScaling ? '-lrs' : '-nolrs'}`);
-const run = await step(`LLPF toward the origin (${settings.ticks} ticks)`, (progress) =>
-  runLlpf(arch, start.config, start, { kind: 'origin' }, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 }), evaluation }, {
-    ...settings,
-    training: llpfTraining,
-    checkpoint: { directory: dir, every: settings.recordEvery },
-    resume: true,
-  }, progress),
-);
-const rows: LlpfRow[] = run.rows;
-const iterations = run.iterations;
-disposeLlpfRun(run);
+// The stages run one after another, each from the last point of the one before: one continuous path.
+const rows: LlpfRow[] = [];
+let iterations = 0;
+let from: ModelState = start;
+let offset = 0;
+let runDir = join(training.outDir, `llpf-origin-s${seeds[0]}-lr${settings.training.lr}-th${settings.training.lossThreshold}-it${settings.training.maxIterations}${lrScaling ? '-lrs' : '-nolrs'}`);
+for (const [index, stage] of stages.entries()) {
+  runDir = join(runDir, `${stage.ticks}x${stage.stepAdaptive}`);
+  const run = await step(`LLPF toward the origin, stage ${index + 1}/${stages.length}: ${stage.ticks} ticks of step_a ${stage.stepAdaptive}`, (progress) =>
+    runLlpf(arch, start.config, from, { kind: 'origin' }, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 + index }), evaluation }, {
+      ticks: stage.ticks,
+      stepAdaptive: stage.stepAdaptive,
+      recordEvery: settings.recordEvery,
+      segmentPoints: settings.segmentPoints,
+      training: llpfTraining,
+      checkpoint: { directory: runDir, every: settings.recordEvery },
+      resume: true,
+    }, progress),
+  );
+  // A later stage's tick 0 is the previous stage's last point: keep it once.
+  rows.push(...run.rows.filter((r) => index === 0 || r.tick > 0).map((r) => ({ ...r, tick: r.tick + offset })));
+  iterations += run.iterations;
+  offset += stage.ticks;
+  if (from !== start) disposeTensors(from);
+  from = { params: new Map([...run.current.params].map(([n, t]) => [n, t.clone()])), buffers: new Map([...run.current.buffers].map(([n, t]) => [n, t.clone()])) };
+  disposeLlpfRun(run);
+}
+if (from !== start) disposeTensors(from);
+
+// Independent reference for the norm–loss trade-off: the same recipe as the modes, trained from
+// scratch with a stronger weight decay (no LLPF involved), evaluated on the same examples.
+const reference: { weightDecay: number; weightNorm: number; testLoss: number; testAccuracy: number }[] = [];
+if (weightDecays.length > 0) {
+  const evaluator = createEvaluator(arch, start.config, evaluation);
+  for (const weightDecay of weightDecays) {
+    const options = { ...training, optimizer: { kind: 'sgd' as const, momentum: 0.9, weightDecay }, outDir: `${training.outDir}-wd${weightDecay}` };
+    const trained = await loadModes(options, [seeds[0] as number], modes.data);
+    const model = trained.models[0] as Model;
+    const metrics = await evaluator.evaluate(model);
+    reference.push({ weightDecay, weightNorm: l2NormOf(model), testLoss: metrics.test?.loss ?? NaN, testAccuracy: metrics.test?.accuracy ?? NaN });
+    disposeTensors(...trained.models);
+  }
+  evaluator.dispose();
+}
+
+/** ‖θ‖₂ over every parameter tensor. */
+function l2NormOf(model: ModelState): number {
+  let sum = 0;
+  for (const t of model.params.values()) for (const v of t.dataSync()) sum += v * v;
+  return Math.sqrt(sum);
+}
 
 // Numbers: norm versus loss at every recorded tick, and the continuity check.
 const test = rows.filter((r) => r.split === 'test');
@@ -94,44 +157,64 @@ const numbers = {
   startMode: modes.metrics[0],
   settings: { ...settings, training: llpfTraining },
   iterations,
-  directory: dir,
+  directory: runDir,
   start: { weightNorm: first.weightNorm, testLoss: first.loss, testAccuracy: first.accuracy },
   end: { tick: last.tick, weightNorm: last.weightNorm, normRatio: last.weightNorm / first.weightNorm, testLoss: last.loss, testAccuracy: last.accuracy },
   maxTestLoss: maxOf(test.map((r) => r.loss)),
   maxSegmentTestLoss: maxOf(test.map((r) => r.segmentMaxLoss ?? r.loss)),
-  normVersusLoss: test.map((r) => ({ tick: r.tick, weightNorm: r.weightNorm, testLoss: r.loss, testAccuracy: r.accuracy, segmentMaxLoss: r.segmentMaxLoss ?? null })),
+  normVersusLoss: test.map((r) => ({ tick: r.tick, weightNorm: r.weightNorm, normRatio: r.weightNorm / first.weightNorm, testLoss: r.loss, testAccuracy: r.accuracy, segmentMaxLoss: r.segmentMaxLoss ?? null })),
+  weightDecayReference: reference,
   rows,
   seconds: (performance.now() - started) / 1000,
 };
 await writeNumbers(out, numbers);
 
-/** Loss against weight norm, one point per recorded tick, joined in tick order (the norm falls from right to left). */
-function lossVersusNorm(data: readonly LlpfRow[]): TopLevelSpec {
+/**
+ * Loss against weight norm, one point per recorded tick, joined in tick order (the norm falls from
+ * right to left); with `reference`, the test loss and norm of models trained from scratch with
+ * stronger weight decay, an independent look at how low the loss can be at a given norm.
+ */
+function lossVersusNorm(data: readonly LlpfRow[], reference: readonly { weightDecay: number; weightNorm: number; testLoss: number }[]): TopLevelSpec {
+  const subtitle = ['△ highest test loss measured on the segment from the previous recorded point'];
+  if (reference.length > 0) subtitle.push('◇ trained from scratch with weight decay λ (test loss; labels give λ)');
+  const x = { field: 'weightNorm', type: 'quantitative' as const };
   return {
     $schema: SCHEMA_URL,
     config: paperConfig(),
-    title: { text: 'LLPF toward the origin: loss against weight norm', subtitle: '△ highest test loss measured on the segment from the previous recorded point', subtitleFontSize: 12 },
+    title: { text: 'LLPF toward the origin: loss against weight norm', subtitle, subtitleFontSize: 12 },
     width: 440,
     height: 280,
-    data: { values: data.map((r) => ({ tick: r.tick, split: r.split, weightNorm: r.weightNorm, loss: r.loss, segmentMaxLoss: r.segmentMaxLoss ?? null })) },
     layer: [
       {
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'weightNorm', type: 'quantitative', title: 'weight norm ‖θ‖₂', scale: { zero: false } },
-          y: { field: 'loss', type: 'quantitative', title: 'loss (nats, mean cross-entropy)' },
-          order: { field: 'tick', type: 'quantitative' },
-          color: { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'] },
-        },
+        data: { values: data.map((r) => ({ tick: r.tick, split: r.split, weightNorm: r.weightNorm, loss: r.loss, segmentMaxLoss: r.segmentMaxLoss ?? null })) },
+        layer: [
+          {
+            mark: { type: 'line', point: true },
+            encoding: {
+              x: { ...x, title: 'weight norm ‖θ‖₂', scale: { zero: false } },
+              y: { field: 'loss', type: 'quantitative', title: 'loss (nats, mean cross-entropy)' },
+              order: { field: 'tick', type: 'quantitative' },
+              color: { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'] },
+            },
+          },
+          {
+            transform: [{ filter: 'datum.segmentMaxLoss != null && datum.split === "test"' }],
+            mark: { type: 'point', shape: 'triangle-up', filled: false, size: 60, color: 'black' },
+            encoding: { x, y: { field: 'segmentMaxLoss', type: 'quantitative' } },
+          },
+        ],
       },
-      {
-        transform: [{ filter: 'datum.segmentMaxLoss != null && datum.split === "test"' }],
-        mark: { type: 'point', shape: 'triangle-up', filled: false, size: 60, color: 'black' },
-        encoding: {
-          x: { field: 'weightNorm', type: 'quantitative' },
-          y: { field: 'segmentMaxLoss', type: 'quantitative' },
-        },
-      },
+      ...(reference.length === 0
+        ? []
+        : [
+            {
+              data: { values: reference.map((r) => ({ ...r, label: `λ ${r.weightDecay}` })) },
+              layer: [
+                { mark: { type: 'point' as const, shape: 'diamond', filled: true, size: 80, color: 'black' }, encoding: { x, y: { field: 'testLoss', type: 'quantitative' as const } } },
+                { mark: { type: 'text' as const, dx: 8, dy: -8, align: 'left' as const, fontSize: 11 }, encoding: { x, y: { field: 'testLoss', type: 'quantitative' as const }, text: { field: 'label', type: 'nominal' as const } } },
+              ],
+            },
+          ]),
     ],
   };
 }
@@ -139,7 +222,7 @@ function lossVersusNorm(data: readonly LlpfRow[]): TopLevelSpec {
 await step('charts', async (progress) => {
   await saveChart(llpfChart(rows, { panels: ['loss', 'accuracy', 'weightNorm'] }), join(out, 'llpf-origin-ticks'));
   progress(1, 2, 'ticks');
-  await saveChart(lossVersusNorm(rows), join(out, 'loss-vs-norm'));
+  await saveChart(lossVersusNorm(rows, reference), join(out, 'loss-vs-norm'));
   progress(2, 2, 'loss vs norm');
 });
 disposeEvaluationData(evaluation);
