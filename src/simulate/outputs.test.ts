@@ -17,6 +17,16 @@ describe('simulation outputs', () => {
     const ticks = [row('a', 0, 0.1), row('a', 100, 0.35), row('a', 200, 0.6)];
     expect(delayRow('plain', 8, ticks, 0.3)).toEqual({ series: 'plain', x: 8, delay: 100, reached: true, level: 0.3 });
     expect(delayRow('plain', 8, ticks, 0.9)).toEqual({ series: 'plain', x: 8, delay: 200, reached: false, level: 0.9 });
+    expect(delayRow('plain', 8, ticks, 0.3, 2)).toEqual({ series: 'plain', x: 8, delay: 100, reached: true, level: 0.3, seed: 2 });
+  });
+
+  it('delayChart draws each series through the mean delay over seeds, with a point per run', () => {
+    const runA = [row('a', 0, 0.1), row('a', 100, 0.6)];
+    const runB = [row('b', 0, 0.1), row('b', 300, 0.6)];
+    const spec = delayChart([delayRow('plain', 4, runA, 0.5, 1), delayRow('plain', 4, runB, 0.5, 2)]) as { layer: { encoding: { y: { aggregate?: string } } }[]; data: { values: unknown[] } };
+    expect(spec.layer[0]?.encoding.y.aggregate).toBe('mean');
+    expect(spec.data.values.length).toBe(2);
+    expect(compileVegaLiteValidator()(spec as never)).toEqual([]);
   });
 
   it('delayChart is a valid Vega-Lite spec that compiles', () => {

@@ -55,18 +55,21 @@ export interface DelayRow {
   readonly delay: number;
   readonly reached: boolean;
   readonly level: number;
+  /** The run's seed, when a sweep repeats each setting with several seeds. */
+  readonly seed?: number;
 }
 
 /** The delay row of one run: first tick at `level`, censored at the last recorded tick. */
-export function delayRow(series: string, x: number, ticks: readonly TickRow[], level: number): DelayRow {
+export function delayRow(series: string, x: number, ticks: readonly TickRow[], level: number, seed?: number): DelayRow {
   const reached = ticksToAccuracy(ticks, level);
-  return { series, x, delay: reached ?? Math.max(0, ...ticks.map((r) => r.tick)), reached: reached !== null, level };
+  return { series, x, delay: reached ?? Math.max(0, ...ticks.map((r) => r.tick)), reached: reached !== null, level, ...(seed === undefined ? {} : { seed }) };
 }
 
 /**
- * Plateau delay vs the swept quantity, one line per series; filled points reached the level, open
- * points did not within the run (plotted at the run length: the delay is at least that; the
- * caller's title or caption should say so).
+ * Plateau delay vs the swept quantity, one line per series through the mean over the rows at each x
+ * (several seeds give several rows); one point per row: filled points reached the level, open points
+ * did not within the run (plotted at the run length: the delay is at least that; the caller's title
+ * or caption should say so).
  */
 export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle?: string; readonly title?: string } = {}): TopLevelSpec {
   requireRows('delayChart', rows);
@@ -82,7 +85,7 @@ export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle
     height: DEFAULT_HEIGHT,
     data: { values: rows.map((r) => ({ ...r })) },
     layer: [
-      { mark: { type: 'line' }, encoding: { x, y, color } },
+      { mark: { type: 'line' }, encoding: { x, y: { ...y, aggregate: 'mean' }, color } },
       { transform: [{ filter: 'datum.reached' }], mark: { type: 'point', size: 70, filled: true }, encoding: { x, y, color } },
       { transform: [{ filter: '!datum.reached' }], mark: { type: 'point', size: 70, strokeWidth: 2, filled: false }, encoding: { x, y, color } },
     ],
