@@ -18,7 +18,8 @@
  * it runs with the degree sweep and shares its --sweep-ticks; runs with the same N and K are shared),
  * --corrected-sweep-ticks T (= --sweep-ticks: corrected gossip leaves the plateau early, so its sweep
  * runs can be shorter; a delay not reached is shown as an open point at the run length),
- * --sweep-seeds LIST (= --seed: every sweep setting once per seed; the lines join the mean delays),
+ * --degree-seeds LIST (= --seed: every degree of the sweep once per seed, the line through the mean
+ * delays; the N sweep runs --seed only, its largest N being the costliest run),
  * --seed S (1), --out DIR (figures/vanishing-variance). Every run keeps a state file under
  * DIR/<series>/, so an interrupted script resumes where it stopped.
  */
@@ -50,7 +51,7 @@ const { values } = parseArgs({
     level: { type: 'string', default: '0.5' },
     sizes: { type: 'string' },
     'corrected-sweep-ticks': { type: 'string' },
-    'sweep-seeds': { type: 'string' },
+    'degree-seeds': { type: 'string' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'figures/vanishing-variance' },
   },
@@ -147,7 +148,7 @@ if (!values['no-sweep']) {
   const level = Number(values.level);
   if (!(level > 0 && level < 1)) throw new Error(`--level: expected an accuracy in (0, 1), found "${values.level}"`);
   const seed = int('seed', values.seed);
-  const sweepSeeds = values['sweep-seeds'] === undefined ? [seed] : values['sweep-seeds'].split(',').map((v) => int('sweep-seeds', v));
+  const degreeSeeds = values['degree-seeds'] === undefined ? [seed] : values['degree-seeds'].split(',').map((v) => int('degree-seeds', v));
   for (const n of sizes) {
     const k = Math.min(degree, n - 1);
     if (n < 2 || (n * k) % 2 !== 0) throw new Error(`--sizes: ${n} nodes cannot form a ${k}-regular graph (N ≥ 2 and N·K even)`);
@@ -156,9 +157,9 @@ if (!values['no-sweep']) {
   /** Every sweep run once (the two sweeps share runs with the same N and K), for the curves behind the delays. */
   const sweepRuns = new Map<string, SimulationRun>();
   /** Runs plain and corrected gossip for every value of a swept quantity; returns the delay rows. */
-  async function sweep(xs: readonly number[], size: (x: number) => { readonly nodes: number; readonly degree: number }): Promise<DelayRow[]> {
+  async function sweep(xs: readonly number[], seeds: readonly number[], size: (x: number) => { readonly nodes: number; readonly degree: number }): Promise<DelayRow[]> {
     const points: DelayRow[] = [];
-    for (const runSeed of sweepSeeds) {
+    for (const runSeed of seeds) {
       for (const x of xs) {
         const { nodes: n, degree: k } = size(x);
         for (const averaging of ['plain', 'corrected'] as const) {
@@ -173,21 +174,21 @@ if (!values['no-sweep']) {
     }
     return points;
   }
-  const seedsText = sweepSeeds.length > 1 ? `, ${sweepSeeds.length} seeds, line through the mean` : '';
-  const openPoint = `open point: not reached within the run, ${sweepTicks} ticks plain, ${correctedTicks} corrected${seedsText}`;
+  const openPoint = `open point: not reached within the run, ${sweepTicks} ticks plain, ${correctedTicks} corrected`;
+  const seedsText = degreeSeeds.length > 1 ? `; ${degreeSeeds.length} seeds, line through the mean` : '';
   const report = (name: string, points: readonly DelayRow[]) => {
     for (const p of points) console.log(`${name} ${p.x} ${p.series} seed ${p.seed}: ${Math.round(level * 100)}% ${p.reached ? `at tick ${p.delay}` : `not reached in ${p.delay} ticks`}`);
   };
 
   if (degrees.length > 0) {
-    const points = await sweep(degrees, (k) => ({ nodes, degree: k }));
-    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
-    written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (${openPoint})` }), join(out, 'delay-vs-degree'))));
+    const points = await sweep(degrees, degreeSeeds, (k) => ({ nodes, degree: k }));
+    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: degreeSeeds, points }, null, 1)}\n`);
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (${openPoint}${seedsText})` }), join(out, 'delay-vs-degree'))));
     report('degree', points);
   }
   if (sizes.length > 0) {
-    const points = await sweep(sizes, (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
-    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
+    const points = await sweep(sizes, [seed], (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
+    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seed, points }, null, 1)}\n`);
     written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (${openPoint})` }), join(out, 'delay-vs-nodes'))));
     report('nodes', points);
   }
