@@ -183,13 +183,13 @@ if (!values['no-sweep']) {
   if (degrees.length > 0) {
     const points = await sweep(degrees, degreeSeeds, (k) => ({ nodes, degree: k }));
     await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: degreeSeeds, points }, null, 1)}\n`);
-    written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes (${openPoint}${seedsText})` }), join(out, 'delay-vs-degree'))));
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes`, subtitle: `${openPoint}${seedsText}` }), join(out, 'delay-vs-degree'))));
     report('degree', points);
   }
   if (sizes.length > 0) {
     const points = await sweep(sizes, [seed], (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
     await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seed, points }, null, 1)}\n`);
-    written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (${openPoint})` }), join(out, 'delay-vs-nodes'))));
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (K = N − 1 below ${degree + 1} nodes)`, subtitle: openPoint }), join(out, 'delay-vs-nodes'))));
     report('nodes', points);
   }
   if (sweepRuns.size > 0) written.push(...(await writeSimulationOutputs(join(out, 'sweep'), [...sweepRuns.values()], { title: `sweep runs, ${values.partition}, ${values.dataset}` })));

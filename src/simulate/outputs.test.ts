@@ -27,6 +27,9 @@ describe('simulation outputs', () => {
     expect(spec.layer[0]?.encoding.y.aggregate).toBe('mean');
     expect(spec.data.values.length).toBe(2);
     expect(compileVegaLiteValidator()(spec as never)).toEqual([]);
+    const titled = delayChart([delayRow('plain', 4, runA, 0.5)], { title: 'delay', subtitle: 'open point: not reached' }) as { title: { text: string; subtitle: string } };
+    expect(titled.title).toEqual({ text: 'delay', subtitle: 'open point: not reached' });
+    expect(compileVegaLiteValidator()(titled as never)).toEqual([]);
   });
 
   it('delayChart is a valid Vega-Lite spec that compiles', () => {

@@ -71,7 +71,7 @@ export function delayRow(series: string, x: number, ticks: readonly TickRow[], l
  * did not within the run (plotted at the run length: the delay is at least that; the caller's title
  * or caption should say so).
  */
-export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle?: string; readonly title?: string } = {}): TopLevelSpec {
+export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle?: string; readonly title?: string; readonly subtitle?: string } = {}): TopLevelSpec {
   requireRows('delayChart', rows);
   const level = rows[0]?.level ?? 0.5;
   const color = { field: 'series', type: 'nominal', title: 'averaging', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } };
@@ -79,7 +79,7 @@ export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle
   const y = { field: 'delay', type: 'quantitative', title: `ticks to ${Math.round(level * 100)}% mean test accuracy` };
   return {
     $schema: SCHEMA_URL,
-    ...titleProp(options.title),
+    ...(options.subtitle === undefined ? titleProp(options.title) : { title: { text: options.title ?? '', subtitle: options.subtitle } }),
     config: paperConfig(),
     width: DEFAULT_WIDTH,
     height: DEFAULT_HEIGHT,
