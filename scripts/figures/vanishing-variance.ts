@@ -18,8 +18,8 @@
  * it runs with the degree sweep and shares its --sweep-ticks; runs with the same N and K are shared),
  * --corrected-sweep-ticks T (= --sweep-ticks: corrected gossip leaves the plateau early, so its sweep
  * runs can be shorter; a delay not reached is shown as an open point at the run length),
- * --degree-seeds LIST (= --seed: every degree of the sweep once per seed, the line through the mean
- * delays; the N sweep runs --seed only, its largest N being the costliest run),
+ * --sweep-seeds LIST (= --seed: every setting of both sweeps once per seed; the lines join the mean
+ * delays),
  * --seed S (1), --out DIR (figures/vanishing-variance). Every run keeps a state file under
  * DIR/<series>/, so an interrupted script resumes where it stopped.
  */
@@ -51,7 +51,7 @@ const { values } = parseArgs({
     level: { type: 'string', default: '0.5' },
     sizes: { type: 'string' },
     'corrected-sweep-ticks': { type: 'string' },
-    'degree-seeds': { type: 'string' },
+    'sweep-seeds': { type: 'string' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'figures/vanishing-variance' },
   },
@@ -148,7 +148,7 @@ if (!values['no-sweep']) {
   const level = Number(values.level);
   if (!(level > 0 && level < 1)) throw new Error(`--level: expected an accuracy in (0, 1), found "${values.level}"`);
   const seed = int('seed', values.seed);
-  const degreeSeeds = values['degree-seeds'] === undefined ? [seed] : values['degree-seeds'].split(',').map((v) => int('degree-seeds', v));
+  const sweepSeeds = values['sweep-seeds'] === undefined ? [seed] : values['sweep-seeds'].split(',').map((v) => int('sweep-seeds', v));
   for (const n of sizes) {
     const k = Math.min(degree, n - 1);
     if (n < 2 || (n * k) % 2 !== 0) throw new Error(`--sizes: ${n} nodes cannot form a ${k}-regular graph (N ≥ 2 and N·K even)`);
@@ -175,21 +175,21 @@ if (!values['no-sweep']) {
     return points;
   }
   const openPoint = `open point: not reached within the run, ${sweepTicks} ticks plain, ${correctedTicks} corrected`;
-  const seedsText = degreeSeeds.length > 1 ? `; ${degreeSeeds.length} seeds, line through the mean` : '';
+  const seedsText = sweepSeeds.length > 1 ? `; ${sweepSeeds.length} seeds, line through the mean` : '';
   const report = (name: string, points: readonly DelayRow[]) => {
     for (const p of points) console.log(`${name} ${p.x} ${p.series} seed ${p.seed}: ${Math.round(level * 100)}% ${p.reached ? `at tick ${p.delay}` : `not reached in ${p.delay} ticks`}`);
   };
 
   if (degrees.length > 0) {
-    const points = await sweep(degrees, degreeSeeds, (k) => ({ nodes, degree: k }));
-    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: degreeSeeds, points }, null, 1)}\n`);
+    const points = await sweep(degrees, sweepSeeds, (k) => ({ nodes, degree: k }));
+    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
     written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes`, subtitle: `${openPoint}${seedsText}` }), join(out, 'delay-vs-degree'))));
     report('degree', points);
   }
   if (sizes.length > 0) {
-    const points = await sweep(sizes, [seed], (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
-    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seed, points }, null, 1)}\n`);
-    written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (K = N − 1 below ${degree + 1} nodes)`, subtitle: openPoint }), join(out, 'delay-vs-nodes'))));
+    const points = await sweep(sizes, sweepSeeds, (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
+    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
+    written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random ${degree}-regular graphs (K = N − 1 below ${degree + 1} nodes)`, subtitle: `${openPoint}${seedsText}` }), join(out, 'delay-vs-nodes'))));
     report('nodes', points);
   }
   if (sweepRuns.size > 0) written.push(...(await writeSimulationOutputs(join(out, 'sweep'), [...sweepRuns.values()], { title: `sweep runs, ${values.partition}, ${values.dataset}` })));
