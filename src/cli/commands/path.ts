@@ -153,13 +153,13 @@ function validateKindOptions(kind: Kind, values: Values): void {
   }
 }
 
-/** Checkpoints named by `--to` (model:B, sphere:B, point:P, mean:C1,C2). */
 /** `--lr-scaling`: auto (the library's default), on or off. */
 function lrScalingOption(value: string | undefined): 'auto' | 'on' | 'off' {
   if (value === undefined || value === 'auto' || value === 'on' || value === 'off') return value ?? 'auto';
   throw new Error(`--lr-scaling: expected auto, on or off, found "${value}"`);
 }
 
+/** Checkpoints named by `--to` (model:B, sphere:B, point:P, mean:C1,C2). */
 function llpfTargetCheckpoints(to: string | undefined): string[] {
   const target = required(to, 'to');
   const [kind, rest] = [target.split(':')[0] ?? '', target.slice(target.indexOf(':') + 1)];
