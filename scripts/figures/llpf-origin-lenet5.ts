@@ -33,7 +33,9 @@ import {
   runLlpf,
   saveChart,
   splitBatchSource,
+  cloneTensors,
   createEvaluator,
+  squaredNorm,
   DEFAULT_PREPROCESSING,
   type LlpfRow,
   type Model,
@@ -118,7 +120,7 @@ for (const [index, stage] of stages.entries()) {
   iterations += run.iterations;
   offset += stage.ticks;
   if (from !== start) disposeTensors(from);
-  from = { params: new Map([...run.current.params].map(([n, t]) => [n, t.clone()])), buffers: new Map([...run.current.buffers].map(([n, t]) => [n, t.clone()])) };
+  from = { params: cloneTensors(run.current.params), buffers: cloneTensors(run.current.buffers) };
   disposeLlpfRun(run);
 }
 if (from !== start) disposeTensors(from);
@@ -133,17 +135,10 @@ if (weightDecays.length > 0) {
     const trained = await loadModes(options, [seeds[0] as number], modes.data);
     const model = trained.models[0] as Model;
     const metrics = await evaluator.evaluate(model);
-    reference.push({ weightDecay, weightNorm: l2NormOf(model), testLoss: metrics.test?.loss ?? NaN, testAccuracy: metrics.test?.accuracy ?? NaN });
+    reference.push({ weightDecay, weightNorm: Math.sqrt(squaredNorm(model.params)), testLoss: metrics.test?.loss ?? NaN, testAccuracy: metrics.test?.accuracy ?? NaN });
     disposeTensors(...trained.models);
   }
   evaluator.dispose();
-}
-
-/** ‖θ‖₂ over every parameter tensor. */
-function l2NormOf(model: ModelState): number {
-  let sum = 0;
-  for (const t of model.params.values()) for (const v of t.dataSync()) sum += v * v;
-  return Math.sqrt(sum);
 }
 
 // Numbers: norm versus loss at every recorded tick, and the continuity check.
