@@ -10,6 +10,12 @@ export async function useTestBackend(): Promise<string> {
   return choice.active;
 }
 
+/** Switches to backend `name` (already registered) and runs `f` there: cpu-vs-wasm kernel comparisons. */
+export async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
+  await tf.setBackend(name);
+  return f();
+}
+
 /**
  * Runs `step` `repeats` times and asserts the number of live tensors is the same after every
  * repeat as after the first (the first may allocate lasting state such as caches).

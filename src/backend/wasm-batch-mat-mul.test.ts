@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
+import { expectNoLeakedTensors, maxRelativeError, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray } from '../util/random.js';
 
 interface MatMulCase {
@@ -12,11 +12,6 @@ interface MatMulCase {
   readonly transposeB: boolean;
   readonly a: Float32Array;
   readonly b: Float32Array;
-}
-
-async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return f();
 }
 
 function product(c: MatMulCase): Float32Array {

@@ -2,13 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
+import { expectNoLeakedTensors, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray } from '../util/random.js';
-
-async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return f();
-}
 
 function sum(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], biasFirst: boolean): Float32Array {
   return tf.tidy(() => {

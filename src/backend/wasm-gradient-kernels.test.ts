@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
+import { expectNoLeakedTensors, maxRelativeError, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray, type Random } from '../util/random.js';
 import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from './wasm-gradient-kernels.js';
 import { isOurReplacement } from './wasm-kernel-calls.js';
@@ -149,11 +149,6 @@ function forwardPairing(c: ConvCase, u: Float32Array, v: Float32Array): number {
       .dataSync(),
   );
   return dot(c.r, y);
-}
-
-async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return f();
 }
 
 const CASES = 24;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
+import { expectNoLeakedTensors, maxRelativeError, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray, type Random } from '../util/random.js';
 
 type Pad = 'same' | 'valid' | number;
@@ -81,11 +81,6 @@ function gradKernel(c: PoolCase, output: Float32Array): Float32Array {
     );
     return dx.dataSync() as Float32Array;
   });
-}
-
-async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return f();
 }
 
 describe('MaxPoolGrad on wasm (argmax-and-scatter)', () => {

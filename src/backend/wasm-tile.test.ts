@@ -2,14 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
+import { expectNoLeakedTensors, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray } from '../util/random.js';
 import { tileInto } from './wasm-tile.js';
-
-async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return f();
-}
 
 describe('Tile on wasm (block copies)', () => {
   beforeAll(async () => {
