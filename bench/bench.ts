@@ -20,16 +20,16 @@ import { disposeTensors } from '../src/models/tensor-map.js';
 import type { ModelState } from '../src/models/types.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/step.js';
-import { createEvaluationData, disposeEvaluationData } from '../src/barriers/evaluation-data.js';
-import { evaluatePoints, openEvaluator } from '../src/barriers/evaluate-points.js';
-import { evaluatePath, linearPath, uniformGrid } from '../src/barriers/linear-path.js';
-import { autoWorkerCount } from '../src/barriers/worker-pool.js';
+import { createEvaluationData, disposeEvaluationData } from '../src/evaluate/evaluation-data.js';
+import { evaluatePoints, openEvaluator } from '../src/evaluate/evaluate-points.js';
+import { evaluatePath, linearPath, uniformGrid } from '../src/paths/linear-path.js';
+import { autoWorkerCount } from '../src/evaluate/worker-pool.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { DEFAULT_PREPROCESSING } from '../src/data/preprocess.js';
 import { tensorBatchSource } from '../src/paths/batch-source.js';
 import { createCurve, disposeCurve } from '../src/paths/curve.js';
 import { trainCurve } from '../src/paths/train-curve.js';
-import { benchSimulator } from '../src/simulate/bench.js';
+import { benchSimulator } from './simulator-bench.js';
 import { forwardFlopsPerImage } from './flops.js';
 
 interface BenchModel {

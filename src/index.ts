@@ -74,17 +74,17 @@ export { activationMatching } from './align/activation-matching.js';
 export { repairInterpolated } from './align/repair.js';
 
 // 5. Barriers
-export * from './barriers/rows.js';
-export { createEvaluator, type Batch as EvaluationBatch, type EvaluationData, type Evaluator, type EvaluatorOptions, type PointMetrics, type SplitMetrics } from './barriers/evaluate.js';
-export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from './barriers/worker-pool.js';
-export { evaluatePoints, openEvaluator } from './barriers/evaluate-points.js';
-export { reestimateBatchNorm, type BnResetOptions } from './barriers/bn-reset.js';
-export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions, type Progress } from './barriers/linear-path.js';
+export * from './rows/rows.js';
+export { createEvaluator, type Batch as EvaluationBatch, type EvaluationData, type Evaluator, type EvaluatorOptions, type PointMetrics, type SplitMetrics } from './evaluate/evaluate.js';
+export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from './evaluate/worker-pool.js';
+export { evaluatePoints, openEvaluator } from './evaluate/evaluate-points.js';
+export { reestimateBatchNorm, type BnResetOptions } from './evaluate/bn-reset.js';
+export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions, type Progress } from './paths/linear-path.js';
 export { barrierMetrics, trapezoid, type BarrierMetrics } from './barriers/metrics.js';
 export { layerwiseBarriers, layerwiseBarriersByEpoch, cumulativeBarriers, layerOrder, type LayerwiseOptions, type LayerwiseByEpochOptions, type CumulativeOptions, type LayerOrder } from './barriers/layerwise.js';
 export { layerRobustness, randomDirection, type RobustnessOptions } from './barriers/robustness.js';
 export { subspacePerturbations, trainingSubspace, type SubspaceOptions, type TrainingSubspace } from './barriers/subspace.js';
-export { createEvaluationData, disposeEvaluationData, type EvaluationDataOptions } from './barriers/evaluation-data.js';
+export { createEvaluationData, disposeEvaluationData, type EvaluationDataOptions } from './evaluate/evaluation-data.js';
 
 // 6. Charts and reports
 export { pathChart, type PathChartOptions } from './charts/path-chart.js';

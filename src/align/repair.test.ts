@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
-import { reestimateBatchNorm } from '../barriers/bn-reset.js';
+import { reestimateBatchNorm } from '../evaluate/bn-reset.js';
 import { lenet5, type LeNet5Config } from '../models/lenet5.js';
 import { resnet18, type ResNet18Config } from '../models/resnet18.js';
 import { disposeTensors, interpolateTensors } from '../models/tensor-map.js';

@@ -24,7 +24,7 @@
  * statistics on data at θ(t)); that is the barrier module's `reestimateBatchNorm`, used as is.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { reestimateBatchNorm } from '../barriers/bn-reset.js';
+import { reestimateBatchNorm } from '../evaluate/bn-reset.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import { LENET5_HIDDEN, lenet5PreActivations, type LeNet5Hidden } from './lenet5-activations.js';
 

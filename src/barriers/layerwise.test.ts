@@ -16,7 +16,7 @@ import {
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { cumulativeBarriers, layerOrder, layerwiseBarriers, layerwiseBarriersByEpoch } from './layerwise.js';
-import { evaluatePath, linearPath } from './linear-path.js';
+import { evaluatePath, linearPath } from '../paths/linear-path.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -23,13 +23,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, LayerGroup, Model, ModelSpec, ModelState, TensorMap } from '../models/types.js';
 import { permutation, createRandom } from '../util/random.js';
-import type { EvaluationData, EvaluatorOptions, SplitMetrics } from './evaluate.js';
-import { evaluatePoints, openEvaluator } from './evaluate-points.js';
-import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions, type Progress } from './linear-path.js';
+import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
+import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
+import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions, type Progress } from '../paths/linear-path.js';
 import { barrierMetrics } from './metrics.js';
-import { resolveArchitecture } from './resolve.js';
-import type { CumulativeRow, LayerRow, PathRow } from './rows.js';
-import type { GridEvaluator, PoolOptions } from './worker-pool.js';
+import { resolveArchitecture } from '../models/resolve.js';
+import type { CumulativeRow, LayerRow, PathRow } from '../rows/rows.js';
+import type { GridEvaluator, PoolOptions } from '../evaluate/worker-pool.js';
 
 /** The two endpoints, their difference, and the architecture, validated once. */
 export interface EndpointPair {

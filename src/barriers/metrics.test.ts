@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barrierMetrics, trapezoid } from './metrics.js';
-import type { PathRow } from './rows.js';
+import type { PathRow } from '../rows/rows.js';
 
 const row = (t: number, loss: number, accuracy: number, split: PathRow['split'] = 'test', path = 'linear'): PathRow => ({ path, t, split, loss, accuracy });
 

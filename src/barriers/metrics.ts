@@ -16,7 +16,7 @@
  * non-uniform) grid: ∫₀¹ L(t) dt and ∫₀¹ [L(t) − baseline(t)] dt. A NaN loss anywhere makes the
  * loss metrics NaN (a diverged point is never skipped).
  */
-import type { PathRow, Split } from './rows.js';
+import type { PathRow, Split } from '../rows/rows.js';
 
 export interface BarrierMetrics {
   readonly path: string;

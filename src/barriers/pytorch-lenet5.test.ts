@@ -14,7 +14,7 @@ import { disposeBatches, loadBatches, type Batch } from '../data/batches.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { layerwiseBarriers } from './layerwise.js';
-import { evaluatePath, linearPath } from './linear-path.js';
+import { evaluatePath, linearPath } from '../paths/linear-path.js';
 import { barrierMetrics } from './metrics.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));

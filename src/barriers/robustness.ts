@@ -16,12 +16,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, Model, ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';
-import type { EvaluationData, EvaluatorOptions, SplitMetrics } from './evaluate.js';
-import { evaluatePoints, openEvaluator } from './evaluate-points.js';
-import { gridOf, type GridOptions, type Progress } from './linear-path.js';
+import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
+import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
+import { gridOf, type GridOptions, type Progress } from '../paths/linear-path.js';
 import { prepareEndpoints } from './layerwise.js';
-import type { RobustnessRow } from './rows.js';
-import type { PoolOptions } from './worker-pool.js';
+import type { RobustnessRow } from '../rows/rows.js';
+import type { PoolOptions } from '../evaluate/worker-pool.js';
 
 export interface RobustnessOptions extends GridOptions, EvaluatorOptions, PoolOptions {
   readonly architecture?: Architecture<unknown>;

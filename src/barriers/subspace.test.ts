@@ -4,7 +4,7 @@ import { useTestBackend } from '../../test/helpers.js';
 import { asModel, toy, toyBatches, toyData, toyModel, type ToyConfig } from '../../test/fixtures/barriers-toy-architectures.js';
 import { disposeTensors, interpolateTensors } from '../models/tensor-map.js';
 import { createRandom } from '../util/random.js';
-import { createEvaluator } from './evaluate.js';
+import { createEvaluator } from '../evaluate/evaluate.js';
 import { flattenTensors, subspacePerturbations, trainingSubspace } from './subspace.js';
 
 beforeAll(async () => {

@@ -18,12 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Architecture, Model, ModelState, TensorMap } from '../models/types.js';
 import { createRandom, type Random } from '../util/random.js';
-import type { EvaluationData, EvaluatorOptions } from './evaluate.js';
-import { evaluatePoints, openEvaluator } from './evaluate-points.js';
-import { assertCompatibleModels, type Progress } from './linear-path.js';
-import { resolveArchitecture } from './resolve.js';
-import type { SubspaceRow } from './rows.js';
-import type { PoolOptions } from './worker-pool.js';
+import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
+import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
+import { assertCompatibleModels, type Progress } from '../paths/linear-path.js';
+import { resolveArchitecture } from '../models/resolve.js';
+import type { SubspaceRow } from '../rows/rows.js';
+import type { PoolOptions } from '../evaluate/worker-pool.js';
 
 /** Flattens the tensors of `map` (in its order) into one float64 vector. */
 export function flattenTensors(map: TensorMap): Float64Array {

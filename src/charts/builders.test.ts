@@ -1,5 +1,5 @@
 // Contracts of the chart builders beyond schema validity: what goes into the data, ordering,
-// option handling and errors. Numbers come from the closed-form fixtures in test-fixtures.ts.
+// option handling and errors. Numbers come from the closed-form fixtures in test/fixtures/chart-rows.ts.
 import { describe, expect, it } from 'vitest';
 import { accuracyBandChart } from './accuracy-band-chart.js';
 import { aggregateBand } from './band.js';
@@ -9,7 +9,7 @@ import { pathChart } from './path-chart.js';
 import { pcaChart, projectPca } from './pca.js';
 import { llpfChart } from './llpf-chart.js';
 import { logTicks, surfaceChart } from './surface-chart.js';
-import { cumulativeRows, layerRows, llpfRows, pathRows, projectedPoints, surfaceRows } from './test-fixtures.js';
+import { cumulativeRows, layerRows, llpfRows, pathRows, projectedPoints, surfaceRows } from '../../test/fixtures/chart-rows.js';
 
 type Values = Record<string, unknown>[];
 const dataOf = (spec: object): Values => (spec as { data: { values: Values } }).data.values;

@@ -10,7 +10,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { CumulativeRow, Split } from '../barriers/rows.js';
+import type { CumulativeRow, Split } from '../rows/rows.js';
 import { AXIS, LABEL, LEGEND, barrierTitle, metricTitle, type Metric } from './messages.js';
 import {
   DEFAULT_HEIGHT,

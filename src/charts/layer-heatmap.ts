@@ -9,7 +9,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { LayerRow, Split } from '../barriers/rows.js';
+import type { LayerRow, Split } from '../rows/rows.js';
 import { AXIS, ERROR, LABEL, barrierTitle, metricTitle, type Metric } from './messages.js';
 import { DEFAULT_WIDTH, SCHEMA_URL, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
 

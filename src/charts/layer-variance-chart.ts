@@ -6,7 +6,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { LayerStatRow } from '../barriers/rows.js';
+import type { LayerStatRow } from '../rows/rows.js';
 import { AXIS, LABEL, LEGEND } from './messages.js';
 import { DECADE_LABEL_EXPR, DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp, uniqueInOrder } from './theme.js';
 

@@ -6,7 +6,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { LlpfRow, Split } from '../barriers/rows.js';
+import type { LlpfRow, Split } from '../rows/rows.js';
 import { AXIS, LEGEND, metricTitle } from './messages.js';
 import { DEFAULT_WIDTH, SCHEMA_URL, metricFormat, paperConfig, rowsOfSplits, titleProp } from './theme.js';
 

@@ -4,7 +4,7 @@
  * so wording and units stay consistent between figures and can be reviewed in one place.
  */
 
-import type { Split } from '../barriers/rows.js';
+import type { Split } from '../rows/rows.js';
 
 /** The quantity a chart shows on its value axis. `error` is 1 − accuracy. */
 export type Metric = 'loss' | 'accuracy' | 'error';

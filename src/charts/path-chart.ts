@@ -9,7 +9,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { PathRow, Split } from '../barriers/rows.js';
+import type { PathRow, Split } from '../rows/rows.js';
 import { AXIS, LABEL, LEGEND, metricTitle, type Metric } from './messages.js';
 import {
   DEFAULT_HEIGHT,

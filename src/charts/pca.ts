@@ -11,7 +11,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import type { ProjectedPoint } from '../barriers/rows.js';
+import type { ProjectedPoint } from '../rows/rows.js';
 import { AXIS, ERROR, LEGEND } from './messages.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp, uniqueInOrder } from './theme.js';
 

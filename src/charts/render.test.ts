@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AXIS } from './messages.js';
 import { renderPng, renderSvg, saveChart } from './render.js';
-import { exampleSpecs, pathRows } from './test-fixtures.js';
+import { exampleSpecs, pathRows } from '../../test/fixtures/chart-rows.js';
 import { pathChart } from './path-chart.js';
 import { estimateTextWidth } from './text-width.js';
 

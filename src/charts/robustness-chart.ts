@@ -8,7 +8,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { RobustnessRow, Split } from '../barriers/rows.js';
+import type { RobustnessRow, Split } from '../rows/rows.js';
 import { AXIS, LABEL, LEGEND, metricTitleLines, type Metric } from './messages.js';
 import { aggregateBand, bandLayers } from './band.js';
 import { SCHEMA_URL, metricFormat, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';

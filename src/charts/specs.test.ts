@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
 import { compileVegaLiteValidator } from './schema.js';
-import { exampleSpecs, roundNumbers } from './test-fixtures.js';
+import { exampleSpecs, roundNumbers } from '../../test/fixtures/chart-rows.js';
 
 const examples = exampleSpecs();
 let validate: (spec: unknown) => string[];

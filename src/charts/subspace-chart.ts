@@ -6,7 +6,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { Split, SubspaceRow } from '../barriers/rows.js';
+import type { Split, SubspaceRow } from '../rows/rows.js';
 import { AXIS, LEGEND, metricTitle, type Metric } from './messages.js';
 import { aggregateBand, bandLayers } from './band.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, metricFormat, metricOf, paperConfig, rowsOfSplits, titleProp } from './theme.js';

@@ -9,7 +9,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { ProjectedPoint, Split, SurfaceRow } from '../barriers/rows.js';
+import type { ProjectedPoint, Split, SurfaceRow } from '../rows/rows.js';
 import { AXIS, ERROR, LEGEND, type Metric } from './messages.js';
 import { DEFAULT_WIDTH, SCHEMA_URL, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
 

@@ -4,7 +4,7 @@
  */
 
 import type { Config } from 'vega-lite';
-import type { Split } from '../barriers/rows.js';
+import type { Split } from '../rows/rows.js';
 import { ERROR, type Metric } from './messages.js';
 
 /** Vega-Lite schema URL written into every spec, so editors validate the saved `.vl.json`. */

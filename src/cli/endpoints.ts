@@ -4,9 +4,9 @@
  * build the evaluation data once.
  */
 import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint.js';
-import { createEvaluationData, disposeEvaluationData } from '../barriers/evaluation-data.js';
-import type { EvaluationData } from '../barriers/evaluate.js';
-import { assertCompatibleModels } from '../barriers/linear-path.js';
+import { createEvaluationData, disposeEvaluationData } from '../evaluate/evaluation-data.js';
+import type { EvaluationData } from '../evaluate/evaluate.js';
+import { assertCompatibleModels } from '../paths/linear-path.js';
 import { loadDataset } from '../data/datasets.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';

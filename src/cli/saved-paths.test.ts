@@ -11,7 +11,7 @@ import { createCurve, disposeCurve } from '../paths/curve.js';
 import { saveCurve } from '../paths/curve-checkpoint.js';
 import { flatLayout, flattenParams } from '../paths/flat-params.js';
 import { saveNebChain } from '../paths/neb-checkpoint.js';
-import { xorModels } from '../paths/toy-mlp.fixture.js';
+import { xorModels } from '../../test/fixtures/toy-mlp.js';
 import { loadSavedPath } from './saved-paths.js';
 
 let dir: string;

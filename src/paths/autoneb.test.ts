@@ -6,7 +6,7 @@ import type { TensorMap } from '../models/types.js';
 import { crossEntropy } from '../train/loss.js';
 import { autoNeb, connectAutoNeb, nebPath, parseNebCycles, type NebEnergy } from './autoneb.js';
 import { tensorBatchSource } from './batch-source.js';
-import { toyMlp, trainXorModel, xorData } from './toy-mlp.fixture.js';
+import { toyMlp, trainXorModel, xorData } from '../../test/fixtures/toy-mlp.js';
 
 beforeAll(async () => {
   await useTestBackend();

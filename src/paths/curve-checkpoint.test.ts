@@ -9,7 +9,7 @@ import { disposeTensors } from '../models/tensor-map.js';
 import type { TensorMap } from '../models/types.js';
 import { createCurve, disposeCurve } from './curve.js';
 import { loadCurve, saveCurve } from './curve-checkpoint.js';
-import { xorModels } from './toy-mlp.fixture.js';
+import { xorModels } from '../../test/fixtures/toy-mlp.js';
 
 let dir: string;
 beforeAll(async () => {

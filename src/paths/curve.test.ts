@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import { combineBends, createCurve, curveCoefficients, curveParamsAt, curvePath, disposeCurve, CURVE_KINDS } from './curve.js';
-import { xorModels } from './toy-mlp.fixture.js';
+import { xorModels } from '../../test/fixtures/toy-mlp.js';
 
 beforeAll(async () => {
   await useTestBackend();

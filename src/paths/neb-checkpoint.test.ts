@@ -12,7 +12,7 @@ import { tensorBatchSource } from './batch-source.js';
 import { createCurve, disposeCurve } from './curve.js';
 import { saveCurve } from './curve-checkpoint.js';
 import { loadNebChain, saveNebChain } from './neb-checkpoint.js';
-import { toyMlp, xorData, xorModels, type ToyMlpConfig } from './toy-mlp.fixture.js';
+import { toyMlp, xorData, xorModels, type ToyMlpConfig } from '../../test/fixtures/toy-mlp.js';
 
 let dir: string;
 beforeAll(async () => {

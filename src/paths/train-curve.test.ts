@@ -6,7 +6,7 @@ import type { TensorMap } from '../models/types.js';
 import { crossEntropy } from '../train/loss.js';
 import { tensorBatchSource } from './batch-source.js';
 import { createCurve, curveParamsAt, disposeCurve, type Curve } from './curve.js';
-import { toyMlp, trainXorModel, xorData, xorModels } from './toy-mlp.fixture.js';
+import { toyMlp, trainXorModel, xorData, xorModels } from '../../test/fixtures/toy-mlp.js';
 import { bendKey, curveLossAndGradients, curveTAt, trainCurve } from './train-curve.js';
 
 let data: { x: tf.Tensor4D; y: tf.Tensor1D };

@@ -5,7 +5,7 @@
  * the nodes reaches 50 % and 80 %, and the tick that ends the largest increase of the mean
  * accuracy between two consecutive records (the end of the plateau when there is one).
  */
-import type { LayerStatRow } from '../barriers/rows.js';
+import type { LayerStatRow } from '../rows/rows.js';
 import type { AccuracyBandRow } from '../charts/accuracy-band-chart.js';
 
 /** One recorded tick of one run: statistics over the nodes' models. */

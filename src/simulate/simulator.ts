@@ -32,7 +32,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import type { LayerStatRow } from '../barriers/rows.js';
+import type { LayerStatRow } from '../rows/rows.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { toFloatArray, toTensors } from '../data/batches.js';
 import type { Preprocessing } from '../data/preprocess.js';

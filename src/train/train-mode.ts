@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEvaluator } from '../barriers/evaluate.js';
+import { createEvaluator } from '../evaluate/evaluate.js';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { batchIndices, disposeBatches, loadBatches, toTensors } from '../data/batches.js';
 import { loadDataset } from '../data/datasets.js';

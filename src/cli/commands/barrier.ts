@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { cumulativeBarriers, layerwiseBarriers, layerwiseBarriersByEpoch } from '../../barriers/layerwise.js';
-import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
+import { evaluatePath, linearPath } from '../../paths/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
 import { layerRobustness } from '../../barriers/robustness.js';
 import { subspacePerturbations } from '../../barriers/subspace.js';
-import { autoWorkerCount } from '../../barriers/worker-pool.js';
+import { autoWorkerCount } from '../../evaluate/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';

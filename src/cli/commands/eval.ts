@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createEvaluator } from '../../barriers/evaluate.js';
+import { createEvaluator } from '../../evaluate/evaluate.js';
 import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
 import { batchIndices, disposeBatches, loadBatches } from '../../data/batches.js';
 import { loadDataset } from '../../data/datasets.js';

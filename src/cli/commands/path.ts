@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { createEvaluator } from '../../barriers/evaluate.js';
-import { evaluatePath, linearPath } from '../../barriers/linear-path.js';
+import { createEvaluator } from '../../evaluate/evaluate.js';
+import { evaluatePath, linearPath } from '../../paths/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
-import type { PathRow } from '../../barriers/rows.js';
+import type { PathRow } from '../../rows/rows.js';
 import { saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { averageModelList } from '../../averaging/average-models.js';
 import { VARIANCE_CORRECTIONS, type VarianceCorrection } from '../../averaging/variance-correction.js';

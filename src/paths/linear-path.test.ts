@@ -16,7 +16,7 @@ import {
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { evaluatePath, linearPath, uniformGrid } from './linear-path.js';
-import { barrierMetrics } from './metrics.js';
+import { barrierMetrics } from '../barriers/metrics.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ModelState } from '../models/types.js';
-import type { Split } from './rows.js';
+import type { Split } from '../rows/rows.js';
 import { reestimateBatchNorm, type BnResetOptions } from './bn-reset.js';
 
 /** One batch: images [N, H, W, C] float32 and labels, either class indices [N] or one-hot [N, K]. */

@@ -4,13 +4,13 @@
  * inputs; the numbers measure the arithmetic, not the data pipeline.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { lenet5 } from '../models/lenet5.js';
-import { disposeTensors } from '../models/tensor-map.js';
-import type { ModelState } from '../models/types.js';
-import { createOptimizer } from '../train/optimizer.js';
-import { trainStep } from '../train/step.js';
-import { createRandom, uniformArray } from '../util/random.js';
-import { batchedLossAndGradients, stackParams } from './batched-lenet5.js';
+import { lenet5 } from '../src/models/lenet5.js';
+import { disposeTensors } from '../src/models/tensor-map.js';
+import type { ModelState } from '../src/models/types.js';
+import { createOptimizer } from '../src/train/optimizer.js';
+import { trainStep } from '../src/train/step.js';
+import { createRandom, uniformArray } from '../src/util/random.js';
+import { batchedLossAndGradients, stackParams } from '../src/simulate/batched-lenet5.js';
 
 export interface BenchSimulatorOptions {
   /** Nodes training in the same tick (default 5: 50 nodes, one step every 8–12 ticks). */

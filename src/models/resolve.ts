@@ -1,6 +1,6 @@
 /** Finds the implementation of an architecture by name, unless the caller supplies one (tests, custom models). */
-import { getArchitecture } from '../models/registry.js';
-import type { Architecture, ArchitectureName } from '../models/types.js';
+import { getArchitecture } from './registry.js';
+import type { Architecture, ArchitectureName } from './types.js';
 
 /** `override` if given, else the toolkit's implementation of `name` (models/registry.ts). */
 export function resolveArchitecture(name: ArchitectureName, override?: Architecture<unknown>): Architecture<unknown> {

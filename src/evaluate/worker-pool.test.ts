@@ -9,10 +9,10 @@ import type { Model } from '../models/types.js';
 import { parseWorkers } from '../cli/commands/barrier.js';
 import type { EvaluationData } from './evaluate.js';
 import { createEvaluationData, disposeEvaluationData } from './evaluation-data.js';
-import { layerwiseBarriers } from './layerwise.js';
-import { evaluatePath, linearPath } from './linear-path.js';
-import { layerRobustness } from './robustness.js';
-import type { PathRow } from './rows.js';
+import { layerwiseBarriers } from '../barriers/layerwise.js';
+import { evaluatePath, linearPath } from '../paths/linear-path.js';
+import { layerRobustness } from '../barriers/robustness.js';
+import type { PathRow } from '../rows/rows.js';
 import { createEvaluatorPool, workerLaunch } from './worker-pool.js';
 
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { getArchitecture } from '../models/registry.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import { createEvaluator, type EvaluationData, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
-import type { Split } from './rows.js';
+import type { Split } from '../rows/rows.js';
 import { serializeState, shareEvaluationData, type ReplyMessage, type TaskMessage, type WorkerInit } from './worker-messages.js';
 
 export interface PoolOptions {

@@ -12,12 +12,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameLayout, disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, Model, ModelState, TensorMap } from '../models/types.js';
-import type { ParameterPath } from '../paths/path.js';
-import type { PathRow } from './rows.js';
-import type { EvaluationData, EvaluatorOptions } from './evaluate.js';
-import { evaluatePoints, openEvaluator } from './evaluate-points.js';
-import { resolveArchitecture } from './resolve.js';
-import type { PoolOptions } from './worker-pool.js';
+import type { ParameterPath } from './path.js';
+import type { PathRow } from '../rows/rows.js';
+import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
+import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
+import { resolveArchitecture } from '../models/resolve.js';
+import type { PoolOptions } from '../evaluate/worker-pool.js';
 
 /** Called after each unit of long work: `done` of `total` finished, `label` says what. */
 export type Progress = (done: number, total: number, label: string) => void;

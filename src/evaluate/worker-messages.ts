@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelState } from '../models/types.js';
 import type { Batch, EvaluationData, SplitMetrics } from './evaluate.js';
-import type { Split } from './rows.js';
+import type { Split } from '../rows/rows.js';
 
 /** A tensor as plain data. `values` may be backed by a SharedArrayBuffer. */
 export interface TensorMessage {
