@@ -27,6 +27,7 @@ import type { Architecture, ArchitectureName, Model, ModelState, TensorMap } fro
 import { crossEntropySum } from '../train/loss.js';
 import { createOptimizer } from '../train/optimizer.js';
 import type { BatchSource, LabeledBatch } from './batch-source.js';
+import { createEvaluator, type PointMetrics } from '../evaluate/evaluate.js';
 import { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './flat-params.js';
 import { choosePivotInsertions, denseAlphas, insertPivots, nebTangent, nudgeGradient, redistributeChain, segmentLengths, type PivotInsertion } from './neb.js';
 import type { ParameterPath } from './path.js';
@@ -259,17 +260,17 @@ export interface ModelNebData {
 }
 
 /**
- * The mean cross-entropy of a network as a `NebEnergy` over flat parameter vectors. Every forward
- * runs in training mode: BatchNorm normalizes with batch statistics, a stand-in for re-estimating
- * the running statistics at each point (the final path is evaluated properly by the barrier
- * evaluation); networks without BatchNorm are unaffected.
+ * The mean cross-entropy of a network as a `NebEnergy` over flat parameter vectors. The NEB steps'
+ * minibatch forwards run in training mode (BatchNorm normalizes with batch statistics); the dense
+ * evaluation goes through the shared evaluator (src/evaluate/), with BatchNorm statistics
+ * re-estimated on the fixed evaluation batches at every point. Networks without BatchNorm are
+ * unaffected by either choice.
  */
 export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: FlatLayout, buffers: TensorMap, data: ModelNebData): NebEnergy {
-  const lossOf = (flat: tf.Tensor1D, batch: LabeledBatch, sum: boolean): tf.Scalar => {
+  const lossOf = (flat: tf.Tensor1D, batch: LabeledBatch): tf.Scalar => {
     const params = unflattenParams(flat, layout);
     const out = arch.apply(config, { params, buffers }, batch.x, { training: true });
-    const total = crossEntropySum(out.logits, batch.y);
-    return sum ? total : tf.div(total, batch.y.shape[0]);
+    return tf.div(crossEntropySum(out.logits, batch.y), batch.y.shape[0]);
   };
   return {
     async lossesAndGradients(points, withGradient, step) {
@@ -279,11 +280,11 @@ export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: Flat
         const gradients: (tf.Tensor1D | undefined)[] = [];
         for (const [i, point] of points.entries()) {
           if (withGradient[i] === true) {
-            const { value, grad } = tf.valueAndGrad((flat: tf.Tensor1D) => lossOf(flat, batch, false))(point);
+            const { value, grad } = tf.valueAndGrad((flat: tf.Tensor1D) => lossOf(flat, batch))(point);
             lossTensors.push(value);
             gradients.push(grad);
           } else {
-            lossTensors.push(tf.tidy(() => lossOf(point, batch, false)));
+            lossTensors.push(tf.tidy(() => lossOf(point, batch)));
             gradients.push(undefined);
           }
         }
@@ -298,13 +299,23 @@ export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: Flat
     async evaluate(points) {
       const count = data.evaluation.reduce((n, b) => n + b.y.shape[0], 0);
       if (count === 0) throw new Error('modelNebEnergy: the evaluation batches hold no examples');
-      const out: number[] = [];
-      for (const point of points) {
-        const total = tf.tidy(() => tf.addN(data.evaluation.map((batch) => lossOf(point, batch, true))));
-        out.push(((await total.data())[0] as number) / count);
-        total.dispose();
+      // The shared evaluator; BatchNorm statistics are re-estimated on the same fixed (training) batches.
+      const evaluator = createEvaluator(arch, config, { train: data.evaluation, bnBatches: data.evaluation }, { splits: ['train'] });
+      try {
+        const out: number[] = [];
+        for (const point of points) {
+          const params = unflattenParams(point, layout);
+          try {
+            const { train } = await evaluator.evaluate({ params, buffers });
+            out.push((train as PointMetrics).loss);
+          } finally {
+            disposeTensors(params);
+          }
+        }
+        return out;
+      } finally {
+        evaluator.dispose();
       }
-      return out;
     },
   };
 }

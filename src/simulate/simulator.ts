@@ -33,6 +33,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import type { LayerStatRow } from '../rows/rows.js';
+import { createEvaluator, type Batch as EvaluationBatch, type PointMetrics } from '../evaluate/evaluate.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { toFloatArray, toTensors } from '../data/batches.js';
 import type { Preprocessing } from '../data/preprocess.js';
@@ -311,11 +312,12 @@ function buildSimulation(
 
   // Fixed test subset, converted once.
   const testIndices = subsetIndices(data.test, Math.min(config.testSubset, data.test.count), derive(config.seed, 'test-subset').int(2 ** 31));
-  const testChunks: { x: tf.Tensor4D; y: tf.Tensor1D; count: number }[] = [];
+  const testChunks: EvaluationBatch[] = [];
   for (let start = 0; start < testIndices.length; start += 500) {
-    const { x, y } = toTensors(data.test, testIndices.subarray(start, start + 500), PREPROCESSING);
-    testChunks.push({ x, y, count: x.shape[0] });
+    testChunks.push(toTensors(data.test, testIndices.subarray(start, start + 500), PREPROCESSING));
   }
+  // LeNet5 has no BatchNorm: the shared evaluator runs plain forward passes on the fixed subset.
+  const evaluator = createEvaluator(lenet5, lenetConfig, { test: testChunks, bnBatches: [] }, { splits: ['test'], bnReset: false });
 
   const counters: Counters = restored?.dynamic.counters ?? { tick: 0, trainSteps: 0, bytesSent: 0, averagings: 0, factorSum: 0, factorCount: 0, nextModelId: 0 };
   const share = (state: ModelState, id?: number): SharedModel => {
@@ -536,28 +538,10 @@ function buildSimulation(
   const evaluateModel = async (model: SharedModel): Promise<{ accuracy: number; loss: number; variances: number[] }> => {
     const cached = evalCache.get(model.id);
     if (cached !== undefined) return cached;
-    const parts = testChunks.map(({ x, y }) =>
-      tf.tidy(() => {
-        const { logits } = lenet5.apply(lenetConfig, model.state, x, { training: false });
-        const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]))));
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'float32'));
-        return tf.stack([nll, correct]);
-      }),
-    );
-    const stacked = tf.stack(parts);
-    tf.dispose(parts);
-    const values = await stacked.data();
-    stacked.dispose();
-    let nll = 0;
-    let correct = 0;
-    let count = 0;
-    testChunks.forEach((chunk, i) => {
-      nll += values[2 * i] as number;
-      correct += values[2 * i + 1] as number;
-      count += chunk.count;
-    });
+    const { test } = await evaluator.evaluate(model.state);
+    const { accuracy, loss } = test as PointMetrics;
     const variances = weightLayers.map(({ name }) => meanAndVariance((model.state.params.get(name) as tf.Tensor).dataSync()).variance);
-    const result = { accuracy: correct / count, loss: nll / count, variances };
+    const result = { accuracy, loss, variances };
     evalCache.set(model.id, result);
     return result;
   };
@@ -678,6 +662,7 @@ function buildSimulation(
       }
       for (const m of internals.serverInbox.values()) release(m);
       release(internals.server);
+      evaluator.dispose();
       for (const chunk of testChunks) tf.dispose([chunk.x, chunk.y]);
     },
   };
