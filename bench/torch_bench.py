@@ -1,13 +1,26 @@
 """PyTorch side of `npm run bench`: the same models, batch sizes and steps as bench/bench.ts,
-on 2 threads. Prints one JSON object per line: {"model", "mode", "imagesPerSecond", "batch"}.
+written the way a researcher would write the fastest plain PyTorch loop (data preloaded as
+tensors, default torch.backends, no DataLoader workers), measured on 1 and on 2 threads.
 
-Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL[,MODEL...]
+Prints one JSON object per line:
+  {"kind": "env", ...}                                     torch version, threads, BLAS, OPENBLAS variables
+  {"model", "mode", "threads", "imagesPerSecond", "batch"} one per model, mode and thread count
+  {"model", "mode": "epoch"|"curve-e2e", "threads", "seconds", ...}  end-to-end workloads
+
+Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL:BATCH[,MODEL:BATCH...] [--threads 1,2]
+                                             [--workloads steps,curve-step,epoch,curve-e2e]
+  steps       eval and train steps of every model (random inputs)
+  curve-step  one LeNet5 Bezier-curve step written as Garipov et al.'s curves.py writes it
+  epoch       one LeNet5 training epoch over the full Fashion-MNIST training set (60,000 images)
+  curve-e2e   Garipov-style Bezier training, 4 epochs on the full set, then 61 points on the test set
 The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
 """
+import argparse
+import gzip
 import importlib.util
 import json
 import os
-import sys
+import re
 import time
 
 import torch
@@ -18,9 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location('fixtures', os.path.join(HERE, '..', 'scripts', 'make-pytorch-fixtures.py'))
 fixtures = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fixtures)
-
-torch.set_num_threads(2)
-torch.manual_seed(0)
+FMNIST = '/usr/share/datasets/fashion-mnist'
 
 # The same fields as the TypeScript preset cct_2_3x2_32 (src/models/cct.ts).
 CCT_2 = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
@@ -37,6 +48,10 @@ def build(name):
     raise SystemExit(f'torch_bench: unknown model {name}')
 
 
+def emit(row):
+    print(json.dumps(row), flush=True)
+
+
 def measure(fn, seconds, batch):
     fn()
     fn()
@@ -50,38 +65,93 @@ def measure(fn, seconds, batch):
             return count * batch / elapsed
 
 
-def bezier_curve_step(model, x, y):
-    """One Bezier-curve training step with 3 bends, endpoints fixed (Garipov et al. 2018), as our
-    trainCurve does it: t ~ U(0, 1), theta(t) = (1-t)^2 w0 + 2t(1-t) w1 + t^2 w2, loss = CE + wd/2 |theta(t)|^2,
-    SGD with momentum on the bend w1 only."""
-    from torch.nn.utils.stateless import functional_call
-    names = [n for n, _ in model.named_parameters()]
-    w0 = {n: p.detach().clone() for n, p in model.named_parameters()}
-    w2 = {n: p.detach() + 0.01 * torch.randn_like(p) for n, p in model.named_parameters()}
-    w1 = {n: ((w0[n] + w2[n]) / 2).clone().requires_grad_(True) for n in names}
-    opt = torch.optim.SGD(list(w1.values()), lr=0.015, momentum=0.9)
-
-    def step():
-        t = torch.rand(()).item()
-        c0, c1, c2 = (1 - t) ** 2, 2 * t * (1 - t), t ** 2
-        params = {n: c0 * w0[n] + c1 * w1[n] + c2 * w2[n] for n in names}
-        opt.zero_grad()
-        loss = F.cross_entropy(functional_call(model, params, (x,)), y) + 0.5 * 5e-4 * sum((p * p).sum() for p in params.values())
-        loss.backward()
-        opt.step()
-
-    return step
+def load_fashion_mnist(split):
+    """The Debian package's IDX files as float tensors in [0, 1], NCHW, and int64 labels."""
+    prefix = 'train' if split == 'train' else 't10k'
+    with gzip.open(os.path.join(FMNIST, f'{prefix}-images-idx3-ubyte.gz')) as f:
+        images = torch.frombuffer(bytearray(f.read()[16:]), dtype=torch.uint8)
+    with gzip.open(os.path.join(FMNIST, f'{prefix}-labels-idx1-ubyte.gz')) as f:
+        labels = torch.frombuffer(bytearray(f.read()[8:]), dtype=torch.uint8)
+    return images.view(-1, 1, 28, 28).float().div_(255), labels.long()
 
 
-def main():
-    seconds = float(sys.argv[1])
-    for entry in sys.argv[2].split(','):
-        name, batch = entry.split(':')
-        batch = int(batch)
+class CurveLinearModule(nn.Module):
+    """Garipov et al.'s curves.py pattern: each layer holds one weight per bend and blends them with
+    the curve coefficients inside its forward; endpoints are frozen (fix_start/fix_end)."""
+
+    def __init__(self, layer, ends, bends=3):
+        super().__init__()
+        self.kind = 'conv' if isinstance(layer, nn.Conv2d) else 'linear'
+        self.stride, self.padding = (layer.stride, layer.padding) if self.kind == 'conv' else (None, None)
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for i in range(bends):
+            w, b = ends[0] if i == 0 else ends[1] if i == bends - 1 else ((ends[0][0] + ends[1][0]) / 2, (ends[0][1] + ends[1][1]) / 2)
+            trainable = 0 < i < bends - 1
+            self.weights.append(nn.Parameter(w.clone(), requires_grad=trainable))
+            self.biases.append(nn.Parameter(b.clone(), requires_grad=trainable))
+
+    def forward(self, x, coeffs):
+        w = sum(c * p for c, p in zip(coeffs, self.weights))
+        b = sum(c * p for c, p in zip(coeffs, self.biases))
+        self.l2 = (w * w).sum() + (b * b).sum()
+        if self.kind == 'conv':
+            return F.conv2d(x, w, b, self.stride, self.padding)
+        return F.linear(x, w, b)
+
+
+class CurveLeNet5(nn.Module):
+    """LeNet5 (scripts/make-pytorch-fixtures.py) as a 3-bend Bezier curve between two networks."""
+
+    def __init__(self, a, b):
+        super().__init__()
+        names = ['conv1', 'conv2', 'fc1', 'fc2', 'fc3']
+        self.layers = nn.ModuleList(
+            CurveLinearModule(getattr(a, n), ((getattr(a, n).weight.detach(), getattr(a, n).bias.detach()), (getattr(b, n).weight.detach(), getattr(b, n).bias.detach())))
+            for n in names)
+
+    def forward(self, x, t):
+        coeffs = [(1 - t) ** 2, 2 * t * (1 - t), t ** 2]
+        c1, c2, f1, f2, f3 = self.layers
+        x = F.max_pool2d(F.relu(c1(x, coeffs)), 2)
+        x = F.max_pool2d(F.relu(c2(x, coeffs)), 2)
+        x = x.flatten(1)
+        return f3(F.relu(f2(F.relu(f1(x, coeffs), coeffs), coeffs)), coeffs)
+
+    def l2(self):
+        return sum(layer.l2 for layer in self.layers)
+
+
+def curve_step(curve, opt, x, y, wd=5e-4):
+    t = float(torch.rand(()))
+    opt.zero_grad()
+    out = curve(x, t)
+    loss = F.cross_entropy(out, y) + 0.5 * wd * curve.l2()
+    loss.backward()
+    opt.step()
+
+
+def garipov_lr(base, epoch, epochs):
+    """curves' learning-rate schedule: constant to 50%, linear to 1% at 90%, then 1%."""
+    alpha = epoch / epochs
+    factor = 1.0 if alpha <= 0.5 else 1.0 - (alpha - 0.5) / 0.4 * 0.99 if alpha <= 0.9 else 0.01
+    return base * factor
+
+
+def lenet5_pair():
+    torch.manual_seed(1)
+    a = fixtures.LeNet5(1, 10)
+    torch.manual_seed(2)
+    b = fixtures.LeNet5(1, 10)
+    return a, b
+
+
+def run_steps(models, seconds, threads):
+    for name, batch in models:
         try:
             model, shape = build(name)
         except Exception as error:  # one broken model must not hide the others' numbers
-            print(json.dumps({'model': name, 'error': repr(error)}), flush=True)
+            emit({'model': name, 'threads': threads, 'error': repr(error)})
             continue
         x = torch.rand(batch, *shape)
         y = torch.randint(0, 10, (batch,))
@@ -91,8 +161,7 @@ def main():
             with torch.no_grad():
                 model(x)
 
-        ips = measure(forward, seconds, batch)
-        print(json.dumps({'model': name, 'mode': 'eval', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+        emit({'model': name, 'mode': 'eval', 'threads': threads, 'imagesPerSecond': measure(forward, seconds, batch), 'batch': batch})
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 
@@ -101,12 +170,90 @@ def main():
             F.cross_entropy(model(x), y).backward()
             opt.step()
 
-        ips = measure(step, seconds, batch)
-        print(json.dumps({'model': name, 'mode': 'train', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
-        if name == 'lenet5':
-            xc, yc = torch.rand(128, *shape), torch.randint(0, 10, (128,))
-            ips = measure(bezier_curve_step(model, xc, yc), seconds, 128)
-            print(json.dumps({'model': name, 'mode': 'curve', 'imagesPerSecond': ips, 'batch': 128}), flush=True)
+        emit({'model': name, 'mode': 'train', 'threads': threads, 'imagesPerSecond': measure(step, seconds, batch), 'batch': batch})
+
+
+def run_curve_step(seconds, threads):
+    a, b = lenet5_pair()
+    curve = CurveLeNet5(a, b)
+    opt = torch.optim.SGD([p for p in curve.parameters() if p.requires_grad], lr=0.015, momentum=0.9)
+    x, y = torch.rand(128, 1, 28, 28), torch.randint(0, 10, (128,))
+    emit({'model': 'lenet5', 'mode': 'curve', 'threads': threads, 'imagesPerSecond': measure(lambda: curve_step(curve, opt, x, y), seconds, 128), 'batch': 128})
+
+
+def run_epoch(threads, train):
+    """One epoch of the toolkit's LeNet5 recipe (SGD momentum 0.9, wd 5e-4, batch 64) over 60,000 images."""
+    x, y = train
+    torch.manual_seed(0)
+    model = fixtures.LeNet5(1, 10)
+    opt = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=5e-4)
+    start = time.perf_counter()
+    order = torch.randperm(x.shape[0])
+    for i in range(0, x.shape[0], 64):
+        idx = order[i:i + 64]
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    seconds = time.perf_counter() - start
+    emit({'model': 'lenet5', 'mode': 'epoch', 'threads': threads, 'seconds': seconds, 'imagesPerSecond': x.shape[0] / seconds, 'batch': 64})
+
+
+def run_curve_e2e(threads, train, test, epochs=4, points=61):
+    """`modeconn path curve A B --epochs 4` then `barrier linear --path … --points 61 --split test`,
+    written as curves.py does it: batch 128, lr 0.015, momentum 0.9, wd 5e-4, Garipov schedule."""
+    x, y = train
+    xt, yt = test
+    a, b = lenet5_pair()
+    curve = CurveLeNet5(a, b)
+    opt = torch.optim.SGD([p for p in curve.parameters() if p.requires_grad], lr=0.015, momentum=0.9)
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        for group in opt.param_groups:
+            group['lr'] = garipov_lr(0.015, epoch, epochs)
+        order = torch.randperm(x.shape[0])
+        for i in range(0, x.shape[0], 128):
+            idx = order[i:i + 128]
+            curve_step(curve, opt, x[idx], y[idx])
+    trained = time.perf_counter() - start
+    with torch.no_grad():
+        for k in range(points):
+            t = k / (points - 1)
+            for i in range(0, xt.shape[0], 1000):
+                F.cross_entropy(curve(xt[i:i + 1000], t), yt[i:i + 1000], reduction='sum')
+    seconds = time.perf_counter() - start
+    emit({'model': 'lenet5', 'mode': 'curve-e2e', 'threads': threads, 'seconds': seconds, 'trainSeconds': trained, 'epochs': epochs, 'points': points})
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('seconds', type=float)
+    parser.add_argument('models')
+    parser.add_argument('--threads', default='1,2')
+    parser.add_argument('--workloads', default='steps,curve-step')
+    args = parser.parse_args()
+    models = [(m.split(':')[0], int(m.split(':')[1])) for m in args.models.split(',') if m]
+    workloads = set(args.workloads.split(','))
+    config = torch.__config__.show()
+    blas = re.search(r'BLAS_INFO=([^,]+)', config)
+    dnn = re.search(r'(?:oneDNN|MKL-DNN) v[\d.]+', config)
+    emit({'kind': 'env', 'torch': torch.__version__, 'mkldnn': torch.backends.mkldnn.is_available(),
+          'mkldnnVersion': dnn and dnn[0], 'blas': blas and blas[1],
+          'openblasCoretype': os.environ.get('OPENBLAS_CORETYPE'), 'openblasL2': os.environ.get('OPENBLAS_L2_SIZE')})
+    needs_data = workloads & {'epoch', 'curve-e2e'}
+    train = load_fashion_mnist('train') if needs_data else None
+    test = load_fashion_mnist('test') if 'curve-e2e' in workloads else None
+    for threads in [int(n) for n in args.threads.split(',')]:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        if 'steps' in workloads:
+            run_steps(models, args.seconds, threads)
+        if 'curve-step' in workloads:
+            run_curve_step(args.seconds, threads)
+        if 'epoch' in workloads:
+            run_epoch(threads, train)
+        if 'curve-e2e' in workloads:
+            run_curve_e2e(threads, train, test)
 
 
 main()
