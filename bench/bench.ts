@@ -2,7 +2,7 @@
  * `npm run bench`: images/second of evaluation (forward, eval mode) and training steps (forward,
  * backward, SGD momentum update) for LeNet5, ResNet18 (k = 1 and k = 1/4) and a small CCT on the
  * selected backend, with forward FLOPs per image. Where Debian's python3-torch is installed, the
- * same models run in PyTorch (2 threads) in the same invocation and the table shows the ratio.
+ * same models run in PyTorch (1 and 2 threads, the faster counts) in the same invocation and the table shows the ratio.
  *
  *   npm run bench [-- --backend wasm --seconds 3 --models lenet5,resnet18-k0.25 --no-torch]
  *
@@ -83,9 +83,13 @@ function runTorch(models: readonly BenchModel[], seconds: number): Map<string, n
   if (result.status !== 0) console.error(`PyTorch benchmark failed: ${result.stderr}`);
   for (const line of result.stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { model: string; mode?: string; imagesPerSecond?: number; error?: string };
+    const row = JSON.parse(line) as { model?: string; mode?: string; imagesPerSecond?: number; error?: string };
     if (row.error !== undefined) console.error(`PyTorch ${row.model}: ${row.error}`);
-    else if (row.mode !== undefined && row.imagesPerSecond !== undefined) out.set(`${row.model}/${row.mode}`, row.imagesPerSecond);
+    else if (row.model !== undefined && row.mode !== undefined && row.imagesPerSecond !== undefined) {
+      // The faster of 1 and 2 threads: the PyTorch a researcher would run.
+      const key = `${row.model}/${row.mode}`;
+      out.set(key, Math.max(out.get(key) ?? 0, row.imagesPerSecond));
+    }
   }
   return out;
 }
@@ -267,7 +271,7 @@ async function main(): Promise<void> {
     return t === undefined ? r : { ...r, torchImagesPerSecond: t, ratio: r.imagesPerSecond / t };
   });
 
-  console.log(`\nbackend: ${choice.active}   PyTorch: ${torch.size > 0 ? '2 threads, same machine, same run' : 'not available'}\n`);
+  console.log(`\nbackend: ${choice.active}   PyTorch: ${torch.size > 0 ? 'faster of 1 and 2 threads, same machine, same run' : 'not available'}\n`);
   console.log('| model | mode | batch | GFLOPs/image | images/s | PyTorch images/s | ratio |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of final) {
