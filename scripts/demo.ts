@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const metrics = barrierMetrics(allPaths);
   const table = (rows: readonly BarrierMetrics[]) => ({
     caption: 'Barrier metrics (loss in nats of mean cross-entropy; error = 1 − accuracy)',
-    columns: ['path', 'split', 'L(θ_A)', 'L(θ_B)', 'max L(t)', 'loss barrier', 'endpoint-mean barrier', 'error barrier', '∫ L dt'],
+    columns: ['path', 'split', 'L(A)', 'L(B)', 'max L(t)', 'loss barrier', 'endpoint-mean barrier', 'error barrier', '∫ L dt'],
     rows: rows.map((m) => [m.path, m.split, m.lossA, m.lossB, m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2, m.lossBarrier, m.lossBarrierEndpointMean, m.errorBarrier, m.lossIntegral]),
   });
   await writeHtmlReport(`${FIGURES}/report.html`, {
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       { heading: 'Paths between the modes', text: 'Test loss and accuracy along the straight line, a trained Bezier curve (one bend, endpoints fixed) and an LLPF path (Tian et al.), 21 points each.', figures: [{ file: 'paths.svg', caption: 'Loss and accuracy along three paths between the same two modes.' }], tables: [table(metrics)] },
       { heading: 'Layer-wise barriers', text: 'One layer group interpolated at a time, the others from A (left) or B (right) (Adilova et al., ICLR 2024).', figures: [{ file: 'layerwise.svg', caption: 'Test loss with a single layer interpolated.' }] },
       { heading: 'Cumulative barriers', figures: [{ file: 'cumulative.svg', caption: 'Midpoint barrier as layer groups are added from the input side, the output side and in a random order.' }] },
-      { heading: 'LLPF run', text: 'The LLPF path ends at its last recorded point (80 ticks of steps of 5% of the remaining distance), close to but not exactly at θ_B; its rows at t = 1 are that point.', figures: [{ file: 'llpf.svg', caption: 'Loss, accuracy and distance to B at each recorded tick; points mark the highest loss measured between consecutive recorded points.' }] },
+      { heading: 'LLPF run', text: 'The LLPF path ends at its last recorded point (80 ticks of steps of 5% of the remaining distance), close to but not exactly at mode B; its rows at t = 1 are that point.', figures: [{ file: 'llpf.svg', caption: 'Loss, accuracy and distance to B at each recorded tick; points mark the highest loss measured between consecutive recorded points.' }] },
     ],
   });
   const seconds = (performance.now() - started) / 1000;

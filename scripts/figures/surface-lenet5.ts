@@ -94,7 +94,7 @@ for (let i = 0; i <= 60; i++) {
   disposeTensors(state);
 }
 points.push({ label: '', series: 'linear', order: 0, u: 0, v: 0 }, { label: '', series: 'linear', order: 1, u: 1, v: 0 });
-points.push({ label: 'θ_A', series: 'mode', order: 0, u: 0, v: 0 }, { label: 'θ_B', series: 'mode', order: 1, u: 1, v: 0 }, { label: 'bend w₁', series: 'bend', order: 0.5, ...bend });
+points.push({ label: 'mode A', series: 'mode', order: 0, u: 0, v: 0 }, { label: 'mode B', series: 'mode', order: 1, u: 1, v: 0 }, { label: 'bend w₁', series: 'bend', order: 0.5, ...bend });
 const curveMaxV = Math.max(...points.map((p) => p.v));
 const curveMinV = Math.min(0, ...points.map((p) => p.v));
 

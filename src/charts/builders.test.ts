@@ -9,6 +9,8 @@ import { pathChart } from './path-chart.js';
 import { pcaChart, projectPca } from './pca.js';
 import { llpfChart } from './llpf-chart.js';
 import { logTicks, surfaceChart } from './surface-chart.js';
+import { estimateTextWidth } from './text-width.js';
+import { CATEGORY_COLORS, LEGEND_BOX, niceTicks, paperConfig } from './theme.js';
 import { cumulativeRows, layerRows, llpfRows, pathRows, projectedPoints, surfaceRows } from '../../test/fixtures/chart-rows.js';
 
 type Values = Record<string, unknown>[];
@@ -18,7 +20,7 @@ describe('pathChart', () => {
   it('keeps only the requested splits and marks both endpoints', () => {
     const spec = pathChart(pathRows(5), { splits: ['train'] });
     expect(dataOf(spec).every((r) => r.split === 'train')).toBe(true);
-    expect(JSON.stringify(spec)).toContain('"label":"θ_A"');
+    expect(JSON.stringify(spec)).toContain('"label":"mode A"');
     expect(JSON.stringify(spec)).toContain('train loss (nats, mean cross-entropy)');
   });
   it('one panel per metric; error is 1 − accuracy', () => {
@@ -56,7 +58,7 @@ describe('layerHeatmap', () => {
   it('barrier × epoch: one cell per layer, rest and epoch, with the layer barrier', () => {
     const cells = dataOf(layerHeatmap(layerRows(true), { value: 'barrier', x: 'epoch' }));
     expect(cells).toHaveLength(5 * 2 * 3);
-    const fc1 = cells.find((c) => c.layer === 'fc1' && c.x === 3 && c.rest === 'θ_A');
+    const fc1 = cells.find((c) => c.layer === 'fc1' && c.x === 3 && c.rest === 'mode A');
     expect(fc1?.value).toBeCloseTo(0.02 + 0.1 * 3, 4); // height(fc1) = 0.02 + 0.1·sin(π/2)·epoch
   });
   it('barrier maps: roundoff-sized barriers show as 0 and the color scale spans at least [0, 0.01] nats', () => {
@@ -157,5 +159,83 @@ describe('llpfChart', () => {
     expect(JSON.stringify(spec)).toContain('isValid(datum.segmentMaxLoss)');
     const noSegments = llpfChart(llpfRows().map(({ segmentMaxLoss: _s, ...r }) => r));
     expect(JSON.stringify(noSegments)).not.toContain('segmentMaxLoss"');
+  });
+});
+
+describe('figure legibility (issue: what a reviewer flags)', () => {
+  it('niceTicks names both ends of a colour scale and round values between them, increasing', () => {
+    for (const [lo, hi] of [[0.369, 4.68], [0.35, 0.47], [0, 0.01], [12, 13000]] as const) {
+      const ticks = niceTicks(lo, hi);
+      expect(ticks[0]).toBe(lo);
+      expect(ticks[ticks.length - 1]).toBe(hi);
+      expect(ticks.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i] as number).toBeGreaterThan(ticks[i - 1] as number);
+      // Inner ticks are integer multiples of one step of 1, 2 or 5 × 10^k.
+      const inner = ticks.slice(1, -1);
+      const step = inner.length > 1 ? (inner[1] as number) - (inner[0] as number) : (inner[0] as number);
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-9), `step ${step}`).toBe(true);
+      for (const t of inner) expect(Math.abs(t / step - Math.round(t / step))).toBeLessThan(1e-9);
+    }
+  });
+
+  it('layerHeatmap labels only as many t columns as fit, always the first and last, without overlap', () => {
+    const ts = Array.from({ length: 11 }, (_, i) => i / 10);
+    const rows = ['conv1', 'fc1'].flatMap((layer, layerIndex) =>
+      (['A', 'B'] as const).flatMap((rest) => ts.map((t) => ({ layer, layerIndex, rest, t, split: 'test' as const, loss: 0.4 + t, accuracy: 0.8 }))),
+    );
+    const spec = layerHeatmap(rows) as { spec: { width: number; layer: { encoding: { x: { axis: { values: number[] } } } }[] } };
+    const labelled = spec.spec.layer[0]?.encoding.x.axis.values ?? [];
+    expect(labelled[0]).toBe(0);
+    expect(labelled[labelled.length - 1]).toBe(1);
+    expect(labelled.length).toBeLessThan(ts.length);
+    const column = spec.spec.width / ts.length;
+    for (let i = 1; i < labelled.length; i++) {
+      const gap = (ts.indexOf(labelled[i] as number) - ts.indexOf(labelled[i - 1] as number)) * column;
+      const halfWidths = (estimateTextWidth(String(labelled[i]), 12) + estimateTextWidth(String(labelled[i - 1]), 12)) / 2;
+      expect(gap).toBeGreaterThan(halfWidths);
+    }
+  });
+
+  it('the categorical palette keeps its first six colours far apart (CIELAB ΔE > 25)', () => {
+    const lab = (hex: string): [number, number, number] => {
+      const lin = [1, 3, 5].map((k) => {
+        const c = parseInt(hex.slice(k, k + 2), 16) / 255;
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      }) as [number, number, number];
+      const [r, g, b] = lin;
+      const xyz = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883];
+      const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+      const [fx, fy, fz] = xyz.map(f) as [number, number, number];
+      return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+    };
+    const colors = CATEGORY_COLORS.slice(0, 6).map(lab);
+    for (let i = 0; i < colors.length; i++) {
+      for (let j = i + 1; j < colors.length; j++) {
+        const [a, b] = [colors[i] as number[], colors[j] as number[]];
+        expect(Math.hypot(...a.map((v, k) => v - (b[k] as number))), `${CATEGORY_COLORS[i]} vs ${CATEGORY_COLORS[j]}`).toBeGreaterThan(25);
+      }
+    }
+    expect(paperConfig().range).toEqual({ category: [...CATEGORY_COLORS] });
+  });
+
+  it('accuracyBandChart puts three or more configurations in panels, each with the others as grey context', () => {
+    const rows = ['a', 'b', 'c'].flatMap((series) => [0, 1].map((tick) => ({ series, tick, mean: 0.5, min: 0.4, max: 0.6 })));
+    const spec = accuracyBandChart(rows) as { facet: { field: string; title: null }; spec: { layer: { transform: { filter: string }[] }[] }; data: { values: { panel: string; own: boolean }[] } };
+    expect(spec.facet.field).toBe('panel');
+    expect(spec.facet.title).toBeNull();
+    expect(spec.data.values.filter((v) => v.panel === 'a' && v.own)).toHaveLength(2);
+    expect(spec.data.values.filter((v) => v.panel === 'a' && !v.own)).toHaveLength(4);
+    expect(spec.spec.layer.map((l) => l.transform[0]?.filter)).toEqual(['!datum.own', 'datum.own', 'datum.own']);
+    expect('layer' in accuracyBandChart(rows.filter((r) => r.series !== 'c'))).toBe(true);
+  });
+
+  it('surfaceChart draws contour lines and a path legend whose white swatches sit on a dark box', () => {
+    const spec = surfaceChart(surfaceRows(9), projectedPoints()) as { layer: { mark: { type: string; strokeWidth?: number }; encoding: Record<string, { field?: string; legend?: Record<string, unknown> }> }[] };
+    const contour = spec.layer.find((l) => l.encoding.detail?.field === 'segment');
+    expect(contour?.mark.type).toBe('line');
+    const legend = spec.layer.find((l) => l.encoding.strokeDash !== undefined)?.encoding.strokeDash?.legend;
+    expect(legend).toMatchObject({ symbolStrokeColor: 'white', fillColor: LEGEND_BOX, labelColor: 'white' });
+    expect(JSON.stringify(surfaceChart(surfaceRows(9), projectedPoints(), { contours: false }))).not.toContain('"segment"');
   });
 });

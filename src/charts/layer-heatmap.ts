@@ -11,7 +11,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { LayerRow, Split } from '../rows/rows.js';
 import { AXIS, ERROR, LABEL, barrierTitle, metricTitle, type Metric } from './messages.js';
-import { DEFAULT_WIDTH, SCHEMA_URL, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
+import { estimateTextWidth } from './text-width.js';
+import { AXIS_LABEL_FONT_SIZE, DEFAULT_WIDTH, SCHEMA_URL, metricOf, niceTicks, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
 
 export interface LayerHeatmapOptions {
   /** Chart title. Default: none. */
@@ -92,12 +93,25 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
   const xTitle = xKind === 'epoch' ? AXIS.epoch : valueKind === 'barrier' ? null : AXIS.t;
   const format = percent ? '.0%' : '.3~g';
 
+  // Ordinal band axes ignore labelOverlap when rendered headless, so the labels are thinned here:
+  // every k-th column, k chosen so that the widest label fits with a gap, the last column always kept.
+  const labelFormat = xKind === 't' ? '.2~f' : 'd';
+  const labelText = (v: number) => (xKind === 't' ? String(Number(v.toFixed(2))) : String(v));
+  const widest = Math.max(...xs.map((v) => estimateTextWidth(labelText(v), AXIS_LABEL_FONT_SIZE)));
+  const every = Math.max(1, Math.ceil((widest + 6) / (width / Math.max(1, xs.length))));
+  const shown = xs.map((_, i) => i).filter((i) => i % every === 0);
+  const last = xs.length - 1;
+  if (shown.length > 0 && shown[shown.length - 1] !== last) {
+    if (last - (shown[shown.length - 1] as number) < every) shown.pop();
+    shown.push(last);
+  }
+  const labelled = shown.map((i) => xs[i] as number);
   const x = {
     field: 'x',
     type: 'ordinal' as const,
     title: xTitle,
     sort: xs,
-    axis: valueKind === 'barrier' && xKind === 't' ? { labels: false, ticks: false } : { labelAngle: 0, labelOverlap: 'parity' as const, format: xKind === 't' ? '.2~f' : 'd' },
+    axis: valueKind === 'barrier' && xKind === 't' ? { labels: false, ticks: false } : { labelAngle: 0, values: labelled, format: labelFormat },
   };
   const y = { field: 'layer', type: 'ordinal' as const, title: AXIS.layer, sort: layers };
   const color = {
@@ -110,7 +124,14 @@ export function layerHeatmap(rows: readonly LayerRow[], options: LayerHeatmapOpt
       // Barriers: the scale spans at least [0, 0.01] nats, so a map of zero barriers reads as zero, not as noise.
       ...(valueKind === 'barrier' && options.log !== true ? { domain: barrierDomain(values.map((c) => c.value)) } : {}),
     },
-    legend: { format, gradientLength: Math.max(120, height - 20), orient: 'right' as const, direction: 'vertical' as const },
+    legend: {
+      format,
+      gradientLength: Math.max(120, height - 20),
+      orient: 'right' as const,
+      direction: 'vertical' as const,
+      // Round values between the ends (a gradient labelled only at min and max reads poorly).
+      ...(options.log === true ? {} : { values: niceTicks(...legendRange(values.map((c) => c.value), valueKind), 5) }),
+    },
   };
   const rect = { mark: { type: 'rect' as const }, encoding: { x, y, color } };
   // Text color flips with the cell's brightness: viridis is dark at the low end.
@@ -142,6 +163,11 @@ function snapRoundoff(value: number): number {
 
 function barrierDomain(values: readonly number[]): [number, number] {
   return [Math.min(0, ...values), Math.max(0.01, ...values)];
+}
+
+/** The colour scale's extent: the data's, or for barriers the padded domain the scale uses. */
+function legendRange(values: readonly number[], kind: Metric | 'barrier'): [number, number] {
+  return kind === 'barrier' ? barrierDomain(values) : [Math.min(...values), Math.max(...values)];
 }
 
 function midpoint(values: readonly number[], log: boolean): number {

@@ -7,7 +7,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import type { LayerStatRow } from '../rows/rows.js';
-import { AXIS, LABEL, LEGEND } from './messages.js';
+import { AXIS, LEGEND } from './messages.js';
 import { DECADE_LABEL_EXPR, DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp, uniqueInOrder } from './theme.js';
 
 export interface LayerVarianceChartOptions {
@@ -45,7 +45,7 @@ export function layerVarianceChart(rows: readonly LayerStatRow[], options: Layer
   }
   return {
     ...base,
-    facet: { column: { field: 'series', type: 'nominal', title: LABEL.seriesHeaderTitle, sort: series } },
+    facet: { column: { field: 'series', type: 'nominal', title: null, sort: series } },
     spec: {
       width: options.width ?? Math.max(200, Math.round(DEFAULT_WIDTH / series.length)),
       height,

@@ -42,8 +42,8 @@ export function barrierTitle(metric: Metric, split?: Split): string {
 export const AXIS = {
   t: 'interpolation coefficient t',
   /** Two lines: it sits under narrow facet panels. */
-  step: ['perturbation step t', '(fraction of ‖θ_B − θ_A‖ of the layer)'],
-  magnitude: 'perturbation magnitude (relative to ‖θ_B − θ_A‖)',
+  step: ['perturbation step t', '(fraction of ‖B − A‖ of the layer)'],
+  magnitude: 'perturbation magnitude (relative to ‖B − A‖)',
   layer: 'layer (input side at top)',
   epoch: 'training epoch',
   cumulativeStep: 'step · layer added',
@@ -77,14 +77,13 @@ export const LEGEND = {
 
 export const LABEL = {
   /** Endpoint labels of a path. */
-  modeA: 'θ_A',
-  modeB: 'θ_B',
+  modeA: 'mode A',
+  modeB: 'mode B',
   /** Column header of the layer heatmap: which endpoint the non-interpolated layers come from. */
   restHeaderTitle: 'other layers from',
-  restHeader: (rest: 'A' | 'B'): string => `θ_${rest}`,
-  /** Header of a series facet. */
-  seriesHeaderTitle: 'series',
-  layerHeaderTitle: 'layer',
+  restHeader: (rest: 'A' | 'B'): string => `mode ${rest}`,
+  /** Panel header of a per-layer facet (a Vega expression over the layer name). */
+  layerHeaderExpr: "'layer ' + datum.value",
   orderHeaderTitle: 'layer order',
 } as const;
 

@@ -1,7 +1,7 @@
 /**
  * Loss / accuracy / error along one or many paths θ(t), t ∈ [0, 1] (linear interpolation,
  * Bezier or PolyChain curves of Garipov et al. 2018, AutoNEB chains, …): color = path,
- * stroke dash = split, the endpoints t = 0 and t = 1 marked and labelled θ_A and θ_B.
+ * stroke dash = split, the endpoints t = 0 and t = 1 marked and labelled "mode A" and "mode B".
  *
  * @example
  * const spec = pathChart(rows, { metrics: ['loss', 'accuracy'], splits: ['train', 'test'] });
@@ -38,7 +38,7 @@ export interface PathChartOptions {
   readonly layout?: 'columns' | 'rows';
   /** Log scale on the loss axis (other metrics stay linear). Default `false`. */
   readonly logLoss?: boolean;
-  /** Mark t = 0 and t = 1 with points labelled θ_A and θ_B. Default `true`. */
+  /** Mark t = 0 and t = 1 with points labelled "mode A" and "mode B". Default `true`. */
   readonly markEndpoints?: boolean;
 }
 

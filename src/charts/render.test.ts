@@ -33,8 +33,8 @@ describe('renderSvg', () => {
     const svg = await renderSvg(pathChart(pathRows(5)));
     expect(svg).toContain(AXIS.t);
     expect(svg).toContain('test loss (nats, mean cross-entropy)');
-    expect(svg).toContain('θ_A');
-    expect(svg).toContain('θ_B');
+    expect(svg).toContain('mode A');
+    expect(svg).toContain('mode B');
   });
 
   it('does not mutate the spec it renders (Vega tags ingested data objects)', async () => {

@@ -62,8 +62,10 @@ export function robustnessChart(rows: readonly RobustnessRow[], options: Robustn
     ...titleProp(options.title),
     config: paperConfig(),
     data: { values },
-    facet: { field: 'layer', type: 'nominal', title: LABEL.layerHeaderTitle, sort: layers },
+    facet: { field: 'layer', type: 'nominal', title: null, sort: layers, header: { labelExpr: LABEL.layerHeaderExpr } },
     columns: options.columns ?? 3,
+    // An x axis under every panel: a wrapped grid's empty cells then hold no orphan axis.
+    resolve: { axis: { x: 'independent' } },
     spec: { width: options.width ?? 220, height: options.height ?? 180, layer: bandLayers(x, y, color) },
   } as TopLevelSpec;
 }

@@ -11,7 +11,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ProjectedPoint, Split, SurfaceRow } from '../rows/rows.js';
 import { AXIS, ERROR, LEGEND, type Metric } from './messages.js';
-import { DEFAULT_WIDTH, SCHEMA_URL, metricOf, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
+import { contourSegments } from './contours.js';
+import { DEFAULT_WIDTH, LEGEND_BOX, SCHEMA_URL, metricOf, niceTicks, paperConfig, rowsOfSplits, titleProp, uniqueInOrder } from './theme.js';
 
 export interface SurfaceChartOptions {
   /** Chart title. Default: none. */
@@ -34,6 +35,11 @@ export interface SurfaceChartOptions {
   readonly scheme?: string;
   /** Series drawn as labelled points rather than lines. Default `['mode', 'bend']`. */
   readonly pointSeries?: readonly string[];
+  /**
+   * Contour lines at the legend's values (log and linear scales) or at the level boundaries
+   * (`levels`), by marching squares over the grid. Default `true` (needs at least a 2×2 grid).
+   */
+  readonly contours?: boolean;
 }
 
 /** Half-way boundaries between sorted grid coordinates; the outer cells get the same width as their neighbour. */
@@ -68,6 +74,30 @@ export function logTicks(lo: number, hi: number): number[] {
   }
   if (ticks.length >= 3) return ticks;
   return [...new Set([Number(lo.toPrecision(3)), ...ticks, Number(hi.toPrecision(3))])].sort((a, b) => a - b);
+}
+
+/** Contour segments of the cell values as line rows (two points per segment, `segment` groups them). */
+function contourRows(cells: readonly { u: number; v: number; value: number }[], levels: readonly number[], transform?: (v: number) => number) {
+  const us = uniqueInOrder(cells.map((c) => c.u)).sort((a, b) => a - b);
+  const vs = uniqueInOrder(cells.map((c) => c.v)).sort((a, b) => a - b);
+  if (us.length < 2 || vs.length < 2) return [];
+  const at = new Map(cells.map((c) => [`${c.u},${c.v}`, c.value]));
+  const grid = { xs: us, ys: vs, value: (i: number, j: number) => at.get(`${us[i]},${vs[j]}`) };
+  const round = (x: number) => Number(x.toFixed(5));
+  return contourSegments(grid, levels, transform).flatMap((s, k) => [
+    { segment: k, level: s.level, u: round(s.from[0]), v: round(s.from[1]) },
+    { segment: k, level: s.level, u: round(s.to[0]), v: round(s.to[1]) },
+  ]);
+}
+
+/** Text placement per marker: left of it, right of it, or above it, by its u relative to the plot's centre. */
+function labelGroups<P extends { u: number }>(points: readonly P[], centre: number, band: number) {
+  const groups = [
+    { test: (p: P) => p.u < centre - band, mark: { align: 'right', baseline: 'middle', dx: -11, dy: -9 } },
+    { test: (p: P) => p.u > centre + band, mark: { align: 'left', baseline: 'middle', dx: 11, dy: -9 } },
+    { test: (p: P) => Math.abs(p.u - centre) <= band, mark: { align: 'center', baseline: 'bottom', dy: -11 } },
+  ];
+  return groups.map(({ test, mark }) => ({ values: points.filter(test), mark })).filter((g) => g.values.length > 0);
 }
 
 /** Loss surface heatmap on the (u, v) plane with projected paths and labelled modes. */
@@ -138,12 +168,28 @@ export function surfaceChart(
       },
     },
   };
+  const layers: object[] = [surfaceLayer];
+  if (options.contours ?? true) {
+    const levels =
+      colorKind === 'levels' ? scale.domain ?? [] : colorKind === 'log' ? logTicks(lo, hi) : niceTicks(lo, hi, 6);
+    const contourValues = contourRows(cells, levels.filter((l) => l > lo && l < hi), colorKind === 'linear' ? undefined : Math.log);
+    if (contourValues.length > 0) {
+      layers.push({
+        data: { values: contourValues },
+        mark: { type: 'line', color: 'white', strokeWidth: 0.8, opacity: 0.55, clip: true },
+        encoding: {
+          x: { field: 'u', type: 'quantitative' as const, title: AXIS.u },
+          y: { field: 'v', type: 'quantitative' as const, title: AXIS.v },
+          detail: { field: 'segment', type: 'nominal' as const },
+        },
+      });
+    }
+  }
   const pointSeries = options.pointSeries ?? ['mode', 'bend'];
   const lineValues = points.filter((p) => !pointSeries.includes(p.series)).map((p) => ({ ...p }));
   const markValues = points.filter((p) => pointSeries.includes(p.series)).map((p) => ({ ...p }));
   const px = { field: 'u', type: 'quantitative' as const, title: AXIS.u };
   const py = { field: 'v', type: 'quantitative' as const, title: AXIS.v };
-  const layers: object[] = [surfaceLayer];
   if (lineValues.length > 0) {
     layers.push({
       data: { values: lineValues },
@@ -157,8 +203,17 @@ export function surfaceChart(
           type: 'nominal',
           title: LEGEND.path,
           sort: uniqueInOrder(lineValues.map((p) => p.series)),
-          // The lines are white on the surface; their legend symbols must show on white paper.
-          legend: { symbolStrokeColor: 'black', symbolType: 'stroke', symbolStrokeWidth: 2.5 },
+          // White lines in the legend too, on a dark box, so the swatches look like the drawn lines.
+          legend: {
+            symbolStrokeColor: 'white',
+            symbolType: 'stroke',
+            symbolStrokeWidth: 2.5,
+            fillColor: LEGEND_BOX,
+            labelColor: 'white',
+            titleColor: 'white',
+            padding: 6,
+            cornerRadius: 3,
+          },
         },
       },
     });
@@ -170,11 +225,13 @@ export function surfaceChart(
         mark: { type: 'point', filled: true, color: 'white', stroke: 'black', strokeWidth: 1.5, size: 110, opacity: 1 },
         encoding: { x: px, y: py },
       },
-      {
-        data: { values: markValues },
-        mark: { type: 'text', color: 'white', fontSize: 14, fontWeight: 'bold', dy: -14 },
+      // Labels beside their markers, never on them: points on the left half of the plot are
+      // labelled to their left, on the right half to their right, near the middle above.
+      ...labelGroups(markValues, (uMin + uMax) / 2, (uMax - uMin) / 6).map(({ values, mark }) => ({
+        data: { values },
+        mark: { type: 'text', color: 'white', fontSize: 14, fontWeight: 'bold', ...mark },
         encoding: { x: px, y: py, text: { field: 'label', type: 'nominal' } },
-      },
+      })),
     );
   }
   return {

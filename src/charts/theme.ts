@@ -20,6 +20,23 @@ export const DEFAULT_HEIGHT = 280;
  */
 export const FONT_FAMILY = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
+/**
+ * Categorical colours: the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), ordered
+ * so that the first five series take clearly different hues (blue, orange, green, purple,
+ * vermillion) that stay apart for the common colour-vision deficiencies; yellow, the weakest on
+ * white, comes last.
+ */
+export const CATEGORY_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#000000', '#F0E442'] as const;
+
+/** Lines drawn for context behind a panel's own series (the other configurations' means). */
+export const CONTEXT_GREY = '#c8c8c8';
+
+/** Background of a legend whose symbols are white (lines drawn white on a dark surface). */
+export const LEGEND_BOX = '#3a3a3a';
+
+/** Axis label size in px (paperConfig); builders that place labels themselves measure with it. */
+export const AXIS_LABEL_FONT_SIZE = 12;
+
 /** Paper config: 12–14 px text at 1×, legends never truncated, no frame clipping. */
 export function paperConfig(): Config {
   return {
@@ -27,7 +44,7 @@ export function paperConfig(): Config {
     background: 'white',
     padding: 8,
     axis: {
-      labelFontSize: 12,
+      labelFontSize: AXIS_LABEL_FONT_SIZE,
       titleFontSize: 13,
       titleFontWeight: 'normal',
       labelLimit: 0,
@@ -47,6 +64,7 @@ export function paperConfig(): Config {
     text: { fontSize: 12 },
     line: { strokeWidth: 2 },
     view: { stroke: '#bbbbbb' },
+    range: { category: [...CATEGORY_COLORS] },
   };
 }
 
@@ -115,3 +133,19 @@ export function titleProp(title: string | undefined): { title?: string } {
  */
 export const DECADE_LABEL_EXPR =
   "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? format(datum.value, '.0e') : ''";
+
+/**
+ * About `count` round tick values spanning [lo, hi] (steps of 1, 2 or 5 × 10^k), with lo and hi
+ * themselves included so a colour legend names its ends.
+ */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi <= lo) return Number.isFinite(lo) ? [lo] : [];
+  const raw = (hi - lo) / Math.max(1, count - 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const inner: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v < hi - step * 0.3; v += step) {
+    if (v > lo + step * 0.3) inner.push(Number(v.toPrecision(12)));
+  }
+  return [lo, ...inner, hi];
+}
