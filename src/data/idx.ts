@@ -50,6 +50,18 @@ export interface ContentLimit {
 /** Bytes of content handed to `limit` to find the bound: room for an IDX header of 255 dims. */
 export const CONTENT_PREFIX_BYTES = 4 + 4 * 255;
 
+/** Largest content held in memory (2 GiB − 1), whatever a header claims: larger files are refused. */
+export const MAX_CONTENT_BYTES = 2 ** 31 - 1;
+
+/** The bound `limit` gives, refused outright when it exceeds `MAX_CONTENT_BYTES`. */
+function boundOf(limit: (prefix: Uint8Array) => ContentLimit | undefined, prefix: Uint8Array, file: string): ContentLimit | undefined {
+  const bound = limit(prefix);
+  if (bound !== undefined && bound.bytes > MAX_CONTENT_BYTES) {
+    throw new Error(`${file}: ${bound.because} ${bound.bytes} bytes, more than the ${MAX_CONTENT_BYTES} one file may hold here`);
+  }
+  return bound;
+}
+
 /**
  * Reads a file's content, gunzipping it when it starts with the gzip magic, never holding more
  * than `limit(prefix)` allows: `limit` gets the first `CONTENT_PREFIX_BYTES` bytes of the content
@@ -83,7 +95,7 @@ export async function readMaybeGzipped(file: string, limit: (prefix: Uint8Array)
 async function readWithin(handle: FileHandle, size: number, file: string, limit: (prefix: Uint8Array) => ContentLimit | undefined): Promise<Uint8Array> {
   const prefix = new Uint8Array(Math.min(CONTENT_PREFIX_BYTES, size));
   await readAt(handle, prefix, 0);
-  const bound = limit(prefix);
+  const bound = boundOf(limit, prefix, file);
   if (bound === undefined || size === prefix.byteLength) return prefix;
   if (size > bound.bytes) throw new Error(`${file}: the file has ${size} bytes, more than the ${bound.bytes} that ${bound.because}`);
   const bytes = new Uint8Array(size);
@@ -97,13 +109,18 @@ async function inflateWithin(handle: FileHandle, file: string, limit: (prefix: U
   let total = 0;
   let bound: ContentLimit | undefined;
   let prefixOnly = false;
-  let overBound: Error | undefined;
+  let overBound: unknown;
   const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
     for await (const chunk of source) {
       chunks.push(chunk);
       total += chunk.byteLength;
       if (bound === undefined && total >= CONTENT_PREFIX_BYTES) {
-        bound = limit(Buffer.concat(chunks).subarray(0, CONTENT_PREFIX_BYTES));
+        try {
+          bound = boundOf(limit, Buffer.concat(chunks).subarray(0, CONTENT_PREFIX_BYTES), file);
+        } catch (error) {
+          overBound = error;
+          throw error;
+        }
         // A header the caller cannot read: its first bytes are enough for the decoder to say why.
         prefixOnly = bound === undefined;
         if (prefixOnly) return;
@@ -117,7 +134,8 @@ async function inflateWithin(handle: FileHandle, file: string, limit: (prefix: U
   try {
     await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createGunzip(), collect);
   } catch (error) {
-    if (error === overBound) throw error;
+    // pipeline() may reject with the AbortError of the streams it tore down rather than ours.
+    if (overBound !== undefined) throw overBound;
     if (!prefixOnly) throw new Error(`${file}: corrupt or truncated gzip data (${(error as Error).message})`, { cause: error });
   }
   const content = Buffer.concat(chunks, total);
