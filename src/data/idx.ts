@@ -109,7 +109,7 @@ async function inflateWithin(handle: FileHandle, file: string, limit: (prefix: U
   let total = 0;
   let bound: ContentLimit | undefined;
   let prefixOnly = false;
-  let overBound: unknown;
+  let overBound: Error | undefined;
   const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
     for await (const chunk of source) {
       chunks.push(chunk);
@@ -118,7 +118,7 @@ async function inflateWithin(handle: FileHandle, file: string, limit: (prefix: U
         try {
           bound = boundOf(limit, Buffer.concat(chunks).subarray(0, CONTENT_PREFIX_BYTES), file);
         } catch (error) {
-          overBound = error;
+          overBound = error as Error;
           throw error;
         }
         // A header the caller cannot read: its first bytes are enough for the decoder to say why.

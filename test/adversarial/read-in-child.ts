@@ -5,9 +5,11 @@
  * outcome for a hostile file); anything else (a crash, a kill) is a failure of the reader.
  */
 import { readSafetensors, readSafetensorsHeader } from '../../src/checkpoint/safetensors.js';
-import { loadTfjsLayersModel } from '../../src/checkpoint/tfjs-layers.js';
 import { readCifarFile, CIFAR10_FORMAT } from '../../src/data/cifar.js';
 import { readIdx } from '../../src/data/idx.js';
+
+// tfjs-layers pulls in tfjs-core: imported only by the reader that needs it, to keep children fast.
+const loadTfjsLayersModel = async (path: string) => (await import('../../src/checkpoint/tfjs-layers.js')).loadTfjsLayersModel(path);
 
 const READERS: Readonly<Record<string, (path: string) => Promise<string>>> = {
   safetensors: async (path) => `${(await readSafetensors(path)).tensors.size} tensors`,

@@ -24,6 +24,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const POINT_SPEC: TopLevelSpec = { data: { values: [{ x: 1 }] }, mark: 'point' };
+
 /** The writers, each given an output path; `check` reads back what was written. */
 const WRITERS: readonly { name: string; file: string; write: (path: string) => Promise<unknown>; check: (path: string) => Promise<void> }[] = [
   {
@@ -47,7 +49,7 @@ const WRITERS: readonly { name: string; file: string; write: (path: string) => P
   {
     name: 'saveChart (Vega-Lite spec; SVG and PNG take the same path)',
     file: 'chart.vl.json',
-    write: (path) => saveChart({ data: { values: [{ x: 1 }] }, mark: 'point' } as TopLevelSpec, path.replace(/\.vl\.json$/, ''), { formats: ['json'] }),
+    write: (path) => saveChart(POINT_SPEC, path.replace(/\.vl\.json$/, ''), { formats: ['json'] }),
     check: async (path) => expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ mark: 'point' }),
   },
   {
