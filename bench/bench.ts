@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { backendFromEnv, initBackend } from '../src/backend/init-backend.js';
 import { createModel, getArchitecture } from '../src/models/registry.js';
@@ -31,6 +31,7 @@ import { createCurve, disposeCurve } from '../src/paths/curve.js';
 import { trainCurve } from '../src/paths/train-curve.js';
 import { benchSimulator } from './simulator-bench.js';
 import { forwardFlopsPerImage } from './flops.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 interface BenchModel {
   readonly id: string;
@@ -287,7 +288,7 @@ async function main(): Promise<void> {
   }
   await mkdir('bench/results', { recursive: true });
   const file = `bench/results/bench-${choice.active}.json`;
-  await writeFile(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses }, null, 2)}\n`);
+  await writeFileAtomic(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses }, null, 2)}\n`);
   console.log(`\n${file}`);
 }
 

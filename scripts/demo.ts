@@ -13,7 +13,7 @@
  *   node --loader ts-node/esm scripts/demo.ts
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import {
   backendFromEnv,
   barrierMetrics,
@@ -51,6 +51,7 @@ import {
   type TrainModeOptions,
 } from '../src/index.js';
 import { lenet5Training, step } from './figures/common.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 const RUNS = 'runs/demo';
 const FIGURES = 'figures/demo';
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   const summary = { backend: backend.active, seconds, barriers: metrics, curveFile };
-  await writeFile(`${FIGURES}/summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(`${FIGURES}/summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
   disposeEvaluationData(evaluation);
   disposeTensors(a, b);
 

@@ -6,7 +6,7 @@
  *
  * Usage: npx tsx scripts/make-fashion-mnist-small.ts [--data-dir DIR] [--out DIR]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_SMALL_FOLDER, idxFileStems, loadDataset } from '../src/data/datasets.js';
@@ -14,6 +14,7 @@ import { writeIdxSplit } from '../src/data/idx.js';
 import { findPackageRoot } from '../src/data/package-root.js';
 import { classCounts, selectImages, subsetIndices } from '../src/data/subset.js';
 import type { SplitName } from '../src/data/types.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 const SEED = 2017;
 const COUNTS: Record<SplitName, number> = { train: 10_000, test: 2_000 };
@@ -36,8 +37,8 @@ async function main(): Promise<void> {
     lines.push(`- ${split}: ${subset.count} of ${full.count} images, per class ${counts.join(', ')} (${stems.images}.gz, ${stems.labels}.gz)`);
     console.error(`${split}: wrote ${subset.count} images`);
   }
-  await writeFile(join(out, 'indices.json'), `${JSON.stringify(indices)}\n`);
-  await writeFile(join(out, 'README.md'), readme(lines));
+  await writeFileAtomic(join(out, 'indices.json'), `${JSON.stringify(indices)}\n`);
+  await writeFileAtomic(join(out, 'README.md'), readme(lines));
   console.error(`wrote ${out}`);
 }
 

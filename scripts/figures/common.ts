@@ -6,7 +6,7 @@
  * layout of `modeconn train --out`), so a run of `modeconn train` with the same options is reused.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -34,6 +34,7 @@ import {
   type TrainingData,
 } from '../../src/index.js';
 import { createProgressBar } from '../../src/cli/progress.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 
 export type Progress = (done: number, total: number, label?: string) => void;
 
@@ -179,7 +180,7 @@ export function evaluationData(
 /** Writes `numbers` as figures/<name>/numbers.json (pretty, numbers as computed). */
 export async function writeNumbers(dir: string, numbers: unknown): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'numbers.json'), `${JSON.stringify(numbers, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'numbers.json'), `${JSON.stringify(numbers, null, 2)}\n`);
   console.error(`wrote ${join(dir, 'numbers.json')}`);
 }
 

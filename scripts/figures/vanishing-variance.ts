@@ -27,7 +27,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendFromEnv, initBackend } from '../../src/backend/init-backend.js';
-import { saveChart, writeAtomically } from '../../src/charts/render.js';
+import { saveChart } from '../../src/charts/render.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { createProgressBar } from '../../src/cli/progress.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { plateauDelay, toCsv } from '../../src/simulate/metrics.js';
@@ -182,20 +183,20 @@ if (!values['no-sweep']) {
 
   if (degrees.length > 0) {
     const points = await sweep(degrees, sweepSeeds, (k) => ({ nodes, degree: k }));
-    await writeAtomically(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
+    await writeFileAtomic(join(out, 'delay-vs-degree.json'), `${JSON.stringify({ nodes, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
     written.push(...(await saveChart(delayChart(points, { xTitle: 'degree K of the random regular graph', title: `plateau delay, ${nodes} nodes`, subtitle: `${openPoint}${seedsText}` }), join(out, 'delay-vs-degree'))));
     report('degree', points);
   }
   if (sizes.length > 0) {
     const points = await sweep(sizes, sweepSeeds, (n) => ({ nodes: n, degree: Math.min(degree, n - 1) }));
-    await writeAtomically(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
+    await writeFileAtomic(join(out, 'delay-vs-nodes.json'), `${JSON.stringify({ degree, ticks: sweepTicks, correctedTicks, level, seeds: sweepSeeds, points }, null, 1)}\n`);
     written.push(...(await saveChart(delayChart(points, { xTitle: 'number of nodes N', title: `plateau delay, random K-regular graphs, K = min(${degree}, N − 1)`, subtitle: `${openPoint}${seedsText}` }), join(out, 'delay-vs-nodes'))));
     report('nodes', points);
   }
   // The accuracy curves behind the delays, as tidy rows (a chart of every run at once would not read).
   if (sweepRuns.size > 0) {
     const path = join(out, 'sweep', 'ticks.csv');
-    await writeAtomically(path, toCsv([...sweepRuns.values()].flatMap((r) => r.rows.ticks)));
+    await writeFileAtomic(path, toCsv([...sweepRuns.values()].flatMap((r) => r.rows.ticks)));
     written.push(path);
   }
 }

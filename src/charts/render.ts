@@ -10,12 +10,12 @@
  */
 
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ERROR } from './messages.js';
 import { vegaTextWidth } from './text-width.js';
 
@@ -131,20 +131,9 @@ export async function saveChart(spec: TopLevelSpec, basePath: string, options: S
     const path = basePath + EXTENSION[format];
     const content =
       format === 'json' ? `${JSON.stringify(spec, null, 2)}\n` : format === 'svg' ? svg : await renderPng(svg, options);
-    await writeAtomically(path, content);
+    await writeFileAtomic(path, content);
     written.push(path);
   }
   return written;
 }
 
-/** Write to `<path>.<uuid>.tmp` in the same directory, then rename over `path`. */
-export async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}

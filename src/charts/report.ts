@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ERROR, REPORT } from './messages.js';
-import { writeAtomically } from './render.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface ReportFigure {
   /** Path of the `.svg` or `.png`, relative to the report's directory. */
@@ -160,5 +160,5 @@ export async function writeHtmlReport(path: string, report: HtmlReport): Promise
     svgs.set(f.file, svg);
   }
   await mkdir(baseDir, { recursive: true });
-  await writeAtomically(path, renderHtmlReport(report, svgs, (p) => existsSync(resolve(baseDir, p))));
+  await writeFileAtomic(path, renderHtmlReport(report, svgs, (p) => existsSync(resolve(baseDir, p))));
 }

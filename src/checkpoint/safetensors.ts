@@ -16,12 +16,15 @@
  * unless asked not to: a checkpoint with a non-finite weight is broken, and it is better to say so
  * at load time, naming the tensor, than to produce NaN losses later. `readSafetensorsHeader` reads
  * only the length field and the header (to look at the metadata before loading), validated the same
- * way against the file's size.
+ * way against the file's size. Files are never read whole: the header is read and checked against
+ * the file's size first, then each tensor at its offset, so files over 2 GiB load.
  *
- * Writes are atomic: the bytes go to `<path>.<pid>.tmp`, which is renamed over `path` only once
- * everything is written; on failure the temporary file is removed and `path` is untouched.
+ * Writes are atomic (`writeFileAtomic`: an exclusive, randomly named temporary file beside `path`,
+ * renamed over it once complete); on failure the temporary file is removed and `path` is untouched.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { openRegularFile, readAt, type OpenRegularFile } from '../util/regular-file.js';
 
 /** The dtypes of the safetensors format that this reader understands. */
 export const SAFETENSORS_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
@@ -48,6 +51,9 @@ export const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set(['F64', 'F32'
 
 /** Headers longer than this are refused (the reference implementation's limit, 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/** Largest tensor, as stored and as float32, that the reader holds in one array (2 GiB − 1). */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
 
 /** One header entry as stored on disk. */
 export interface SafetensorsHeaderEntryOnDisk {
@@ -78,6 +84,11 @@ export interface SafetensorsContents {
 export interface ReadSafetensorsOptions {
   /** Accept NaN and ±Inf values (default false: they are an error naming the tensor). */
   readonly allowNonFinite?: boolean;
+  /**
+   * Read only these tensors (default: all). The whole header is still validated; a name the file
+   * does not hold is an error. E.g. the weights of a checkpoint without its optimizer state.
+   */
+  readonly names?: readonly string[];
 }
 
 /**
@@ -119,8 +130,12 @@ function halfToNumber(bits: number): number {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Converts the raw little-endian bytes of one tensor to float32 values. */
-function decodeValues(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
+/**
+ * Converts the raw little-endian bytes of one tensor to float32 values. `owned`: `bytes` is a
+ * fresh array of our own (read from a file), which F32 values can use as they are.
+ */
+function decodeValues(bytes: Uint8Array, dtype: SafetensorsDtype, count: number, owned = false): Float32Array {
+  if (dtype === 'F32' && LITTLE_ENDIAN_HOST && owned && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
   if (dtype === 'F32' && LITTLE_ENDIAN_HOST) {
     // Copy into a fresh, 4-byte-aligned buffer: the data section need not be aligned, and a Node
     // Buffer's slice() would be a view, not a copy.
@@ -246,6 +261,25 @@ function failIn(source: string): (message: string) => never {
   };
 }
 
+/** Refuses NaN and ±Inf (unless allowed), naming the tensor and the first offending index. */
+function checkFinite(entry: HeaderEntry, data: Float32Array, options: ReadSafetensorsOptions, fail: (message: string) => never): void {
+  if (options.allowNonFinite === true) return;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      fail(`tensor "${entry.name}" ${entry.dtype}${formatShape(entry.shape)} holds a non-finite value (${data[i]}) at flat index ${i}`);
+    }
+  }
+}
+
+/** The entries to read: all, or those named in `options.names` (each must exist). */
+function selectEntries(entries: readonly HeaderEntry[], options: ReadSafetensorsOptions, fail: (message: string) => never): readonly HeaderEntry[] {
+  if (options.names === undefined) return entries;
+  const wanted = new Set(options.names);
+  const missing = [...wanted].filter((name) => !entries.some((e) => e.name === name));
+  if (missing.length > 0) fail(`has no tensor ${missing.map((n) => JSON.stringify(n)).join(', ')} (it holds ${entries.length} tensors)`);
+  return entries.filter((e) => wanted.has(e.name));
+}
+
 /**
  * Parses the bytes of a safetensors file. `source` (usually the path) names the file in errors.
  * Validates the header length, every entry's dtype, shape and offsets, that the tensors tile the
@@ -256,30 +290,74 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Rea
   const headerLength = headerLengthOf(bytes, bytes.byteLength, fail);
   const { metadata, entries, dataStart } = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.byteLength, fail);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const entry of entries) {
-    const count = product(entry.shape);
-    const data = decodeValues(bytes.subarray(dataStart + entry.begin, dataStart + entry.end), entry.dtype, count);
-    if (options.allowNonFinite !== true) {
-      for (let i = 0; i < count; i++) {
-        if (!Number.isFinite(data[i])) {
-          fail(`tensor "${entry.name}" ${entry.dtype}${formatShape(entry.shape)} holds a non-finite value (${data[i]}) at flat index ${i}`);
-        }
-      }
-    }
+  for (const entry of selectEntries(entries, options, fail)) {
+    const data = decodeValues(bytes.subarray(dataStart + entry.begin, dataStart + entry.end), entry.dtype, product(entry.shape));
+    checkFinite(entry, data, options, fail);
     tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data });
   }
   return { tensors, metadata };
 }
 
-/** Reads and validates a safetensors file (see `parseSafetensors`). */
-export async function readSafetensors(path: string, options: ReadSafetensorsOptions = {}): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
+/**
+ * Opens a safetensors file (regular files only), reads the length field and the header, and
+ * validates them against the file's size; the caller closes the handle.
+ */
+async function openSafetensors(path: string): Promise<{ handle: FileHandle; header: ParsedHeader }> {
+  const fail: (message: string) => never = failIn(path);
+  let file: OpenRegularFile;
   try {
-    bytes = await readFile(path);
+    file = await openRegularFile(path, `safetensors file ${path}`);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
     throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return parseSafetensors(bytes, path, options);
+  try {
+    const prefix = new Uint8Array(8);
+    const got = await readAt(file.handle, prefix, 0);
+    const headerLength = headerLengthOf(prefix.subarray(0, got), file.size, fail);
+    const headerBytes = new Uint8Array(headerLength);
+    const done = await readAt(file.handle, headerBytes, 8);
+    if (done < headerLength) fail(`is truncated: the header should be ${headerLength} bytes but the file ended after ${done}`);
+    return { handle: file.handle, header: parseHeader(headerBytes, file.size, fail) };
+  } catch (error) {
+    await file.handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Reads and validates a safetensors file (see `parseSafetensors`) without holding it whole in
+ * memory: the length field and the header are read and checked against the file's size first,
+ * then each tensor is read at its own offset. So files of any size load (ResNet-scale checkpoints
+ * with optimizer state exceed 2 GiB) as long as each tensor is under 2 GiB, and a file whose
+ * header does not fit its size is refused before any tensor data is read. Non-regular files
+ * (FIFOs, devices, folders) are refused.
+ */
+export async function readSafetensors(path: string, options: ReadSafetensorsOptions = {}): Promise<SafetensorsContents> {
+  const fail: (message: string) => never = failIn(path);
+  const { handle, header } = await openSafetensors(path);
+  try {
+    const entries = selectEntries(header.entries, options, fail);
+    for (const entry of entries) {
+      const bytes = entry.end - entry.begin;
+      const asFloat32 = 4 * product(entry.shape);
+      if (Math.max(bytes, asFloat32) > MAX_TENSOR_BYTES) {
+        fail(`tensor "${entry.name}" ${entry.dtype}${formatShape(entry.shape)} is ${bytes} bytes (${asFloat32} as float32); a single tensor must be under 2 GiB (${MAX_TENSOR_BYTES + 1} bytes)`);
+      }
+    }
+    const tensors = new Map<string, SafetensorsTensor>();
+    for (const entry of entries) {
+      const bytes = new Uint8Array(entry.end - entry.begin);
+      const got = await readAt(handle, bytes, header.dataStart + entry.begin);
+      if (got < bytes.byteLength) fail(`is truncated: tensor "${entry.name}" should be ${bytes.byteLength} bytes but the file ended after ${got} (did it shrink while being read?)`);
+      const data = decodeValues(bytes, entry.dtype, product(entry.shape), true);
+      checkFinite(entry, data, options, fail);
+      tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data });
+    }
+    return { tensors, metadata: header.metadata };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A safetensors file's header: tensor names, dtypes and shapes, and the metadata. */
@@ -296,30 +374,9 @@ export interface SafetensorsHeader {
  * against the file's size (so truncation is caught); the values are not read.
  */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  const fail: (message: string) => never = failIn(path);
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new Error(`cannot read safetensors file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const fileLength = (await handle.stat()).size;
-    const prefix = new Uint8Array(8);
-    await handle.read(prefix, 0, Math.min(8, fileLength), 0);
-    const headerLength = headerLengthOf(prefix, fileLength, fail);
-    const headerBytes = new Uint8Array(headerLength);
-    let done = 0;
-    while (done < headerLength) {
-      const { bytesRead } = await handle.read(headerBytes, done, headerLength - done, 8 + done);
-      if (bytesRead === 0) fail(`is truncated: the header should be ${headerLength} bytes but the file ended after ${done}`);
-      done += bytesRead;
-    }
-    const { metadata, entries } = parseHeader(headerBytes, fileLength, fail);
-    return { tensors: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
-  } finally {
-    await handle.close();
-  }
+  const { handle, header } = await openSafetensors(path);
+  await handle.close();
+  return { tensors: new Map(header.entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata: header.metadata };
 }
 
 /** The header (length field + padded JSON) and the list of data chunks of a safetensors file. */
@@ -381,34 +438,7 @@ export function serializeSafetensors(
   return out;
 }
 
-/**
- * Writes `bytes` to `path` atomically: to `<path>.<pid>.tmp` first, renamed over `path` once
- * complete and flushed. On any failure the temporary file is removed and `path` is left as it was.
- */
-export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    const handle = await open(tmp, 'w');
-    try {
-      for (const chunk of chunks) {
-        let written = 0;
-        while (written < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
-          written += bytesWritten;
-        }
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Writes a safetensors file atomically (see `writeFileAtomic`). */
+/** Writes a safetensors file atomically (see `util/atomic-write.ts`). */
 export async function writeSafetensors(
   path: string,
   tensors: ReadonlyMap<string, SafetensorsTensorToWrite>,

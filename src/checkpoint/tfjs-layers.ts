@@ -17,8 +17,9 @@
  * channels_last) are checked against LeNet5, so that a differently wired network is refused
  * rather than silently mis-evaluated.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
+import { openRegularFile, readAt, type OpenRegularFile } from '../util/regular-file.js';
 import { lenet5, type LeNet5Config } from '../models/lenet5.js';
 import type { Model } from '../models/types.js';
 import { modelFromTensors, throwIfProblems } from './model-tensors.js';
@@ -160,6 +161,19 @@ function checkTopology(layers: readonly TfjsLayerOnDisk[], source: string): { fi
   return typeof size === 'number' ? { finalActivation, inputSize: size } : { finalActivation };
 }
 
+/** Bytes the weights of a manifest group take (float32). */
+function groupBytes(group: TfjsWeightsGroupOnDisk): number {
+  return group.weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Throws unless the shards of group `g` hold, together, `total` = exactly the bytes its weights need. */
+function checkGroupBytes(group: TfjsWeightsGroupOnDisk, g: number, total: number, source: string): void {
+  const needed = groupBytes(group);
+  if (total !== needed) {
+    throw new Error(`tfjs model ${source}: the shards of weightsManifest[${g}] (${group.paths.join(', ')}) hold ${total} bytes, but its weights need ${needed}${total < needed ? ' (truncated shard?)' : ''}`);
+  }
+}
+
 /**
  * Reads the weights of every manifest group from its shards (via `readShard`, given the paths as
  * written in model.json), as named float32 arrays in manifest order.
@@ -180,10 +194,7 @@ export async function readTfjsWeights(
       }
     }
     const total = shards.reduce((n, s) => n + s.byteLength, 0);
-    const needed = group.weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-    if (total !== needed) {
-      throw new Error(`tfjs model ${source}: the shards of weightsManifest[${g}] (${group.paths.join(', ')}) hold ${total} bytes, but its weights need ${needed}${total < needed ? ' (truncated shard?)' : ''}`);
-    }
+    checkGroupBytes(group, g, total, source);
     const bytes = new Uint8Array(total);
     let offset = 0;
     for (const shard of shards) {
@@ -248,20 +259,104 @@ export async function importTfjsLayersModel(
   return { model: modelFromTensors(lenet5, config, tensors, source), finalActivation: wiring.finalActivation };
 }
 
-/** Reads `model.json` and its shards (paths relative to the JSON's folder) and imports them as a LeNet5. */
-export async function loadTfjsLayersModel(modelJsonPath: string, options: ImportTfjsLayersOptions = {}): Promise<ImportedTfjsLayersModel> {
-  let text: string;
+/** model.json files larger than this are refused (a LeNet5's is a few KB). */
+export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+
+/** A shard file resolved inside the model's folder: its real path and size. */
+interface ResolvedShard {
+  readonly realPath: string;
+  readonly size: number;
+}
+
+/**
+ * Resolves a manifest shard path inside `folder` (the folder of model.json, as a real path):
+ * refuses absolute paths, `..` segments, paths whose real location (after symlinks) is outside
+ * the folder, and anything but a regular file. Returns the real path and the size.
+ */
+async function resolveShard(folder: string, path: string, where: string, source: string): Promise<ResolvedShard> {
+  const fail = (problem: string): never => {
+    throw new Error(`tfjs model ${source}: ${where} "${path}" ${problem}; shard paths must name files inside the model's folder ${folder}`);
+  };
+  if (path.length === 0 || path.includes('\0')) fail('is empty or holds a NUL character');
+  if (isAbsolute(path) || win32.isAbsolute(path)) fail('is an absolute path');
+  if (path.split(/[\\/]/).includes('..')) fail('has a ".." segment');
+  let realPath: string;
   try {
-    text = await readFile(modelJsonPath, 'utf8');
+    realPath = await realpath(resolve(folder, path));
   } catch (error) {
-    throw new Error(`cannot read tfjs model ${modelJsonPath}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`tfjs model ${source}: cannot read weight shard ${path}: ${(error as Error).message}`, { cause: error });
   }
+  const inside = relative(folder, realPath);
+  if (inside === '' || inside.split(sep)[0] === '..' || isAbsolute(inside)) fail(`leads (through a symlink) to ${realPath}, outside the folder`);
+  let opened: OpenRegularFile;
+  try {
+    opened = await openRegularFile(realPath, `tfjs model ${source}: ${where} "${path}"`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw new Error(`tfjs model ${source}: cannot read weight shard ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  await opened.handle.close();
+  return { realPath, size: opened.size };
+}
+
+/** Reads a resolved shard, exactly the size it had when resolved (a regular file, checked again). */
+async function readResolvedShard(shard: ResolvedShard, source: string): Promise<Uint8Array> {
+  const { handle, size } = await openRegularFile(shard.realPath, `tfjs model ${source}: weight shard ${shard.realPath}`);
+  try {
+    if (size !== shard.size) throw new Error(`changed size while being read (${shard.size} → ${size} bytes)`);
+    const bytes = new Uint8Array(size);
+    const got = await readAt(handle, bytes, 0);
+    if (got !== size) throw new Error(`ended after ${got} of its ${size} bytes`);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads model.json (a regular file of at most `MAX_MODEL_JSON_BYTES`) as text. */
+async function readModelJson(path: string): Promise<string> {
+  let opened: OpenRegularFile;
+  try {
+    opened = await openRegularFile(path, `tfjs model ${path}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw new Error(`cannot read tfjs model ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const { handle, size } = opened;
+  try {
+    if (size > MAX_MODEL_JSON_BYTES) throw new Error(`tfjs model ${path}: model.json is ${size} bytes, more than the ${MAX_MODEL_JSON_BYTES} allowed; not a model.json?`);
+    const bytes = new Uint8Array(size);
+    const got = await readAt(handle, bytes, 0);
+    return new TextDecoder().decode(bytes.subarray(0, got));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads `model.json` and its shards and imports them as a LeNet5. Every shard path is resolved
+ * inside the folder of model.json (no absolute paths, no `..`, no symlinks leading out, regular
+ * files only), and each group's shard sizes are checked against its weights before any is read.
+ */
+export async function loadTfjsLayersModel(modelJsonPath: string, options: ImportTfjsLayersOptions = {}): Promise<ImportedTfjsLayersModel> {
+  const text = await readModelJson(modelJsonPath);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new Error(`tfjs model ${modelJsonPath}: model.json is not valid JSON (${(error as Error).message})`, { cause: error });
   }
-  const folder = dirname(modelJsonPath);
-  return importTfjsLayersModel(json, (path) => readFile(join(folder, path)), modelJsonPath, options);
+  const manifest = parseTfjsModelJson(json, modelJsonPath).weightsManifest;
+  const folder = await realpath(dirname(resolve(modelJsonPath)));
+  const shards = new Map<string, ResolvedShard>();
+  for (const [g, group] of manifest.entries()) {
+    let total = 0;
+    for (const [i, path] of group.paths.entries()) {
+      const shard = shards.get(path) ?? (await resolveShard(folder, path, `weightsManifest[${g}].paths[${i}]`, modelJsonPath));
+      shards.set(path, shard);
+      total += shard.size;
+    }
+    checkGroupBytes(group, g, total, modelJsonPath);
+  }
+  return importTfjsLayersModel(json, (path) => readResolvedShard(shards.get(path) as ResolvedShard, modelJsonPath), modelJsonPath, options);
 }

@@ -70,9 +70,14 @@ export function decodeCifar(bytes: Uint8Array, file: string, format: CifarFormat
   return { count, images, labels };
 }
 
-/** Reads one CIFAR binary file (gzip allowed); errors name the file. */
+/** Records in the largest CIFAR file (CIFAR-100's train.bin has 50000); a bound on what is read. */
+export const CIFAR_MAX_RECORDS = 60_000;
+
+/** Reads one CIFAR binary file (gzip allowed, at most `CIFAR_MAX_RECORDS` records); errors name the file. */
 export async function readCifarFile(file: string, format: CifarFormat): Promise<CifarRecords> {
-  return decodeCifar(await readMaybeGzipped(file), file, format);
+  const recordBytes = format.labelBytes + CIFAR_PIXELS;
+  const limit = { bytes: CIFAR_MAX_RECORDS * recordBytes, because: `${CIFAR_MAX_RECORDS} ${format.dataset} records of ${recordBytes} bytes take` };
+  return decodeCifar(await readMaybeGzipped(file, () => limit), file, format);
 }
 
 /** Reads and concatenates CIFAR files into one split (e.g. the five CIFAR-10 training batches). */

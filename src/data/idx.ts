@@ -5,15 +5,19 @@
  * Layout (big-endian): bytes 0‥1 are zero, byte 2 is the element type (0x08 = unsigned byte, the
  * only type these data sets use), byte 3 the number of dimensions d; then d uint32 sizes; then
  * ∏ sizes elements in row-major order. Images are magic 0x00000803 (N×H×W), labels 0x00000801 (N).
- * Files may be gzip-compressed (detected by the gzip magic 1f 8b, not by the file name).
+ * Files may be gzip-compressed (detected by the gzip magic 1f 8b, not by the file name). The header
+ * bounds what is read: a raw file larger than its header describes is refused before it is read,
+ * and gzip data is inflated only up to that size (a 4 MB gzip bomb of 4 GiB costs no memory).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
+import { createGunzip, gzip as gzipCallback } from 'node:zlib';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { openRegularFile, readAt, type OpenRegularFile } from '../util/regular-file.js';
 import type { ImageSplit } from './types.js';
 import { assertImageSplit } from './types.js';
 
-const gunzip = promisify(gunzipCallback);
 const gzip = promisify(gzipCallback);
 
 /** Element type code of unsigned bytes in the IDX header. */
@@ -36,26 +40,125 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** An upper bound on a file's (inflated) content, and why: refused beyond it. */
+export interface ContentLimit {
+  readonly bytes: number;
+  /** Completes "more than the N bytes that …", e.g. "the IDX header (dims [2, 28, 28]) describes". */
+  readonly because: string;
+}
+
+/** Bytes of content handed to `limit` to find the bound: room for an IDX header of 255 dims. */
+export const CONTENT_PREFIX_BYTES = 4 + 4 * 255;
+
+/** Largest content held in memory (2 GiB − 1), whatever a header claims: larger files are refused. */
+export const MAX_CONTENT_BYTES = 2 ** 31 - 1;
+
+/** The bound `limit` gives, refused outright when it exceeds `MAX_CONTENT_BYTES`. */
+function boundOf(limit: (prefix: Uint8Array) => ContentLimit | undefined, prefix: Uint8Array, file: string): ContentLimit | undefined {
+  const bound = limit(prefix);
+  if (bound !== undefined && bound.bytes > MAX_CONTENT_BYTES) {
+    throw new Error(`${file}: ${bound.because} ${bound.bytes} bytes, more than the ${MAX_CONTENT_BYTES} one file may hold here`);
+  }
+  return bound;
+}
+
 /**
- * Reads a whole file, gunzipping it when it starts with the gzip magic. Errors name the file
- * (missing file, unreadable file, corrupt or truncated gzip stream).
+ * Reads a file's content, gunzipping it when it starts with the gzip magic, never holding more
+ * than `limit(prefix)` allows: `limit` gets the first `CONTENT_PREFIX_BYTES` bytes of the content
+ * (fewer when the content is shorter) and returns the bound (e.g. from a header), or undefined
+ * when it cannot make sense of them, in which case only that prefix is returned, for the decoder
+ * to report. Gzip input is inflated as a stream and refused as soon as it passes the bound, so a
+ * gzip bomb costs no more memory than the bound. Only regular files are read. Errors name the file
+ * (missing, not a regular file, corrupt or truncated gzip stream, content over the bound).
  */
-export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
-  let raw: Buffer;
+export async function readMaybeGzipped(file: string, limit: (prefix: Uint8Array) => ContentLimit | undefined): Promise<Uint8Array> {
+  let opened: OpenRegularFile;
   try {
-    raw = await readFile(file);
+    opened = await openRegularFile(file, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${file}: file not found`, { cause: error });
+    if (code === undefined) throw error;
     throw new Error(`${file}: cannot read (${(error as Error).message})`, { cause: error });
   }
-  if (!isGzip(raw)) return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const { handle, size } = opened;
   try {
-    const out = await gunzip(raw);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  } catch (error) {
-    throw new Error(`${file}: corrupt or truncated gzip data (${(error as Error).message})`, { cause: error });
+    const magic = new Uint8Array(Math.min(2, size));
+    await readAt(handle, magic, 0);
+    return isGzip(magic) ? await inflateWithin(handle, file, limit) : await readWithin(handle, size, file, limit);
+  } finally {
+    await handle.close();
   }
+}
+
+/** Reads an uncompressed file, checking its size against the bound before reading it whole. */
+async function readWithin(handle: FileHandle, size: number, file: string, limit: (prefix: Uint8Array) => ContentLimit | undefined): Promise<Uint8Array> {
+  const prefix = new Uint8Array(Math.min(CONTENT_PREFIX_BYTES, size));
+  await readAt(handle, prefix, 0);
+  const bound = boundOf(limit, prefix, file);
+  if (bound === undefined || size === prefix.byteLength) return prefix;
+  if (size > bound.bytes) throw new Error(`${file}: the file has ${size} bytes, more than the ${bound.bytes} that ${bound.because}`);
+  const bytes = new Uint8Array(size);
+  const got = await readAt(handle, bytes, 0);
+  return bytes.subarray(0, got);
+}
+
+/** Inflates a gzip file as a stream, refusing it as soon as its content passes the bound. */
+async function inflateWithin(handle: FileHandle, file: string, limit: (prefix: Uint8Array) => ContentLimit | undefined): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let bound: ContentLimit | undefined;
+  let prefixOnly = false;
+  let overBound: Error | undefined;
+  const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+      if (bound === undefined && total >= CONTENT_PREFIX_BYTES) {
+        try {
+          bound = boundOf(limit, Buffer.concat(chunks).subarray(0, CONTENT_PREFIX_BYTES), file);
+        } catch (error) {
+          overBound = error as Error;
+          throw error;
+        }
+        // A header the caller cannot read: its first bytes are enough for the decoder to say why.
+        prefixOnly = bound === undefined;
+        if (prefixOnly) return;
+      }
+      if (bound !== undefined && total > bound.bytes) {
+        overBound = new Error(`${file}: gzip data inflates to more than the ${bound.bytes} bytes that ${bound.because} (a corrupt file or a gzip bomb); refused without inflating the rest`);
+        throw overBound;
+      }
+    }
+  };
+  try {
+    await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createGunzip(), collect);
+  } catch (error) {
+    // pipeline() may reject with the AbortError of the streams it tore down rather than ours.
+    if (overBound !== undefined) throw overBound;
+    if (!prefixOnly) throw new Error(`${file}: corrupt or truncated gzip data (${(error as Error).message})`, { cause: error });
+  }
+  const content = Buffer.concat(chunks, total);
+  const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+  return prefixOnly ? bytes.subarray(0, CONTENT_PREFIX_BYTES) : bytes;
+}
+
+/** Bytes per element of the IDX element types (0x08 ubyte … 0x0e double). */
+const IDX_ELEMENT_BYTES: Readonly<Record<number, number>> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+
+/**
+ * The size an IDX file's header describes (header + ∏ dims × element size), from its first
+ * bytes; undefined when they are not a complete IDX header (`decodeIdx` then says what is wrong).
+ */
+export function idxContentLimit(prefix: Uint8Array): ContentLimit | undefined {
+  if (prefix.length < 4 || prefix[0] !== 0 || prefix[1] !== 0) return undefined;
+  const elementBytes = IDX_ELEMENT_BYTES[prefix[2] as number];
+  const ndims = prefix[3] as number;
+  const headerBytes = 4 + 4 * ndims;
+  if (elementBytes === undefined || ndims === 0 || prefix.length < headerBytes) return undefined;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
+  return { bytes: headerBytes + dims.reduce((a, b) => a * b, 1) * elementBytes, because: `the IDX header (dims [${dims.join(', ')}]) describes` };
 }
 
 /**
@@ -121,7 +224,7 @@ export function encodeIdx(data: Uint8Array, dims: readonly number[]): Uint8Array
 
 /** Reads an IDX file (gzip or raw); errors name the file and what was wrong. */
 export async function readIdx(file: string, expectedMagic?: number): Promise<IdxArray> {
-  return decodeIdx(await readMaybeGzipped(file), file, expectedMagic);
+  return decodeIdx(await readMaybeGzipped(file, idxContentLimit), file, expectedMagic);
 }
 
 /** Writes an IDX file, gzip-compressed unless `gzip: false`. */
@@ -132,7 +235,7 @@ export async function writeIdx(
   options: { readonly gzip?: boolean } = {},
 ): Promise<void> {
   const encoded = encodeIdx(data, dims);
-  await writeFile(file, options.gzip === false ? encoded : await gzip(encoded, { level: 9 }));
+  await writeFileAtomic(file, options.gzip === false ? encoded : await gzip(encoded, { level: 9 }));
 }
 
 /** Magic of an N×H×W unsigned-byte image file. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -135,11 +135,15 @@ describe('runLlpf', () => {
     expect(first.completed).toBe(false);
     expect(first.tick).toBe(5);
     disposeLlpfRun(first);
+    // Temporary files a kill between write and rename leaves (our naming, old and new) go on resume.
+    await writeFile(join(ckpt, '.llpf-state.safetensors.00000000deadbeef.tmp'), 'partial');
+    await writeFile(join(ckpt, 'llpf-point-6.safetensors.777.tmp'), 'partial');
     const second = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train, evaluation }, { ...options, ticks: 10, checkpoint: { directory: ckpt, every: 2 }, resume: true });
     expect(second.iterations).toBe(full.iterations);
     expect(second.rows).toEqual(full.rows);
     for (const name of ['fc.weight', 'fc.bias']) expect(values(second.current, name)).toEqual(values(full.current, name));
     expect(second.points.map((p) => p.tick)).toEqual(full.points.map((p) => p.tick));
+    expect((await readdir(ckpt)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     disposeLlpfRun(full);
     disposeLlpfRun(second);
     disposeTensors(a, b);

@@ -52,6 +52,7 @@ import {
   type LlpfTarget,
 } from './llpf-move.js';
 import type { ParameterPath } from './path.js';
+import { removeStaleTempFiles } from '../util/atomic-write.js';
 
 export type { LlpfTarget } from './llpf-move.js';
 
@@ -339,6 +340,8 @@ export async function runLlpf<Config>(
   try {
     if (dir !== undefined) await mkdir(dir, { recursive: true });
     if (resumed) {
+      // Temporary files of writes that a kill interrupted.
+      await removeStaleTempFiles(dir, (name) => name === STATE_FILE || /^llpf-point-\d+\.safetensors$/.test(name));
       const path = join(dir, STATE_FILE);
       const { metadata } = await readSafetensors(path);
       const meta = parseMeta(metadata.llpf);

@@ -14,7 +14,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { accuracyBandChart } from '../charts/accuracy-band-chart.js';
 import { layerVarianceChart } from '../charts/layer-variance-chart.js';
 import { LEGEND } from '../charts/messages.js';
-import { saveChart, writeAtomically } from '../charts/render.js';
+import { saveChart } from '../charts/render.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp } from '../charts/theme.js';
 import { accuracyBandRows, plateauDelay, ticksToAccuracy, toCsv, type SimulationRows, type TickRow } from './metrics.js';
 import type { SimulationConfig } from './simulator.js';
@@ -33,7 +34,7 @@ export async function writeSimulationOutputs(dir: string, runs: readonly Simulat
   const written: string[] = [];
   const write = async (name: string, content: string) => {
     const path = join(dir, name);
-    await writeAtomically(path, content);
+    await writeFileAtomic(path, content);
     written.push(path);
   };
   await write('rows.json', `${JSON.stringify(summary, null, 1)}\n`);

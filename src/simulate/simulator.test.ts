@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
 import type { ImageSplit } from '../data/types.js';
@@ -78,7 +78,10 @@ describe('simulator', () => {
     // runSimulation resumes from its state file too.
     const path2 = join(mkdtempSync(join(tmpdir(), 'simulate-')), 'state.safetensors');
     await runSimulation({ ...SMALL, ticks: 12 }, DATA, { statePath: path2 });
+    // A state write that a kill interrupted leaves its temporary file; the resume removes it.
+    writeFileSync(join(dirname(path2), '.state.safetensors.0123456789abcdef.tmp'), 'partial');
     expect(await runSimulation(SMALL, DATA, { statePath: path2 })).toEqual(straight);
+    expect(readdirSync(dirname(path2)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await expect(runSimulation({ ...SMALL, seed: 9 }, DATA, { statePath: path2 })).rejects.toThrow(/seed/);
   });
 

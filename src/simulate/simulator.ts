@@ -32,10 +32,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { LayerStatRow } from '../rows/rows.js';
 import { createEvaluator, type Batch as EvaluationBatch, type PointMetrics } from '../evaluate/evaluate.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { toFloatArray, toTensors } from '../data/batches.js';
+import { removeStaleTempFiles } from '../util/atomic-write.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import { meanAndVariance } from '../averaging/variance-correction.js';
@@ -683,6 +685,8 @@ export interface RunSimulationOptions extends SimulationOptions {
 export async function runSimulation(raw: Partial<SimulationConfig>, data: SimulationData, options: RunSimulationOptions = {}): Promise<SimulationRows> {
   const config = resolveSimulationConfig(raw);
   const path = options.statePath;
+  // Temporary files of a state write that a kill interrupted.
+  if (path !== undefined && existsSync(path)) await removeStaleTempFiles(dirname(path), basename(path));
   const sim = path !== undefined && existsSync(path) ? await loadSimulation(path, data, { ...options, ticks: config.ticks }) : createSimulation(config, data, options);
   try {
     if (path !== undefined && existsSync(path)) {

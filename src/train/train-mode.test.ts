@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,9 +54,16 @@ describe('trainMode', () => {
     expect(interrupted.completed).toBe(false);
     expect(await readdir(join(dir, 'resumed', 'seed-2'))).toContain('train-state.safetensors');
     disposeTensors(interrupted.model);
+    // What a SIGKILL between write and rename leaves (our naming, and the older `<file>.<pid>.tmp`),
+    // beside a file of the user's that happens to end in .tmp: the first two go on resume.
+    const seedDir = join(dir, 'resumed', 'seed-2');
+    await writeFile(join(seedDir, '.epoch-2.safetensors.0123456789abcdef.tmp'), 'partial');
+    await writeFile(join(seedDir, 'train-state.safetensors.4242.tmp'), 'partial');
+    await writeFile(join(seedDir, 'notes.tmp'), 'mine');
     const before = tf.memory().numTensors;
     const resumed = await trainMode(data, 2, options(join(dir, 'resumed')));
     expect(resumed.completed).toBe(true);
+    expect((await readdir(seedDir)).filter((f) => f.endsWith('.tmp'))).toEqual(['notes.tmp']);
     expect(resumed.metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
     for (const [name, tensor] of reference.model.params) {
       expect(Array.from(resumed.model.params.get(name)!.dataSync()), name).toEqual(Array.from(tensor.dataSync()));

@@ -21,7 +21,7 @@ import type { ImageSplit } from '../data/types.js';
 import { createModel, getArchitecture } from '../models/registry.js';
 import { assertSameLayout, disposeTensors } from '../models/tensor-map.js';
 import type { InitScheme, Model, ModelState } from '../models/types.js';
-import { writeFileAtomic } from '../checkpoint/safetensors.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-write.js';
 import { createOptimizer, type OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 import { trainStep } from './step.js';
@@ -130,6 +130,11 @@ export function checkpointPath(outDir: string, seed: number, epoch: number): str
   return join(outDir, `seed-${seed}`, `epoch-${epoch}.safetensors`);
 }
 
+/** The files `trainMode` writes in a seed folder (checkpoints, train state, metrics). */
+function isTrainFile(name: string): boolean {
+  return /^epoch-\d+\.safetensors$/.test(name) || name === 'train-state.safetensors' || name === 'metrics.json';
+}
+
 /**
  * Trains one mode.
  *
@@ -160,6 +165,8 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
   const checkpoints = new Map<number, string>();
 
   if ((options.resume ?? true) && existsSync(statePath)) {
+    // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics).
+    await removeStaleTempFiles(dir, isTrainFile);
     const saved = await loadTrainState(statePath);
     assertSameLayout(model.params, saved.state.params, `${statePath} (parameters)`);
     assertSameLayout(model.buffers, saved.state.buffers, `${statePath} (buffers)`);
@@ -231,7 +238,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         await saveCheckpoint(path, model, metadata);
         checkpoints.set(epoch, path);
       }
-      await writeFileAtomic(metricsPath, [new TextEncoder().encode(`${JSON.stringify(metrics, null, 2)}\n`)]);
+      await writeFileAtomic(metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);
       if (epoch < options.epochs) {
         const slots = optimizer.slots();
         await saveTrainState(statePath, model, slots, epoch, optimizer.stepCount);
