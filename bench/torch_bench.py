@@ -3,6 +3,8 @@ on 2 threads. Prints one JSON object per line: {"model", "mode", "imagesPerSecon
 
 Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL[,MODEL...]
 The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
+TORCH_DEVICE=cuda runs them on the GPU (scripts/gpu-check.sh), synchronizing after every step so
+the timings are of finished work; each line then also carries "device".
 """
 import importlib.util
 import json
@@ -21,6 +23,12 @@ spec.loader.exec_module(fixtures)
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
+DEVICE = torch.device(os.environ.get('TORCH_DEVICE', 'cpu'))
+
+
+def sync():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
 
 # The same fields as the TypeScript preset cct_2_3x2_32 (src/models/cct.ts).
 CCT_2 = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
@@ -40,10 +48,12 @@ def build(name):
 def measure(fn, seconds, batch):
     fn()
     fn()
+    sync()
     start = time.perf_counter()
     count = 0
     while True:
         fn()
+        sync()
         count += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and count >= 3:
@@ -83,8 +93,9 @@ def main():
         except Exception as error:  # one broken model must not hide the others' numbers
             print(json.dumps({'model': name, 'error': repr(error)}), flush=True)
             continue
-        x = torch.rand(batch, *shape)
-        y = torch.randint(0, 10, (batch,))
+        model.to(DEVICE)
+        x = torch.rand(batch, *shape, device=DEVICE)
+        y = torch.randint(0, 10, (batch,), device=DEVICE)
         model.eval()
 
         def forward():
@@ -92,7 +103,7 @@ def main():
                 model(x)
 
         ips = measure(forward, seconds, batch)
-        print(json.dumps({'model': name, 'mode': 'eval', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+        print(json.dumps({'model': name, 'mode': 'eval', 'imagesPerSecond': ips, 'batch': batch, 'device': DEVICE.type}), flush=True)
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 
@@ -102,11 +113,11 @@ def main():
             opt.step()
 
         ips = measure(step, seconds, batch)
-        print(json.dumps({'model': name, 'mode': 'train', 'imagesPerSecond': ips, 'batch': batch}), flush=True)
+        print(json.dumps({'model': name, 'mode': 'train', 'imagesPerSecond': ips, 'batch': batch, 'device': DEVICE.type}), flush=True)
         if name == 'lenet5':
-            xc, yc = torch.rand(128, *shape), torch.randint(0, 10, (128,))
+            xc, yc = torch.rand(128, *shape, device=DEVICE), torch.randint(0, 10, (128,), device=DEVICE)
             ips = measure(bezier_curve_step(model, xc, yc), seconds, 128)
-            print(json.dumps({'model': name, 'mode': 'curve', 'imagesPerSecond': ips, 'batch': 128}), flush=True)
+            print(json.dumps({'model': name, 'mode': 'curve', 'imagesPerSecond': ips, 'batch': 128, 'device': DEVICE.type}), flush=True)
 
 
 main()
