@@ -72,10 +72,16 @@ fail_without_node() {
 
 # --- setup -------------------------------------------------------------------------------------
 # Vulkan loader and GL dispatch libraries from the .debs that gpu-bundle.sh downloaded.
+# GPU_CHECK_DEB_ROOT (default /) unpacks elsewhere, for a dry run that must not touch the system.
+DEB_ROOT=${GPU_CHECK_DEB_ROOT:-/}
 if ls .gl/*.deb >/dev/null 2>&1; then
-  for f in .gl/*.deb; do dpkg -x "$f" / || note "dpkg -x $f failed"; done
-  ldconfig || note "ldconfig failed"
-  note "unpacked $(ls .gl/*.deb | wc -l) .debs from .gl/"
+  for f in .gl/*.deb; do dpkg -x "$f" "$DEB_ROOT" || note "dpkg -x $f failed"; done
+  if [ "$DEB_ROOT" = / ]; then
+    ldconfig || note "ldconfig failed"
+  else
+    export LD_LIBRARY_PATH="$DEB_ROOT/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  fi
+  note "unpacked $(ls .gl/*.deb | wc -l) .debs from .gl/ into $DEB_ROOT"
 else
   note "no .gl/*.deb: relying on the system's libvulkan.so.1"
 fi
