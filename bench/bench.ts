@@ -290,6 +290,8 @@ async function main(): Promise<void> {
   const file = `bench/results/bench-${choice.active}.json`;
   await writeFileAtomic(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses }, null, 2)}\n`);
   console.log(`\n${file}`);
+  // webgpu: Dawn holds the event loop while its instance lives, so a finished run ends explicitly.
+  if (choice.holdsEventLoop) process.exit(0);
 }
 
 await main();

@@ -14,6 +14,8 @@ Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL:BATCH[,MODEL:BATCH...
   epoch       one LeNet5 training epoch over the full Fashion-MNIST training set (60,000 images)
   curve-e2e   Garipov-style Bezier training, 4 epochs on the full set, then 61 points on the test set
 The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
+TORCH_DEVICE=cuda runs the step workloads on the GPU (scripts/gpu-check.sh), synchronizing after
+every step so the timings are of finished work; each line then also carries "device".
 """
 import argparse
 import gzip
@@ -32,6 +34,12 @@ spec = importlib.util.spec_from_file_location('fixtures', os.path.join(HERE, '..
 fixtures = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fixtures)
 FMNIST = '/usr/share/datasets/fashion-mnist'
+DEVICE = torch.device(os.environ.get('TORCH_DEVICE', 'cpu'))
+
+
+def sync():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
 
 # The same fields as the TypeScript preset cct_2_3x2_32 (src/models/cct.ts).
 CCT_2 = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 128, 'layers': 2, 'heads': 2,
@@ -49,16 +57,18 @@ def build(name):
 
 
 def emit(row):
-    print(json.dumps(row), flush=True)
+    print(json.dumps({**row, 'device': DEVICE.type} if 'model' in row else row), flush=True)
 
 
 def measure(fn, seconds, batch):
     fn()
     fn()
+    sync()
     start = time.perf_counter()
     count = 0
     while True:
         fn()
+        sync()
         count += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and count >= 3:
@@ -153,8 +163,9 @@ def run_steps(models, seconds, threads):
         except Exception as error:  # one broken model must not hide the others' numbers
             emit({'model': name, 'threads': threads, 'error': repr(error)})
             continue
-        x = torch.rand(batch, *shape)
-        y = torch.randint(0, 10, (batch,))
+        model.to(DEVICE)
+        x = torch.rand(batch, *shape, device=DEVICE)
+        y = torch.randint(0, 10, (batch,), device=DEVICE)
         model.eval()
 
         def forward():
@@ -175,9 +186,9 @@ def run_steps(models, seconds, threads):
 
 def run_curve_step(seconds, threads):
     a, b = lenet5_pair()
-    curve = CurveLeNet5(a, b)
+    curve = CurveLeNet5(a, b).to(DEVICE)
     opt = torch.optim.SGD([p for p in curve.parameters() if p.requires_grad], lr=0.015, momentum=0.9)
-    x, y = torch.rand(128, 1, 28, 28), torch.randint(0, 10, (128,))
+    x, y = torch.rand(128, 1, 28, 28, device=DEVICE), torch.randint(0, 10, (128,), device=DEVICE)
     emit({'model': 'lenet5', 'mode': 'curve', 'threads': threads, 'imagesPerSecond': measure(lambda: curve_step(curve, opt, x, y), seconds, 128), 'batch': 128})
 
 

@@ -160,6 +160,8 @@ async function main(): Promise<void> {
     console.log(`${m.path.padEnd(8)} test: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(3)}, loss barrier ${m.lossBarrier.toFixed(3)}, error barrier ${(100 * m.errorBarrier).toFixed(1)}%`);
   }
   console.log(`demo finished in ${seconds.toFixed(0)} s: ${FIGURES}/report.html`);
+  // webgpu: Dawn holds the event loop while its instance lives, so a finished run ends explicitly.
+  if (backend.holdsEventLoop) process.exit(0);
 }
 
 await main();

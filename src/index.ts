@@ -2,7 +2,7 @@
  * mode-connectivity: the public API. This file only re-exports; each module documents its
  * algorithm and paper. The pipeline of a typical analysis:
  *
- *   1. initBackend            choose the compute backend (tfjs-node-gpu → tfjs-node → wasm → cpu)
+ *   1. initBackend            choose the compute backend (tfjs-node-gpu → tfjs-node → webgpu → wasm → cpu)
  *   2. loadDataset            images and labels (embedded fashion-mnist-small, Fashion-MNIST, MNIST, CIFAR)
  *   3. trainMode / loadCheckpoint   independent modes as parameter maps (native, PyTorch, tfjs)
  *   4. linearPath / createCurve / connectAutoNeb / runLlpf / weightMatching   paths between modes
@@ -11,7 +11,7 @@
  */
 
 // 1. Compute backend
-export { initBackend, backendFromEnv, parseBackendName, BACKEND_NAMES, type BackendName, type BackendChoice, type InitBackendOptions } from './backend/init-backend.js';
+export { initBackend, backendFromEnv, parseBackendName, BACKEND_NAMES, AUTO_ORDER, type BackendName, type BackendChoice, type SkippedBackend, type InitBackendOptions } from './backend/init-backend.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './backend/wasm-gradient-kernels.js';
 
 // 2. Data

@@ -1,7 +1,8 @@
-/** Shared test utilities: backend selection and tensor-leak checks. */
+/** Shared test utilities: backend selection, backend-comparison tolerances and tensor-leak checks. */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { initBackend, backendFromEnv } from '../src/backend/init-backend.js';
+import { startWebGpu } from '../src/backend/webgpu-backend.js';
 
 /** Activates the backend tests run on: MODECONN_BACKEND, else wasm (what our machines run). */
 export async function useTestBackend(): Promise<string> {
@@ -11,7 +12,7 @@ export async function useTestBackend(): Promise<string> {
 }
 
 /** Switches to backend `name` (already registered) and runs `f` there: cpu-vs-wasm kernel comparisons. */
-export async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
+export async function onBackend<T>(name: string, f: () => T): Promise<T> {
   await tf.setBackend(name);
   return f();
 }
@@ -39,4 +40,73 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
     worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(y)));
   }
   return worst;
+}
+
+/**
+ * Relative tolerance (in {@link maxRelativeError}'s sense) of each backend against cpu on one
+ * float32 op: wasm (XNNPACK) and tfjs-node sum in other orders; webgpu's shaders also use
+ * fast exp/log and tiled reductions, and tfjs's own webgpu tests accept 1e-3 where cpu's accept
+ * 1e-5. Tests of deep models multiply this by a depth factor they state.
+ */
+export const BACKEND_TOLERANCE: Readonly<Record<string, number>> = {
+  cpu: 1e-6,
+  wasm: 1e-5,
+  tensorflow: 1e-5,
+  'tensorflow-gpu': 1e-3,
+  webgpu: 1e-3,
+};
+
+export type Availability = { readonly available: true } | { readonly available: false; readonly reason: string };
+
+/**
+ * Whether the webgpu backend can start here, without printing (the Vulkan loader is looked for
+ * before Dawn is woken) and leaving the active backend as it was. Where it starts, the webgpu
+ * backend stays registered for later `initBackend('webgpu')` calls.
+ */
+export async function webgpuAvailability(): Promise<Availability> {
+  const previous = tf.getBackend() as string | undefined;
+  try {
+    await startWebGpu({ auto: true });
+  } catch (error) {
+    return { available: false, reason: (error as Error).message };
+  } finally {
+    if (previous !== undefined && previous !== null) await tf.setBackend(previous);
+  }
+  return { available: true };
+}
+
+export interface ComparisonBackend {
+  /** The backend compared against cpu: MODECONN_BACKEND, or wasm when unset or `auto`. */
+  readonly name: string;
+  /** Its tolerance from {@link BACKEND_TOLERANCE}. */
+  readonly tolerance: number;
+  /** Why the comparison cannot run here (print it once and skip); absent when it can. */
+  readonly skipReason?: string;
+}
+
+/**
+ * The backend that backend-comparison tests run against cpu, from MODECONN_BACKEND, so the same
+ * suite runs on a GPU (`MODECONN_BACKEND=webgpu npx vitest run test/backend-comparison.test.ts`).
+ * Nothing is activated except to find out whether it starts.
+ */
+export async function comparisonBackend(env: NodeJS.ProcessEnv = process.env): Promise<ComparisonBackend> {
+  const requested = backendFromEnv(env);
+  const name = requested === 'auto' ? 'wasm' : requested;
+  const active = name === 'tensorflow-gpu' ? 'tensorflow' : name;
+  const tolerance = BACKEND_TOLERANCE[name] ?? 1e-3;
+  if (name === 'webgpu') {
+    const availability = await webgpuAvailability();
+    return availability.available ? { name: active, tolerance } : { name: active, tolerance, skipReason: `MODECONN_BACKEND=webgpu: ${availability.reason}` };
+  }
+  try {
+    await initBackend(name);
+  } catch (error) {
+    return { name: active, tolerance, skipReason: `MODECONN_BACKEND=${name}: ${(error as Error).message}` };
+  }
+  return { name: active, tolerance };
+}
+
+/** Prints once why tests of `file` are skipped: a skip is never silent. */
+export function reportSkip(file: string, what: string, reason: string): void {
+  console.warn(`${file}: ${what} skipped: ${reason}`);
 }

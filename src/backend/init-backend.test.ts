@@ -3,13 +3,19 @@ import { describe, expect, it, vi } from 'vitest';
 import { initBackend, parseBackendName, backendFromEnv } from './init-backend.js';
 
 describe('initBackend', () => {
-  it('auto falls back past the absent tfjs-node packages to a working backend', async () => {
+  it('auto falls back past the absent tfjs-node packages and webgpu to a working backend, one short reason each', async () => {
     const choice = await initBackend('auto');
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(choice.active);
+    expect(['tensorflow', 'webgpu', 'wasm', 'cpu']).toContain(choice.active);
     expect(tf.getBackend()).toBe(choice.active);
-    if (choice.active !== 'tensorflow') {
-      expect(choice.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    if (choice.active === 'wasm') {
+      expect(choice.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu']);
+      expect(choice.holdsEventLoop).toBe(false);
+      for (const s of choice.skipped) expect(s.reason, s.name).toMatch(/^[^\n]{1,200}$/);
     }
+    let tfjsNode = true;
+    const specifier = '@tensorflow/tfjs-node';
+    await import(specifier).catch(() => (tfjsNode = false));
+    if (!tfjsNode) expect(choice.skipped.find((s) => s.name === 'tensorflow')?.reason).toBe('package @tensorflow/tfjs-node not installed');
     const sum = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync());
     expect(Array.from(sum)).toEqual([4, 6]);
   });

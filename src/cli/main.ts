@@ -2,10 +2,11 @@
  * The `modeconn` command line: `modeconn <command> [options]`.
  *
  * Every command selects the compute backend first (`--backend`, env MODECONN_BACKEND, default
- * auto), reports the choice on stderr, checks its inputs before any long computation, shows
- * progress bars on a terminal, and prints results on stdout (JSON with `--json`).
+ * auto), reports the choice and why earlier candidates were skipped on stderr, checks its inputs
+ * before any long computation, shows progress bars on a terminal, and prints results on stdout
+ * (JSON with `--json`).
  */
-import { backendFromEnv, initBackend, parseBackendName } from '../backend/init-backend.js';
+import { backendFromEnv, initBackend, parseBackendName, type BackendChoice } from '../backend/init-backend.js';
 import { COMMANDS, type CommandContext } from './commands/index.js';
 
 const USAGE = `usage: modeconn <command> [options]
@@ -16,7 +17,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 global options:
-  --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (env MODECONN_BACKEND; default auto)
+  --backend NAME   auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (env MODECONN_BACKEND;
+                   default auto: the first that starts, in that order; webgpu needs a GPU adapter)
   --threads N      threads for the wasm backend
   --quiet          no progress bars or backend report
 
@@ -43,23 +45,40 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { global, remaining } = extractGlobalOptions(rest);
+  let holdsEventLoop = false;
   const context: CommandContext = {
     quiet: global.quiet,
     async initBackend() {
       const choice = await initBackend(global.backend ?? backendFromEnv(), global.threads === undefined ? {} : { threads: global.threads });
-      if (!global.quiet) {
-        const skipped = choice.skipped.length === 0 ? '' : ` (skipped: ${choice.skipped.map((s) => s.name).join(', ')})`;
-        console.error(`modeconn: backend ${choice.active} from ${choice.package}${skipped}`);
-      }
+      holdsEventLoop = choice.holdsEventLoop;
+      if (!global.quiet) console.error(describeBackendChoice(choice).join('\n'));
     },
   };
+  let code: number;
   try {
-    return await command.run(remaining, context);
+    code = await command.run(remaining, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
     if (process.env['MODECONN_DEBUG'] !== undefined) console.error(error);
-    return 1;
+    code = 1;
   }
+  // Dawn (webgpu) keeps the event loop alive until the process exits, so a finished command ends it.
+  if (holdsEventLoop) process.exit(code);
+  return code;
+}
+
+/**
+ * The backend report, one line for the choice and one per skipped candidate:
+ *
+ *   modeconn: backend wasm from @tensorflow/tfjs-backend-wasm
+ *   modeconn:   skipped webgpu: no WebGPU adapter (…)
+ */
+export function describeBackendChoice(choice: BackendChoice): string[] {
+  const device = choice.device === undefined ? '' : ` on ${choice.device}`;
+  return [
+    `modeconn: backend ${choice.active} from ${choice.package}${device}`,
+    ...choice.skipped.map((s) => `modeconn:   skipped ${s.name}: ${s.reason}`),
+  ];
 }
 
 interface GlobalOptions {
