@@ -4,6 +4,10 @@
  * Every command selects the compute backend first (`--backend`, env MODECONN_BACKEND, default
  * auto), reports the choice on stderr, checks its inputs before any long computation, shows
  * progress bars on a terminal, and prints results on stdout (JSON with `--json`).
+ *
+ * Exit codes: 0 done; 1 an error (bad option values, global ones included, bad files, failed
+ * work), one line on stderr; 2 an unknown command; 130 interrupted (Ctrl-C), resumable. A stdout
+ * closed by its reader (`modeconn info A | head -1`) ends the process quietly with status 0.
  */
 import { backendFromEnv, initBackend, parseBackendName } from '../backend/init-backend.js';
 import { COMMANDS, type CommandContext } from './commands/index.js';
@@ -24,6 +28,7 @@ global options:
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenStdoutCloses();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
@@ -42,24 +47,37 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`usage: modeconn ${name} ${command.usage}\n\n${command.summary}\n\n${command.help}`);
     return 0;
   }
-  const { global, remaining } = extractGlobalOptions(rest);
-  const context: CommandContext = {
-    quiet: global.quiet,
-    async initBackend() {
-      const choice = await initBackend(global.backend ?? backendFromEnv(), global.threads === undefined ? {} : { threads: global.threads });
-      if (!global.quiet) {
-        const skipped = choice.skipped.length === 0 ? '' : ` (skipped: ${choice.skipped.map((s) => s.name).join(', ')})`;
-        console.error(`modeconn: backend ${choice.active} from ${choice.package}${skipped}`);
-      }
-    },
-  };
   try {
+    const { global, remaining } = extractGlobalOptions(rest);
+    const context: CommandContext = {
+      quiet: global.quiet,
+      async initBackend() {
+        const choice = await initBackend(global.backend ?? backendFromEnv(), global.threads === undefined ? {} : { threads: global.threads });
+        if (!global.quiet) {
+          const skipped = choice.skipped.length === 0 ? '' : ` (skipped: ${choice.skipped.map((s) => s.name).join(', ')})`;
+          console.error(`modeconn: backend ${choice.active} from ${choice.package}${skipped}`);
+        }
+      },
+    };
     return await command.run(remaining, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
     if (process.env['MODECONN_DEBUG'] !== undefined) console.error(error);
     return 1;
   }
+}
+
+/**
+ * EPIPE on stdout means its reader has gone (`| head -1`): nothing more can be said, and saying so
+ * on stderr would only be noise, so the process ends at once with status 0, as Unix tools do.
+ */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+
+function exitQuietlyWhenStdoutCloses(): void {
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
 }
 
 interface GlobalOptions {
@@ -77,7 +95,8 @@ function extractGlobalOptions(args: readonly string[]): { global: GlobalOptions;
     const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (key === '--backend' || key === '--threads') {
       const value = inline ?? args[++i];
-      if (value === undefined) throw new Error(`${key} needs a value`);
+      // A bare flag before another option (`--backend --json`) has no value either.
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new Error(`${key} needs a value`);
       if (key === '--backend') global.backend = parseBackendName(value);
       else {
         const n = Number(value);

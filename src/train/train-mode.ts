@@ -262,9 +262,14 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
       let correct = 0;
       let seen = 0;
       for (let step = 0; step < order.length; step++) {
-        if (options.signal?.aborted === true) {
-          completed = false;
-          break epochs;
+        if (options.signal !== undefined) {
+          // A step is synchronous tensor work: without a turn of the event loop between steps a
+          // Ctrl-C handler (which aborts the signal) would only run at the end of the epoch.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (options.signal.aborted) {
+            completed = false;
+            break epochs;
+          }
         }
         const indices = order[step] as Int32Array;
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);

@@ -8,6 +8,8 @@ import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outpu
 import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
 import { numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
+import { dataDirOption } from '../data-options.js';
+import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -107,10 +109,10 @@ export const simulateCommand: Command = {
       const state = join(out, config.series, 'state.safetensors');
       if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
     }
-    await context.initBackend();
-    const dataDir = values['data-dir'] as string | undefined;
-    const dataOptions = dataDir === undefined ? {} : { dataDir };
     const dataset = values.dataset as string;
+    const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
+    await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
+    await context.initBackend();
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
     const runs: SimulationRun[] = [];
     for (const config of configs) {
