@@ -24,6 +24,8 @@ global options:
   --threads N      threads for the wasm backend
   --quiet          no progress bars or backend report
 
+exit status: 0 done, 1 error (one line on stderr), 2 unknown command, 130 interrupted (resumable).
+
 'modeconn <command> --help' describes a command.`;
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */

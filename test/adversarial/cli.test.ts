@@ -274,6 +274,7 @@ describe('bad options', () => {
       ['path', 'curve', A, B, '--epochs', '1', '--out', join(dir, 'c.safetensors'), '--points', '20000'],
       ['barrier', 'robustness', A, B, '--samples', '1e7'],
       ['barrier', 'robustness', A, B, '--samples', '1000', '--points', '5000'],
+      ['simulate', '--nodes', '1e9', '--ticks', '10', '--out', join(dir, 'sim')],
     ]) {
       const bounded = await run(args);
       expect(bounded.code, args.join(' ')).toBe(1);

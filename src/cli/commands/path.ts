@@ -85,12 +85,16 @@ modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --tick
     --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
     --lr-scaling auto|on|off (each weight's lr × Var(P_l)/Var(A_l); auto: toward origin/infinity/mean
     of networks with normalization layers)
+    Ctrl-C stops after the current tick, keeps the run in DIR and exits 130; --resume continues it.
+    DIR records the start, target and options: --resume with others is an error naming them
+    (--ticks may change: more ticks continue the same run).
 modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-Basin): B permuted to match A,
     with the linear barrier before and after
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
     --correction none|follow-others|conservative|self  --self-index I  --self-weight C
 
-Every path is evaluated on the t grid (--points, default 11) with the barrier metrics; the rows go
+Every path is evaluated on the t grid (--points, default 11, at most 10000) with the barrier metrics
+(average: the averaged model next to its inputs); the rows go
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
 Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
 ${ENDPOINT_OPTIONS_HELP}`,

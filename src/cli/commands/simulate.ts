@@ -6,7 +6,7 @@ import { loadDataset } from '../../data/datasets.js';
 import { plateauDelay } from '../../simulate/metrics.js';
 import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
 import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
-import { numberOption, required } from '../args.js';
+import { assertRowCount, numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
@@ -105,6 +105,10 @@ export const simulateCommand: Command = {
     const seriesNames = configs.map((c) => c.series);
     const duplicate = seriesNames.find((s, i) => seriesNames.indexOf(s) !== i);
     if (duplicate !== undefined) throw new Error(`simulate: two runs are labelled "${duplicate}"; give each run its own "series"`);
+    for (const config of configs) {
+      // Node rows (one per node and recorded tick) stay in memory, and every node holds its own model.
+      assertRowCount((Math.floor(config.ticks / config.recordEvery) + 2) * config.nodes, `${config.series}: --nodes ${config.nodes} over ${config.ticks} ticks recorded every ${config.recordEvery}`);
+    }
     for (const config of configs) {
       const state = join(out, config.series, 'state.safetensors');
       if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
