@@ -41,7 +41,10 @@ function spawnCli(args: readonly string[], options: { heapMb?: number; whileRunn
     child.stdout?.on('data', (d: Buffer) => out.push(d));
     child.stdout?.on('error', () => undefined);
     child.stderr?.on('data', (d: Buffer) => err.push(d));
+    // A child that hangs must not outlive the test.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 100_000);
     child.on('error', reject);
+    child.on('close', () => clearTimeout(guard));
     child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     options.whileRunning?.(child);
   });
@@ -110,7 +113,10 @@ describe('wrong results or exit codes', () => {
       ['path', 'llpf', A, '--to', `model:${B}`, '--ticks', '100000', '--record-every', '1', '--segment-points', '0', '--no-train', '--test-examples', '20', '--out', out],
       {
         whileRunning: (child) => {
-          void waitFor(join(out, 'llpf-point-1.safetensors')).then(() => child.kill('SIGINT'));
+          void waitFor(join(out, 'llpf-point-1.safetensors')).then(
+            () => child.kill('SIGINT'),
+            () => child.kill('SIGKILL'),
+          );
         },
       },
     );

@@ -172,7 +172,7 @@ const LLPF_RECIPE_FLAGS: Readonly<Record<string, string>> = {
   recordEvery: '--record-every',
   segmentPoints: '--segment-points',
   training: '--lr/--loss-threshold/--min-iterations/--max-iterations/--lr-scaling/--no-train',
-  trainBatchesPerEpoch: '--batch-size/--train-examples',
+  trainBatchesPerEpoch: '--batch-size',
   dataset: '--dataset',
   preprocessing: '--normalize/--pad-to/--channels',
   batchSize: '--batch-size',
