@@ -58,11 +58,12 @@ export function required<T>(value: T | undefined, name: string): T {
 export const GRID_BOUNDS = {
   points: { max: 10_000, why: 'each t is a full evaluation whose row stays in memory; the t grid is allocated before the first one' },
   samples: { max: 10_000, why: 'each sample is a random direction of the size of the model, evaluated on every t' },
+  bends: { max: 64, why: 'each bend is a trained copy of the model’s parameters, with its optimizer state' },
   rows: { max: 1_000_000, why: 'rows stay in memory until they are printed or written' },
 } as const;
 
 /** A grid size option: an integer ≥ `min` and ≤ its bound in GRID_BOUNDS, the error saying the bound and why. */
-export function gridOption(value: string | undefined, name: 'points' | 'samples', min: number): number | undefined {
+export function gridOption(value: string | undefined, name: 'points' | 'samples' | 'bends', min: number): number | undefined {
   const n = numberOption(value, name, { integer: true, min });
   const bound = GRID_BOUNDS[name];
   if (n !== undefined && n > bound.max) throw new Error(`--${name}: at most ${bound.max} (${bound.why}), found ${n}`);

@@ -281,6 +281,7 @@ describe('bad options', () => {
       ['barrier', 'robustness', A, B, '--samples', '1e7'],
       ['barrier', 'robustness', A, B, '--samples', '1000', '--points', '5000'],
       ['simulate', '--nodes', '1e9', '--ticks', '10', '--out', join(dir, 'sim')],
+      ['path', 'curve', A, B, '--epochs', '1', '--bends', '1e6', '--out', join(dir, 'c.safetensors')],
     ]) {
       const bounded = await run(args);
       expect(bounded.code, args.join(' ')).toBe(1);

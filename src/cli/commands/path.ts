@@ -183,6 +183,7 @@ const LLPF_RECIPE_FLAGS: Readonly<Record<string, string>> = {
 function validateKindOptions(kind: Kind, values: Values): void {
   if (kind === 'curve') {
     parseCurveKind(values.curve);
+    gridOption(values.bends, 'bends', 2);
     required(numberOption(values.epochs, 'epochs', { integer: true, min: 1 }), 'epochs');
     parseSchedule(values.schedule);
   }
@@ -240,7 +241,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const arch = getArchitecture(a.architecture);
     const curve = createCurve(a, b, {
       kind: parseCurveKind(values.curve),
-      bends: numberOption(values.bends, 'bends', { integer: true, min: 2 }) ?? 3,
+      bends: gridOption(values.bends, 'bends', 2) ?? 3,
       trainStart: values['train-start'],
       trainEnd: values['train-end'],
     });
