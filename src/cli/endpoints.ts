@@ -2,6 +2,10 @@
  * What the analysis commands (barrier, path, average) share: load checkpoints, find their dataset
  * and preprocessing, check them against each other and the data before any long computation, and
  * build the evaluation data once.
+ *
+ * Endpoints whose metadata name different datasets are an error unless `--dataset` names the one
+ * to evaluate all of them on; endpoints with different preprocessing are always an error (one
+ * input pipeline cannot be right for both), naming the differing fields.
  */
 import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint.js';
 import { createEvaluationData, disposeEvaluationData } from '../evaluate/evaluation-data.js';
