@@ -48,13 +48,13 @@ ${DATA_OPTIONS_HELP}
   --train-examples N   train on a seeded class-balanced subset of N training images (the same for every seed)
   --test-examples N    evaluate after each epoch on a seeded class-balanced subset of N test images
   --no-resume          start over even when a training state exists
+  --out DIR            output folder (required): DIR/seed-S/epoch-E.safetensors, metrics.json
+  --json               print the final metrics as JSON
 
 A rerun of the same command continues: an interrupted seed resumes from its last completed epoch,
-a finished seed is skipped. Each seed folder records the recipe (every option above but
---save-epochs and --test-examples); a rerun with another recipe, --epochs included (the schedule
-depends on it), is an error naming the differing flags: use --no-resume or another --out.
-  --out DIR            output folder (required): DIR/seed-S/epoch-E.safetensors, metrics.json
-  --json               print the final metrics as JSON`,
+a finished seed is skipped. Each seed folder records the recipe (every option above but --out,
+--save-epochs, --test-examples and --json); a rerun with another recipe, --epochs included (the
+schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`,
   async run(args, context) {
     const { values } = parseArgs({
       args,
