@@ -48,3 +48,29 @@ export function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`--${name} is required`);
   return value;
 }
+
+/**
+ * Bounds of the grids a command allocates up front and keeps in memory (t grids, random directions,
+ * the rows they give): far beyond any study (Garipov et al. use 61 points), far below what would
+ * exhaust memory. Each evaluated point is a full pass over the evaluation data, so the bounds also
+ * keep a typo (`--points 1e9`) from starting a run that cannot end.
+ */
+export const GRID_BOUNDS = {
+  points: { max: 10_000, why: 'each t is a full evaluation whose row stays in memory; the t grid is allocated before the first one' },
+  samples: { max: 10_000, why: 'each sample is a random direction of the size of the model, evaluated on every t' },
+  bends: { max: 64, why: 'each bend is a trained copy of the model’s parameters, with its optimizer state' },
+  rows: { max: 1_000_000, why: 'rows stay in memory until they are printed or written' },
+} as const;
+
+/** A grid size option: an integer ≥ `min` and ≤ its bound in GRID_BOUNDS, the error saying the bound and why. */
+export function gridOption(value: string | undefined, name: 'points' | 'samples' | 'bends', min: number): number | undefined {
+  const n = numberOption(value, name, { integer: true, min });
+  const bound = GRID_BOUNDS[name];
+  if (n !== undefined && n > bound.max) throw new Error(`--${name}: at most ${bound.max} (${bound.why}), found ${n}`);
+  return n;
+}
+
+/** Checks that `count` rows (e.g. layers × samples × points) stay within GRID_BOUNDS.rows; `what` says how they come about. */
+export function assertRowCount(count: number, what: string): void {
+  if (count > GRID_BOUNDS.rows.max) throw new Error(`${what} gives ${count} rows; at most ${GRID_BOUNDS.rows.max} (${GRID_BOUNDS.rows.why})`);
+}

@@ -32,6 +32,21 @@ export interface DataOptionValues {
   readonly channels?: string | undefined;
 }
 
+/** The dataset built into the package (the default): nothing to read, so `--data-dir` has no meaning with it. */
+export const EMBEDDED_DATASET = 'fashion-mnist-small';
+
+/**
+ * The load options for `dataset` from `--data-dir`. With the embedded dataset `--data-dir` would
+ * be silently ignored, so it is refused: the user who gives it expects those files to be read.
+ */
+export function dataDirOption(dataset: string, dataDir: string | undefined): { dataDir?: string } {
+  if (dataDir === undefined) return {};
+  if (dataset === EMBEDDED_DATASET) {
+    throw new Error(`--data-dir: ${dataset} is embedded in the package and reads no files; drop --data-dir, or name the dataset to read from it with --dataset (fashion-mnist, mnist, cifar10, cifar100)`);
+  }
+  return { dataDir };
+}
+
 /** The preprocessing options given on the command line, validated (undefined fields = not given). */
 export function preprocessingFlags(values: DataOptionValues): { normalize?: Normalization; padTo?: number; channels?: number } {
   const normalize = values.normalize;

@@ -2,6 +2,10 @@
  * What the analysis commands (barrier, path, average) share: load checkpoints, find their dataset
  * and preprocessing, check them against each other and the data before any long computation, and
  * build the evaluation data once.
+ *
+ * Endpoints whose metadata name different datasets are an error unless `--dataset` names the one
+ * to evaluate all of them on; endpoints with different preprocessing are always an error (one
+ * input pipeline cannot be right for both), naming the differing fields.
  */
 import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint.js';
 import { createEvaluationData, disposeEvaluationData } from '../evaluate/evaluation-data.js';
@@ -14,7 +18,8 @@ import { getArchitecture } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { jsonOption, numberOption } from './args.js';
-import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, resolvePreprocessing, type DataOptionValues } from './data-options.js';
+import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, resolvePreprocessing, type DataOptionValues } from './data-options.js';
+import { canonicalJson } from '../util/resume-check.js';
 
 /** parseArgs declarations for loading endpoints and evaluation data. */
 export const ENDPOINT_OPTIONS = {
@@ -86,15 +91,29 @@ export async function loadAnalysis(paths: readonly string[], values: EndpointVal
     checkpoints.forEach((c, i) => {
       if (i > 0) assertCompatibleModels(first.model, c.model, `${paths[0]} vs ${paths[i]}`);
     });
-    const datasets = new Set(checkpoints.map((c) => c.metadata.dataset).filter((d) => d !== undefined));
-    const dataset = values.dataset ?? [...datasets][0] ?? 'fashion-mnist-small';
-    const loadOptions = values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] };
+    // Endpoints trained on different datasets: evaluating all on the first one's would be silently
+    // wrong for the others; the user may still name one dataset for all (e.g. MNIST vs Fashion-MNIST transfer).
+    const trainedOn = checkpoints.flatMap((c, i) => (c.metadata.dataset === undefined ? [] : [{ path: paths[i] ?? '', dataset: c.metadata.dataset }]));
+    const other = trainedOn.find((d) => d.dataset !== trainedOn[0]?.dataset);
+    if (values.dataset === undefined && other !== undefined && trainedOn[0] !== undefined) {
+      throw new Error(
+        `${trainedOn[0].path} was trained on dataset ${trainedOn[0].dataset} but ${other.path} on dataset ${other.dataset}; name the dataset to evaluate all of them on with --dataset`,
+      );
+    }
+    const dataset = values.dataset ?? trainedOn[0]?.dataset ?? EMBEDDED_DATASET;
+    const loadOptions = dataDirOption(dataset, values['data-dir']);
     const [train, test] = [await loadDataset(dataset, 'train', loadOptions), await loadDataset(dataset, 'test', loadOptions)];
     const preprocessing = resolvePreprocessing(values, first.metadata.preprocessing ?? undefined, train, paths[0] ?? '');
-    const stored = JSON.stringify(preprocessing);
     checkpoints.forEach((c, i) => {
-      if (c.metadata.preprocessing !== undefined && JSON.stringify(resolvePreprocessing({}, c.metadata.preprocessing, train, paths[i] ?? '')) !== stored) {
-        throw new Error(`${paths[i]} was trained with another preprocessing than ${paths[0]}; endpoints must share their input pipeline`);
+      if (c.metadata.preprocessing === undefined) return;
+      const own = resolvePreprocessing({}, c.metadata.preprocessing, train, paths[i] ?? '');
+      const fields = [...new Set([...Object.keys(preprocessing), ...Object.keys(own)])] as (keyof typeof own)[];
+      const differing = fields.filter((f) => canonicalJson(preprocessing[f]) !== canonicalJson(own[f]));
+      if (differing.length > 0) {
+        const show = (v: unknown): string => (v === undefined ? 'none' : typeof v === 'string' ? v : canonicalJson(v));
+        throw new Error(
+          `${paths[i]} was trained with another preprocessing than ${paths[0]} (${differing.map((f) => `${f}: ${show(preprocessing[f])} vs ${show(own[f])}`).join(', ')}); endpoints must share their input pipeline`,
+        );
       }
     });
     const spec = getArchitecture(first.model.architecture).spec(first.model.config);

@@ -5,6 +5,10 @@
  * auto), reports the choice and why earlier candidates were skipped on stderr, checks its inputs
  * before any long computation, shows progress bars on a terminal, and prints results on stdout
  * (JSON with `--json`).
+ *
+ * Exit codes: 0 done; 1 an error (bad option values, global ones included, bad files, failed
+ * work), one line on stderr; 2 an unknown command; 130 interrupted (Ctrl-C), resumable. A stdout
+ * closed by its reader (`modeconn info A | head -1`) ends the process quietly with status 0.
  */
 import { backendFromEnv, initBackend, parseBackendName, type BackendChoice } from '../backend/init-backend.js';
 import { COMMANDS, type CommandContext } from './commands/index.js';
@@ -22,10 +26,13 @@ global options:
   --threads N      threads for the wasm backend
   --quiet          no progress bars or backend report
 
+exit status: 0 done, 1 error (one line on stderr), 2 unknown command, 130 interrupted (resumable).
+
 'modeconn <command> --help' describes a command.`;
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenStdoutCloses();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
@@ -44,18 +51,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`usage: modeconn ${name} ${command.usage}\n\n${command.summary}\n\n${command.help}`);
     return 0;
   }
-  const { global, remaining } = extractGlobalOptions(rest);
   let holdsEventLoop = false;
-  const context: CommandContext = {
-    quiet: global.quiet,
-    async initBackend() {
-      const choice = await initBackend(global.backend ?? backendFromEnv(), global.threads === undefined ? {} : { threads: global.threads });
-      holdsEventLoop = choice.holdsEventLoop;
-      if (!global.quiet) console.error(describeBackendChoice(choice).join('\n'));
-    },
-  };
   let code: number;
   try {
+    // Global options are parsed inside the error handling: a bad --backend is a one-line error.
+    const { global, remaining } = extractGlobalOptions(rest);
+    const context: CommandContext = {
+      quiet: global.quiet,
+      async initBackend() {
+        const choice = await initBackend(global.backend ?? backendFromEnv(), global.threads === undefined ? {} : { threads: global.threads });
+        holdsEventLoop = choice.holdsEventLoop;
+        if (!global.quiet) console.error(describeBackendChoice(choice).join('\n'));
+      },
+    };
     code = await command.run(remaining, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
@@ -81,6 +89,19 @@ export function describeBackendChoice(choice: BackendChoice): string[] {
   ];
 }
 
+/**
+ * EPIPE on stdout means its reader has gone (`| head -1`): nothing more can be said, and saying so
+ * on stderr would only be noise, so the process ends at once with status 0, as Unix tools do.
+ */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+
+function exitQuietlyWhenStdoutCloses(): void {
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
+}
+
 interface GlobalOptions {
   backend?: string;
   threads?: number;
@@ -96,7 +117,8 @@ function extractGlobalOptions(args: readonly string[]): { global: GlobalOptions;
     const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (key === '--backend' || key === '--threads') {
       const value = inline ?? args[++i];
-      if (value === undefined) throw new Error(`${key} needs a value`);
+      // A bare flag before another option (`--backend --json`) has no value either.
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new Error(`${key} needs a value`);
       if (key === '--backend') global.backend = parseBackendName(value);
       else {
         const n = Number(value);

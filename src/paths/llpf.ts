@@ -27,7 +27,10 @@
  * The run is resumable: with `checkpoint`, the current point, tick and data position are written
  * atomically every `checkpoint.every` ticks and each recorded point once; `resume: true` continues
  * from there exactly as the uninterrupted run would (the data order is a pure function of the
- * iteration count, see BatchSource).
+ * iteration count, see BatchSource). The saved state records the run's recipe (fingerprints of the
+ * start and target parameters, the step sizes, schedule, projection, training options and batches
+ * per epoch, plus the caller's `recipe` fields), and a resume under another recipe is an error that
+ * names the differing fields. `ticks` is not part of it: a longer run continues the same course.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +56,7 @@ import {
 } from './llpf-move.js';
 import type { ParameterPath } from './path.js';
 import { removeStaleTempFiles } from '../util/atomic-write.js';
+import { recipeDifferences, resumeError, tensorFingerprint, type Recipe } from '../util/resume-check.js';
 
 export type { LlpfTarget } from './llpf-move.js';
 
@@ -107,6 +111,11 @@ export interface LlpfOptions {
   readonly checkpoint?: { readonly directory: string; readonly every: number };
   /** Continue from the state in `checkpoint.directory` when there is one (default false). */
   readonly resume?: boolean;
+  /**
+   * Further fields that decide the run and that `runLlpf` cannot see (e.g. the dataset, the batch
+   * size and seed of `data.train`), recorded with the state and compared on resume.
+   */
+  readonly recipe?: Recipe;
   /**
    * Checked after every tick: once aborted, the state is saved (with `checkpoint`) and the run so far
    * is returned with `completed: false`, to be continued later with `resume`.
@@ -190,6 +199,8 @@ async function readState(path: string, like: ModelState): Promise<ModelState> {
 }
 
 interface SavedMeta {
+  /** Absent in states written before recipes were recorded. */
+  readonly recipe?: Recipe;
   readonly tick: number;
   readonly iterations: number;
   readonly rows: LlpfRow[];
@@ -286,6 +297,23 @@ export async function runLlpf<Config>(
   const startVariances = tensorVariances(start.params);
   const fixed = fixedDestination(target, startHost);
   const radii = sphereRadii(target, startHost);
+  const recipe: Recipe = {
+    ...options.recipe,
+    architecture: arch.name,
+    config,
+    start: tensorFingerprint(start.params, start.buffers),
+    target: targetRecipe(target),
+    stepFixed,
+    stepAdaptive,
+    mergeBiasWithWeight: options.mergeBiasWithWeight ?? true,
+    schedule: Object.fromEntries(schedule),
+    project,
+    epsilon,
+    recordEvery,
+    segmentPoints,
+    training: training === undefined ? false : { lr, minIterations, maxIterations, lossThreshold, lrVarianceScaling: lrScaling, bnMomentum: training.bnMomentum ?? 0.1 },
+    trainBatchesPerEpoch: training === undefined ? null : (data.train?.batchesPerEpoch ?? null),
+  };
   const evaluator: Evaluator | undefined = data.evaluation === undefined ? undefined : createEvaluator(arch, config, data.evaluation, options.evaluator ?? {});
 
   // 2. Fresh start or resume.
@@ -333,7 +361,7 @@ export async function runLlpf<Config>(
 
   const save = async (): Promise<void> => {
     if (dir === undefined) return;
-    const meta: SavedMeta = { tick, iterations, rows, pointTicks: points.map((p) => p.tick) };
+    const meta: SavedMeta = { recipe, tick, iterations, rows, pointTicks: points.map((p) => p.tick) };
     await writeSafetensors(join(dir, STATE_FILE), toWritable(current), { llpf: JSON.stringify(meta) });
   };
 
@@ -343,9 +371,19 @@ export async function runLlpf<Config>(
       // Temporary files of writes that a kill interrupted.
       await removeStaleTempFiles(dir, (name) => name === STATE_FILE || /^llpf-point-\d+\.safetensors$/.test(name));
       const path = join(dir, STATE_FILE);
-      const { metadata } = await readSafetensors(path);
-      const meta = parseMeta(metadata.llpf);
-      if (meta === null) throw new Error(`LLPF resume: ${path} has no "llpf" metadata`);
+      const startOver = 'run without resume';
+      const unreadable = (error: unknown): Error => resumeError({ file: path, folder: dir, reason: `cannot be read (${(error as Error).message})`, differences: [] }, startOver);
+      let meta: SavedMeta | null;
+      try {
+        meta = parseMeta((await readSafetensors(path)).metadata.llpf);
+      } catch (error) {
+        throw unreadable(error);
+      }
+      if (meta === null) throw unreadable(new Error('no "llpf" metadata'));
+      if (meta.recipe !== undefined) {
+        const differences = recipeDifferences(meta.recipe, recipe);
+        if (differences.length > 0) throw resumeError({ file: path, folder: dir, reason: 'was written by a run with another recipe', differences }, startOver);
+      }
       disposeTensors(current);
       current = await readState(path, start);
       tick = meta.tick;
@@ -418,6 +456,14 @@ export async function runLlpf<Config>(
   } finally {
     evaluator?.dispose();
   }
+}
+
+/** What identifies a target in a recipe: its kind, factor, and fingerprints of its states' parameters. */
+function targetRecipe(target: LlpfTarget): Recipe {
+  if (target.kind === 'origin') return { kind: target.kind };
+  if (target.kind === 'infinity') return { kind: target.kind, factor: target.factor ?? null };
+  if (target.kind === 'mean') return { kind: target.kind, states: target.states.map((s) => tensorFingerprint(s.params)) };
+  return { kind: target.kind, state: tensorFingerprint(target.state.params) };
 }
 
 /** The state with its parameters projected to the given variances (old parameters disposed). */

@@ -7,13 +7,22 @@
  * Files in `outDir/seed-<seed>/`: `epoch-<e>.safetensors` (checkpoints), `metrics.json` (one row
  * per epoch), `train-state.safetensors` (parameters, buffers and optimizer slots after the last
  * completed epoch; removed when the run completes).
+ *
+ * Resume trusts nothing it cannot check: the train state and every checkpoint record the run's
+ * recipe (`trainRecipe`: architecture and config, dataset and number of training images,
+ * preprocessing, epochs, batch size, lr, optimizer, schedule, init, seed), and continuing under
+ * another recipe is an error naming the differing fields. That includes more epochs than recorded:
+ * the schedule (cosine, garipov, step) depends on the epoch count, so a longer run is another run,
+ * not a continuation. A seed whose metrics and final checkpoint say it finished under the same
+ * recipe is not trained again: its metrics and final model are returned as they are on disk.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEvaluator } from '../evaluate/evaluate.js';
-import { saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
+import type { JsonValue } from '../checkpoint/metadata.js';
 import { batchIndices, disposeBatches, loadBatches, toTensors } from '../data/batches.js';
 import { loadDataset } from '../data/datasets.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
@@ -22,6 +31,7 @@ import { createModel, getArchitecture } from '../models/registry.js';
 import { assertSameLayout, disposeTensors } from '../models/tensor-map.js';
 import type { InitScheme, Model, ModelState } from '../models/types.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-write.js';
+import { recipeDifferences, resumeError, type Recipe } from '../util/resume-check.js';
 import { createOptimizer, type OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 import { trainStep } from './step.js';
@@ -94,6 +104,8 @@ export interface TrainModeResult {
   readonly model: Model;
   /** False when stopped by `signal` before the last epoch. */
   readonly completed: boolean;
+  /** True when the seed had already finished under the same recipe and was not trained again. */
+  readonly alreadyFinished?: boolean;
 }
 
 /** Data for training: the training split, optionally the test split. Load once, train many seeds. */
@@ -159,25 +171,86 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
 
   let model: Model = createModel(options.architecture, options.config ?? {}, seed, options.init === undefined ? {} : { scheme: options.init });
   const config = model.config;
-  const optimizer = createOptimizer(optimizerConfig);
+  const recipe: Recipe = {
+    architecture: arch.name,
+    config,
+    dataset: options.dataset,
+    trainExamples: data.train.count,
+    preprocessing: { ...preprocessing },
+    epochs: options.epochs,
+    batchSize,
+    lr,
+    optimizer: optimizerConfig,
+    schedule,
+    init: options.init ?? 'pytorch',
+    seed,
+  };
   let startEpoch = 1;
   let metrics: EpochMetrics[] = [];
   const checkpoints = new Map<number, string>();
+  const resume = options.resume ?? true;
+  const startOver = 'pass resume: false';
+  const refuse = (file: string, recorded: Recipe): void => {
+    const differences = recipeDifferences(recorded, recipe);
+    if (differences.length > 0) throw resumeError({ file, folder: dir, reason: 'was written by a run with another recipe', differences }, startOver);
+  };
+  const savedCheckpoints = (last: number): void => {
+    for (let e = 1; e <= last; e++) if (existsSync(checkpointPath(options.outDir, seed, e))) checkpoints.set(e, checkpointPath(options.outDir, seed, e));
+  };
 
-  if ((options.resume ?? true) && existsSync(statePath)) {
+  let savedSlots: { slots: Map<string, tf.Tensor>; steps: number } | undefined;
+  if (resume && existsSync(statePath)) {
     // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics).
     await removeStaleTempFiles(dir, isTrainFile);
-    const saved = await loadTrainState(statePath);
-    assertSameLayout(model.params, saved.state.params, `${statePath} (parameters)`);
-    assertSameLayout(model.buffers, saved.state.buffers, `${statePath} (buffers)`);
+    let saved: Awaited<ReturnType<typeof loadTrainState>>;
+    try {
+      saved = await loadTrainState(statePath);
+    } catch (error) {
+      disposeTensors(model);
+      throw resumeError({ file: statePath, folder: dir, reason: `cannot be read (${(error as Error).message})`, differences: [] }, startOver);
+    }
+    try {
+      if (saved.recipe !== undefined) refuse(statePath, saved.recipe);
+      assertSameLayout(model.params, saved.state.params, `${statePath} (parameters)`);
+      assertSameLayout(model.buffers, saved.state.buffers, `${statePath} (buffers)`);
+      metrics = existsSync(metricsPath) ? (await readMetrics(metricsPath, dir, startOver)).filter((m) => m.epoch <= saved.epoch) : [];
+    } catch (error) {
+      disposeTensors(model, saved.state);
+      disposeTensors(saved.slots);
+      throw error;
+    }
     disposeTensors(model);
     model = { ...model, params: saved.state.params, buffers: saved.state.buffers };
-    optimizer.loadSlots(saved.slots, saved.optimizerSteps);
-    disposeTensors(saved.slots);
-    const epoch = saved.epoch;
-    startEpoch = epoch + 1;
-    if (existsSync(metricsPath)) metrics = (JSON.parse(await readFile(metricsPath, 'utf8')) as EpochMetrics[]).filter((m) => m.epoch <= epoch);
-    for (let e = 1; e <= epoch; e++) if (existsSync(checkpointPath(options.outDir, seed, e))) checkpoints.set(e, checkpointPath(options.outDir, seed, e));
+    savedSlots = { slots: saved.slots, steps: saved.optimizerSteps };
+    startEpoch = saved.epoch + 1;
+    savedCheckpoints(saved.epoch);
+  } else if (resume && existsSync(metricsPath)) {
+    // No state: either a finished seed (metrics up to the last epoch and its checkpoint) or nothing to continue.
+    const finished = await finishedRun(metricsPath, dir, startOver, (epoch) => checkpointPath(options.outDir, seed, epoch)).catch((error: unknown) => {
+      disposeTensors(model);
+      throw error;
+    });
+    if (finished !== undefined) {
+      if (finished.recipe !== undefined) {
+        try {
+          refuse(finished.file, finished.recipe);
+        } catch (error) {
+          disposeTensors(model, finished.model);
+          throw error;
+        }
+      }
+      if (finished.recipe !== undefined && finished.epoch === options.epochs) {
+        disposeTensors(model);
+        savedCheckpoints(finished.epoch);
+        return { seed, checkpoints, metrics: finished.metrics, model: finished.model, completed: true, alreadyFinished: true };
+      }
+      disposeTensors(finished.model);
+    }
+  }
+  const optimizer = createOptimizer(optimizerConfig);
+  if (savedSlots !== undefined) {
+    optimizer.loadSlots(savedSlots.slots, savedSlots.steps);
+    disposeTensors(savedSlots.slots);
   }
 
   const testBatches =
@@ -196,9 +269,14 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
       let correct = 0;
       let seen = 0;
       for (let step = 0; step < order.length; step++) {
-        if (options.signal?.aborted === true) {
-          completed = false;
-          break epochs;
+        if (options.signal !== undefined) {
+          // A step is synchronous tensor work: without a turn of the event loop between steps a
+          // Ctrl-C handler (which aborts the signal) would only run at the end of the epoch.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (options.signal.aborted) {
+            completed = false;
+            break epochs;
+          }
         }
         const indices = order[step] as Int32Array;
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);
@@ -232,6 +310,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         seed,
         epoch,
         metrics: { trainLoss: row.trainLoss, ...(test === undefined ? {} : { testLoss: test.loss, testAccuracy: test.accuracy }) },
+        extra: { trainRecipe: recipe as JsonValue },
       };
       if (saveEpochs.has(epoch)) {
         const path = checkpointPath(options.outDir, seed, epoch);
@@ -241,7 +320,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
       await writeFileAtomic(metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);
       if (epoch < options.epochs) {
         const slots = optimizer.slots();
-        await saveTrainState(statePath, model, slots, epoch, optimizer.stepCount);
+        await saveTrainState(statePath, model, slots, epoch, optimizer.stepCount, recipe);
         disposeTensors(slots);
       }
     }
@@ -252,6 +331,47 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
     optimizer.dispose();
   }
   return { seed, checkpoints, metrics, model, completed };
+}
+
+/** The rows of `metrics.json`; errors name the file and say how to start over. */
+async function readMetrics(path: string, folder: string, startOver: string): Promise<EpochMetrics[]> {
+  const fail = (reason: string): Error => resumeError({ file: path, folder, reason, differences: [] }, startOver);
+  let rows: unknown;
+  try {
+    rows = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw fail(`is not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object' || !Number.isInteger((r as { epoch?: unknown }).epoch))) {
+    throw fail('is not a list of epoch rows (objects with an integer "epoch")');
+  }
+  return rows as EpochMetrics[];
+}
+
+/**
+ * What a seed folder without a train state holds: the metrics, and the checkpoint of their last
+ * epoch with the recipe it recorded (undefined when there is no such checkpoint).
+ */
+async function finishedRun(
+  metricsPath: string,
+  folder: string,
+  startOver: string,
+  checkpointOf: (epoch: number) => string,
+): Promise<{ metrics: EpochMetrics[]; epoch: number; file: string; model: Model; recipe: Recipe | undefined } | undefined> {
+  const metrics = await readMetrics(metricsPath, folder, startOver);
+  const epoch = metrics.at(-1)?.epoch;
+  if (epoch === undefined || !existsSync(checkpointOf(epoch))) return undefined;
+  const file = checkpointOf(epoch);
+  let loaded: Awaited<ReturnType<typeof loadCheckpoint>>;
+  try {
+    loaded = await loadCheckpoint(file);
+  } catch (error) {
+    throw resumeError({ file, folder, reason: `cannot be read (${(error as Error).message})`, differences: [] }, startOver);
+  }
+  const extra = loaded.metadata.extra;
+  const recorded = extra !== null && typeof extra === 'object' && !Array.isArray(extra) ? (extra as Record<string, unknown>)['trainRecipe'] : undefined;
+  const recipe = recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? (recorded as Recipe) : undefined;
+  return { metrics, epoch, file, model: loaded.model, recipe };
 }
 
 export type { ModelState };

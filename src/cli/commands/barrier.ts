@@ -9,7 +9,8 @@ import { autoWorkerCount } from '../../evaluate/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';
-import { numberOption, required } from '../args.js';
+import { assertRowCount, gridOption, numberOption, required } from '../args.js';
+import { checkOutputPaths } from '../output-paths.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar } from '../progress.js';
@@ -65,10 +66,12 @@ ${ENDPOINT_OPTIONS_HELP}`,
         workers: { type: 'string' },
       },
     });
-    const points = numberOption(values.points, 'points', { integer: true, min: 2 }) ?? 11;
-    const samples = numberOption(values.samples, 'samples', { integer: true, min: 1 }) ?? 5;
+    const points = gridOption(values.points, 'points', 2) ?? 11;
+    const samples = gridOption(values.samples, 'samples', 1) ?? 5;
     const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
     const layers = values.layers?.split(',').map((s) => s.trim());
+    if (kind === 'robustness') assertRowCount((layers?.length ?? 1) * samples * points, `--samples ${samples} × --points ${points}${layers === undefined ? '' : ` × ${layers.length} layers`}`);
+    if (values.csv !== undefined) await checkOutputPaths([{ path: values.csv, kind: 'file', option: '--csv' }]);
     if (values.path !== undefined && kind !== 'linear') throw new Error('--path goes with "barrier linear"');
     let savedPath: ParameterPath | undefined;
     let endpointPaths: string[];

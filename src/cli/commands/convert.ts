@@ -7,6 +7,7 @@ import type { LeNet5Config } from '../../models/lenet5.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import { jsonOption, required } from '../args.js';
 import { preprocessingFlags } from '../data-options.js';
+import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';
 
 export const convertCommand: Command = {
@@ -45,6 +46,7 @@ options:
     if (values.to !== 'native' && values.to !== 'pytorch') throw new Error(`--to: expected native or pytorch, found "${values.to}"`);
     if (values.naming !== 'torchvision' && values.naming !== 'pytorch-cifar') throw new Error(`--naming: expected torchvision or pytorch-cifar, found "${values.naming}"`);
     const flags = preprocessingFlags(values);
+    await checkOutputPaths([{ path: output, kind: 'file', option: 'OUTPUT' }]);
     await context.initBackend();
     const config = jsonOption(values.config, 'config');
     const { model, metadata } = input.endsWith('.json')

@@ -7,7 +7,7 @@ import { SPLIT_NAMES, type SplitName } from '../../data/types.js';
 import { getArchitecture } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import { jsonOption, numberOption, required } from '../args.js';
-import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, resolvePreprocessing } from '../data-options.js';
+import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, resolvePreprocessing } from '../data-options.js';
 import type { Command } from './command.js';
 
 export const evalCommand: Command = {
@@ -51,8 +51,8 @@ ${DATA_OPTIONS_HELP}
       ...(config === undefined ? {} : { config }),
     });
     try {
-      const dataset = values.dataset ?? metadata.dataset ?? 'fashion-mnist-small';
-      const loadOptions = values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] };
+      const dataset = values.dataset ?? metadata.dataset ?? EMBEDDED_DATASET;
+      const loadOptions = dataDirOption(dataset, values['data-dir']);
       const arch = getArchitecture(model.architecture);
       const spec = arch.spec(model.config);
       const needTrain = values['bn-reset'] || (values.normalize === 'standardize' && metadata.preprocessing === undefined) || split === 'train';

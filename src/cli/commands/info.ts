@@ -33,6 +33,8 @@ export const infoCommand: Command = {
       tensors: [...layer.params, ...layer.buffers],
     }));
     const total = layers.reduce((n, l) => n + l.parameters, 0);
+    // Everything is validated before the first line is printed: a failure leaves no partial description.
+    const preprocessing = metadata.preprocessing === undefined ? undefined : describePreprocessing(parsePreprocessing(metadata.preprocessing, `${path} metadata preprocessing`));
     const description = {
       checkpoint: path,
       format,
@@ -54,7 +56,7 @@ export const infoCommand: Command = {
     console.log(`parameters    ${total.toLocaleString('en-US')} (+ ${description.buffers.toLocaleString('en-US')} BatchNorm buffer values)`);
     console.log(`input         ${spec.inputShape.join('×')}, ${spec.classes} classes`);
     if (metadata.dataset !== undefined) console.log(`dataset       ${metadata.dataset}`);
-    if (metadata.preprocessing !== undefined) console.log(`preprocessing ${describePreprocessing(parsePreprocessing(metadata.preprocessing, path))}`);
+    if (preprocessing !== undefined) console.log(`preprocessing ${preprocessing}`);
     if (metadata.seed !== undefined) console.log(`seed          ${metadata.seed}`);
     if (metadata.epoch !== undefined) console.log(`epoch         ${metadata.epoch}`);
     if (metadata.metrics !== undefined) console.log(`metrics       ${Object.entries(metadata.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);

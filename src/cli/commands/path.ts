@@ -18,11 +18,13 @@ import { splitBatchSource } from '../../paths/batch-source.js';
 import { saveCurve } from '../../paths/curve-checkpoint.js';
 import { saveNebChain } from '../../paths/neb-checkpoint.js';
 import { createCurve, curvePath, parseCurveKind } from '../../paths/curve.js';
-import { llpfPath, runLlpf, type LlpfTarget } from '../../paths/llpf.js';
+import { disposeLlpfRun, llpfPath, runLlpf, type LlpfOptions, type LlpfTarget } from '../../paths/llpf.js';
 import type { ParameterPath } from '../../paths/path.js';
 import { trainCurve } from '../../paths/train-curve.js';
 import { parseSchedule } from '../../train/schedule.js';
-import { numberOption, required } from '../args.js';
+import { gridOption, numberOption, required } from '../args.js';
+import { checkOutputPaths } from '../output-paths.js';
+import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar } from '../progress.js';
@@ -83,12 +85,16 @@ modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --tick
     --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
     --lr-scaling auto|on|off (each weight's lr × Var(P_l)/Var(A_l); auto: toward origin/infinity/mean
     of networks with normalization layers)
+    Ctrl-C stops after the current tick, keeps the run in DIR and exits 130; --resume continues it.
+    DIR records the start, target and options: --resume with others is an error naming them
+    (--ticks may change: more ticks continue the same run).
 modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-Basin): B permuted to match A,
     with the linear barrier before and after
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
     --correction none|follow-others|conservative|self  --self-index I  --self-weight C
 
-Every path is evaluated on the t grid (--points, default 11) with the barrier metrics; the rows go
+Every path is evaluated on the t grid (--points, default 11, at most 10000) with the barrier metrics
+(average: the averaged model next to its inputs); the rows go
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
 Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
 ${ENDPOINT_OPTIONS_HELP}`,
@@ -99,7 +105,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
     }
     const kind = kindArg as Kind;
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
-    const points = numberOption(values.points, 'points', { integer: true, min: 2 }) ?? 11;
+    const points = gridOption(values.points, 'points', 2) ?? 11;
     const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
     const out = required(values.out, 'out');
     const extraCheckpoints = kind === 'llpf' ? llpfTargetCheckpoints(values.to) : [];
@@ -107,12 +113,22 @@ ${ENDPOINT_OPTIONS_HELP}`,
     if (expected > 0 && positionals.length !== expected) throw new Error(`path ${kind} expects ${expected} checkpoint${expected > 1 ? 's' : ''}, found ${positionals.length}`);
     if (kind === 'average' && positionals.length < 2) throw new Error(`path average expects at least two checkpoints, found ${positionals.length}`);
     validateKindOptions(kind, values);
+    await checkOutputPaths([
+      { path: out, kind: kind === 'llpf' ? 'folder' : 'file', option: '--out' },
+      ...(values.csv === undefined ? [] : [{ path: values.csv, kind: 'file' as const, option: '--csv' }]),
+    ]);
     await context.initBackend();
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
     try {
-      const result = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals });
+      const { summary, interrupted, ...result } = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals });
       if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(result.rows));
       if (values.json) console.log(JSON.stringify(result));
+      if (interrupted === true) {
+        console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command with --resume to continue it`);
+        return 130;
+      }
+      if (values.json) return 0;
+      if (summary !== undefined) for (const line of summary) console.log(line);
       else {
         for (const m of barrierMetrics(result.rows as PathRow[])) {
           console.log(`${m.path} ${m.split}: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(4)}, barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
@@ -136,12 +152,38 @@ interface RunContext {
 }
 interface PathResult {
   readonly rows: object[];
+  /** Lines printed without --json instead of the barrier metrics (results that are not a path from t = 0 to 1). */
+  readonly summary?: readonly string[];
+  /** Stopped by Ctrl-C before the end (exit 130). */
+  readonly interrupted?: boolean;
   readonly [key: string]: unknown;
 }
+
+/** The flags behind each field of an LLPF run's recipe (src/paths/llpf.ts and the fields added here), for resume errors. */
+const LLPF_RECIPE_FLAGS: Readonly<Record<string, string>> = {
+  architecture: 'the start checkpoint’s architecture',
+  config: 'the start checkpoint’s config',
+  start: 'the start checkpoint',
+  target: '--to',
+  stepFixed: '--step-fixed',
+  stepAdaptive: '--step-adaptive',
+  schedule: '--stage-ticks',
+  project: 'the projection (set by --to)',
+  recordEvery: '--record-every',
+  segmentPoints: '--segment-points',
+  training: '--lr/--loss-threshold/--min-iterations/--max-iterations/--lr-scaling/--no-train',
+  trainBatchesPerEpoch: '--batch-size',
+  dataset: '--dataset',
+  preprocessing: '--normalize/--pad-to/--channels',
+  batchSize: '--batch-size',
+  seed: '--seed',
+  evaluation: '--split/--train-examples/--test-examples/--bn-batches/--no-bn-reset',
+};
 
 function validateKindOptions(kind: Kind, values: Values): void {
   if (kind === 'curve') {
     parseCurveKind(values.curve);
+    gridOption(values.bends, 'bends', 2);
     required(numberOption(values.epochs, 'epochs', { integer: true, min: 1 }), 'epochs');
     parseSchedule(values.schedule);
   }
@@ -199,7 +241,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const arch = getArchitecture(a.architecture);
     const curve = createCurve(a, b, {
       kind: parseCurveKind(values.curve),
-      bends: numberOption(values.bends, 'bends', { integer: true, min: 2 }) ?? 3,
+      bends: gridOption(values.bends, 'bends', 2) ?? 3,
       trainStart: values['train-start'],
       trainEnd: values['train-end'],
     });
@@ -256,43 +298,57 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const train = values['no-train'] ? undefined : splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64, seed: run.seed });
     const stageTicks = numberOption(values['stage-ticks'], 'stage-ticks', { integer: true, min: 1 });
     const lrScaling = lrScalingOption(values['lr-scaling']);
+    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64;
     const progress = bar(run.context, 'LLPF');
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
-    const result = await runLlpf(
-      arch,
-      start.config,
-      start,
-      target,
-      { ...(train === undefined ? {} : { train }), evaluation: analysis.data },
-      {
-        ticks,
-        stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
-        stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
-        recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
-        segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
-        ...(stageTicks === undefined ? {} : { stageTicks }),
-        training: values['no-train']
-          ? false
-          : {
-              lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
-              lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
-              minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
-              maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
-              ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
-            },
-        evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
-        checkpoint: { directory: run.out, every: 10 },
-        resume: values.resume,
-        signal: abort.signal,
+    const options: LlpfOptions = {
+      ticks,
+      stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
+      stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
+      recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
+      segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
+      ...(stageTicks === undefined ? {} : { stageTicks }),
+      training: values['no-train']
+        ? false
+        : {
+            lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
+            lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
+            minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
+            maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
+            ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
+          },
+      evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
+      checkpoint: { directory: run.out, every: 10 },
+      resume: values.resume,
+      signal: abort.signal,
+      recipe: {
+        dataset: analysis.dataset,
+        preprocessing: { ...analysis.preprocessing },
+        batchSize: values['no-train'] ? null : batchSize,
+        seed: values['no-train'] ? null : run.seed,
+        evaluation: {
+          splits: analysis.splits,
+          trainExamples: values['train-examples'] ?? null,
+          testExamples: values['test-examples'] ?? null,
+          bnBatches: analysis.bnReset ? (values['bn-batches'] ?? '20') : null,
+        },
       },
-      (done, total, label) => progress.update(done, total, label),
-    );
-    process.off('SIGINT', onSignal);
+    };
+    const data = { ...(train === undefined ? {} : { train }), evaluation: analysis.data };
+    const result = await withResumeFlags(
+      () => runLlpf(arch, start.config, start, target, data, options, (done, total, label) => progress.update(done, total, label)),
+      LLPF_RECIPE_FLAGS,
+      'run without --resume',
+    ).finally(() => process.off('SIGINT', onSignal));
     progress.done();
     const rows = result.rows;
     await writeTextAtomic(join(run.out, 'rows.json'), `${JSON.stringify(rows, null, 1)}\n`);
+    if (!result.completed) {
+      disposeLlpfRun(result);
+      return { rows, completed: false, iterations: result.iterations, interrupted: true };
+    }
     const path = llpfPath(result);
     const pathRows = await evaluate(path, analysis, run, 'llpf');
     path.dispose();
@@ -327,17 +383,44 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       ...(selfIndex === undefined ? {} : { selfIndex }),
       ...(selfWeight === undefined ? {} : { selfWeight }),
     });
-    const metadata = analysis.checkpoints[0]?.metadata;
-    await saveCheckpoint(run.out, model, {
-      ...(metadata?.dataset === undefined ? {} : { dataset: metadata.dataset }),
-      preprocessing: { ...analysis.preprocessing },
-      extra: { averageOf: [...run.positionals], correction: values.correction },
-    });
-    const evaluator = createEvaluator(getArchitecture(model.architecture), model.config, analysis.data, { splits: analysis.splits, bnReset: analysis.bnReset });
-    const metrics = await evaluator.evaluate(model);
-    evaluator.dispose();
-    disposeTensors(model);
-    const rows = analysis.splits.map((split) => ({ path: 'average', t: 0.5, split, loss: metrics[split]?.loss ?? Number.NaN, accuracy: metrics[split]?.accuracy ?? Number.NaN }));
-    return { rows, factors: Object.fromEntries(factors) };
+    try {
+      const metadata = analysis.checkpoints[0]?.metadata;
+      await saveCheckpoint(run.out, model, {
+        ...(metadata?.dataset === undefined ? {} : { dataset: metadata.dataset }),
+        preprocessing: { ...analysis.preprocessing },
+        extra: { averageOf: [...run.positionals], correction: values.correction },
+      });
+      // An average is one model, not a path: it is reported next to the models it averages.
+      const evaluator = createEvaluator(getArchitecture(model.architecture), model.config, analysis.data, { splits: analysis.splits, bnReset: analysis.bnReset });
+      const rows: { model: string; role: 'input' | 'average'; split: string; loss: number; accuracy: number }[] = [];
+      try {
+        const evaluated: [string, 'input' | 'average', Model][] = [...run.positionals.map((p, i) => [p, 'input', analysis.models[i] as Model] as [string, 'input', Model]), [run.out, 'average', model]];
+        for (const [name, role, m] of evaluated) {
+          const metrics = await evaluator.evaluate(m);
+          for (const split of analysis.splits) rows.push({ model: name, role, split, loss: metrics[split]?.loss ?? Number.NaN, accuracy: metrics[split]?.accuracy ?? Number.NaN });
+        }
+      } finally {
+        evaluator.dispose();
+      }
+      const factorValues = [...factors.values()];
+      const summary = [`average of ${run.positionals.length} models (correction ${values.correction}) → ${run.out}`];
+      for (const split of analysis.splits) {
+        const of = rows.filter((r) => r.split === split);
+        const inputs = of.filter((r) => r.role === 'input');
+        const average = of.find((r) => r.role === 'average');
+        const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+        summary.push(
+          `${split}: average loss ${average?.loss.toFixed(4)} accuracy ${((average?.accuracy ?? NaN) * 100).toFixed(2)}%; ` +
+            `inputs loss ${inputs.map((r) => r.loss.toFixed(4)).join(', ')} (mean ${mean(inputs.map((r) => r.loss)).toFixed(4)}), ` +
+            `accuracy ${inputs.map((r) => `${(r.accuracy * 100).toFixed(2)}%`).join(', ')}`,
+        );
+      }
+      if (factorValues.length > 0) {
+        summary.push(`variance correction: ${factorValues.length} tensors rescaled by ×${Math.min(...factorValues).toFixed(4)} to ×${Math.max(...factorValues).toFixed(4)}`);
+      }
+      return { rows, factors: Object.fromEntries(factors), summary };
+    } finally {
+      disposeTensors(model);
+    }
   },
 };

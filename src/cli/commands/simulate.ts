@@ -6,8 +6,10 @@ import { loadDataset } from '../../data/datasets.js';
 import { plateauDelay } from '../../simulate/metrics.js';
 import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
 import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
-import { numberOption, required } from '../args.js';
+import { assertRowCount, numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
+import { dataDirOption } from '../data-options.js';
+import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -104,13 +106,17 @@ export const simulateCommand: Command = {
     const duplicate = seriesNames.find((s, i) => seriesNames.indexOf(s) !== i);
     if (duplicate !== undefined) throw new Error(`simulate: two runs are labelled "${duplicate}"; give each run its own "series"`);
     for (const config of configs) {
+      // Node rows (one per node and recorded tick) stay in memory, and every node holds its own model.
+      assertRowCount((Math.floor(config.ticks / config.recordEvery) + 2) * config.nodes, `${config.series}: --nodes ${config.nodes} over ${config.ticks} ticks recorded every ${config.recordEvery}`);
+    }
+    for (const config of configs) {
       const state = join(out, config.series, 'state.safetensors');
       if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
     }
-    await context.initBackend();
-    const dataDir = values['data-dir'] as string | undefined;
-    const dataOptions = dataDir === undefined ? {} : { dataDir };
     const dataset = values.dataset as string;
+    const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
+    await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
+    await context.initBackend();
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
     const runs: SimulationRun[] = [];
     for (const config of configs) {

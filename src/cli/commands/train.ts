@@ -5,9 +5,28 @@ import type { OptimizerConfig } from '../../train/optimizer.js';
 import { parseSchedule } from '../../train/schedule.js';
 import { loadTrainingData, trainMode, validateTrainOptions, type TrainModeOptions } from '../../train/train-mode.js';
 import { integerListOption, jsonOption, numberOption, required } from '../args.js';
-import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
+import { takeSubset } from '../../data/subset.js';
+import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
+import { checkOutputPaths } from '../output-paths.js';
 import { createProgressBar } from '../progress.js';
+import { withResumeFlags } from '../resume-message.js';
 import type { Command } from './command.js';
+
+/** The flags behind each field of the training recipe (src/train/train-mode.ts), for resume errors. */
+const RECIPE_FLAGS: Readonly<Record<string, string>> = {
+  architecture: '--arch',
+  config: '--config',
+  dataset: '--dataset',
+  trainExamples: '--train-examples',
+  preprocessing: '--normalize/--pad-to/--channels',
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  optimizer: '--optimizer/--momentum/--weight-decay',
+  schedule: '--schedule',
+  init: '--init',
+  seed: '--seeds',
+};
 
 export const trainCommand: Command = {
   summary: 'train independent modes, one per seed, with checkpoints per epoch',
@@ -26,9 +45,16 @@ ${DATA_OPTIONS_HELP}
   --schedule S         cosine (default) | constant | garipov | step:SIZE:GAMMA
   --save-epochs LIST   epochs to checkpoint (default every epoch; the last always)
   --init I             pytorch (default) | xavier
+  --train-examples N   train on a seeded class-balanced subset of N training images (the same for every seed)
+  --test-examples N    evaluate after each epoch on a seeded class-balanced subset of N test images
   --no-resume          start over even when a training state exists
   --out DIR            output folder (required): DIR/seed-S/epoch-E.safetensors, metrics.json
-  --json               print the final metrics as JSON`,
+  --json               print the final metrics as JSON
+
+A rerun of the same command continues: an interrupted seed resumes from its last completed epoch,
+a finished seed is skipped. Each seed folder records the recipe (every option above but --out,
+--save-epochs, --test-examples and --json); a rerun with another recipe, --epochs included (the
+schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`,
   async run(args, context) {
     const { values } = parseArgs({
       args,
@@ -47,6 +73,8 @@ ${DATA_OPTIONS_HELP}
         schedule: { type: 'string', default: 'cosine' },
         'save-epochs': { type: 'string' },
         init: { type: 'string', default: 'pytorch' },
+        'train-examples': { type: 'string' },
+        'test-examples': { type: 'string' },
         'no-resume': { type: 'boolean', default: false },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -59,14 +87,17 @@ ${DATA_OPTIONS_HELP}
     const optimizer: OptimizerConfig =
       kind === 'sgd' ? { kind, momentum: numberOption(values.momentum, 'momentum', { min: 0 }) ?? 0.9, weightDecay } : { kind, weightDecay };
     preprocessingFlags(values);
-    const dataset = values.dataset ?? 'fashion-mnist-small';
+    const dataset = values.dataset ?? EMBEDDED_DATASET;
+    const dataDir = dataDirOption(dataset, values['data-dir']).dataDir;
+    const trainExamples = numberOption(values['train-examples'], 'train-examples', { integer: true, min: 1 });
+    const testExamples = numberOption(values['test-examples'], 'test-examples', { integer: true, min: 1 });
     const seeds = integerListOption(values.seeds, 'seeds') ?? [1];
     const saveEpochs = integerListOption(values['save-epochs'], 'save-epochs');
     const options: TrainModeOptions = {
       architecture: required(values.arch, 'arch'),
       ...(values.config === undefined ? {} : { config: jsonOption(values.config, 'config') }),
       dataset,
-      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+      ...(dataDir === undefined ? {} : { dataDir }),
       epochs: required(numberOption(values.epochs, 'epochs', { integer: true, min: 1 }), 'epochs'),
       batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128,
       lr: numberOption(values.lr, 'lr', { min: 0 }) ?? (kind === 'sgd' ? 0.05 : 0.001),
@@ -78,8 +109,14 @@ ${DATA_OPTIONS_HELP}
       resume: !values['no-resume'],
     };
     validateTrainOptions(options);
+    await checkOutputPaths([{ path: options.outDir, kind: 'folder', option: '--out' }]);
     await context.initBackend();
-    const data = await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+    const loaded = await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+    // Subsets are seeded with 0, not with the training seed: every seed trains on the same images.
+    const data = {
+      train: trainExamples === undefined ? loaded.train : takeSubset(loaded.train, Math.min(trainExamples, loaded.train.count), 0),
+      ...(loaded.test === undefined ? {} : { test: testExamples === undefined ? loaded.test : takeSubset(loaded.test, Math.min(testExamples, loaded.test.count), 0) }),
+    };
     const preprocessing = resolvePreprocessing(values, undefined, data.train, 'training');
     const arch = getArchitecture(options.architecture);
     assertInputFits(arch.spec(arch.parseConfig(options.config ?? {})), preprocessing, data.train, options.architecture);
@@ -90,24 +127,34 @@ ${DATA_OPTIONS_HELP}
     process.once('SIGINT', onSignal);
     for (const seed of seeds) {
       const bar = context.quiet ? undefined : createProgressBar(`seed ${seed}`);
-      const result = await trainMode(data, seed, {
-        ...options,
-        preprocessing,
-        signal: abort.signal,
-        progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+      const result = await withResumeFlags(
+        () =>
+          trainMode(data, seed, {
+            ...options,
+            preprocessing,
+            signal: abort.signal,
+            progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+          }),
+        RECIPE_FLAGS,
+        'use --no-resume',
+      ).catch((error: unknown) => {
+        process.off('SIGINT', onSignal);
+        throw error;
       });
       bar?.done();
       if (!result.completed) {
         disposeTensors(result.model);
+        process.off('SIGINT', onSignal);
         console.error(`seed ${seed}: interrupted; run the same command again to resume from the last completed epoch`);
         return 130;
       }
       const last = result.metrics[result.metrics.length - 1];
       disposeTensors(result.model);
-      summaries.push({ seed, checkpoints: Object.fromEntries(result.checkpoints), final: last });
+      summaries.push({ seed, checkpoints: Object.fromEntries(result.checkpoints), final: last, ...(result.alreadyFinished === true ? { alreadyFinished: true } : {}) });
       if (!values.json && last !== undefined) {
         const test = last.testAccuracy === undefined ? '' : ` test loss ${last.testLoss?.toFixed(4)} accuracy ${(last.testAccuracy * 100).toFixed(2)}%`;
-        console.log(`seed ${seed}: epoch ${last.epoch} train loss ${last.trainLoss.toFixed(4)}${test} (${last.imagesPerSecond.toFixed(0)} images/s) → ${result.checkpoints.get(last.epoch) ?? ''}`);
+        const finished = result.alreadyFinished === true ? 'already finished, ' : '';
+        console.log(`seed ${seed}: ${finished}epoch ${last.epoch} train loss ${last.trainLoss.toFixed(4)}${test} (${last.imagesPerSecond.toFixed(0)} images/s) → ${result.checkpoints.get(last.epoch) ?? ''}`);
       }
     }
     process.off('SIGINT', onSignal);
