@@ -15,4 +15,4 @@ export {
   type AverageModelsOptions,
   type AverageModelsResult,
 } from '../averaging/variance-correction.js';
-export { averageModelList } from '../averaging/average-models.js';
+export { averageModelList, type AverageModelListResult } from '../averaging/average-models.js';

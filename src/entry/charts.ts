@@ -15,7 +15,7 @@ export { pcaChart, projectPca, type PcaChartOptions, type PcaPointMeta, type Pca
 export { llpfChart, type LlpfChartOptions, type LlpfPanel } from '../charts/llpf-chart.js';
 export { layerVarianceChart, type LayerVarianceChartOptions } from '../charts/layer-variance-chart.js';
 export { accuracyBandChart, type AccuracyBandChartOptions, type AccuracyBandRow } from '../charts/accuracy-band-chart.js';
-export { renderSvg, renderPng, saveChart, type RenderPngOptions, type SaveChartOptions, type ChartFormat } from '../charts/render.js';
+export { renderSvg, renderPng, saveChart, FONT_DIRS, type RenderPngOptions, type SaveChartOptions, type ChartFormat } from '../charts/render.js';
 export {
   writeHtmlReport,
   renderHtmlReport,
@@ -26,6 +26,7 @@ export {
   type ReportSection,
   type ReportFigure,
   type ReportTable,
+  type ReportCell,
 } from '../charts/report.js';
 export { compileVegaLiteValidator } from '../charts/schema.js';
 export type { Metric } from '../charts/messages.js';

@@ -6,11 +6,12 @@
  */
 export { SPLIT_NAMES, type ImageSplit, type SplitName } from '../data/types.js';
 export { DATASET_NAMES, loadDataset, parseDatasetName, type DatasetName, type LoadDatasetOptions } from '../data/datasets.js';
-export { readIdx, writeIdx, readIdxSplit, writeIdxSplit } from '../data/idx.js';
-export { readCifarSplit, CIFAR10_FORMAT, CIFAR100_FORMAT } from '../data/cifar.js';
-export { takeSubset, subsetIndices, selectImages, classCounts } from '../data/subset.js';
+export { readIdx, writeIdx, readIdxSplit, writeIdxSplit, type IdxArray, type IdxSplitSource } from '../data/idx.js';
+export { readCifarSplit, CIFAR10_FORMAT, CIFAR100_FORMAT, type CifarFormat } from '../data/cifar.js';
+export { takeSubset, subsetIndices, selectImages, classCounts, type SubsetOptions } from '../data/subset.js';
 export {
   DEFAULT_PREPROCESSING,
+  NORMALIZATIONS,
   computeChannelStats,
   createPreprocessing,
   parsePreprocessing,
@@ -18,6 +19,7 @@ export {
   preprocessedShape,
   type Preprocessing,
   type Normalization,
+  type ImageShape,
   type CreatePreprocessingOptions,
 } from '../data/preprocess.js';
 export { batchIndices, toTensors, loadBatches, disposeBatches, type Batch, type BatchIndicesOptions } from '../data/batches.js';

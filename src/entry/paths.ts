@@ -11,6 +11,7 @@ export { CURVE_KINDS, parseCurveKind, curveCoefficients, combineBends, createCur
 export {
   trainCurve,
   curveLossAndGradients,
+  type CurveLossAndGradients,
   curveTAt,
   bendKey,
   type TrainCurveOptions,
@@ -20,7 +21,7 @@ export {
   type CurveEpochRow,
 } from '../paths/train-curve.js';
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from '../paths/curve-checkpoint.js';
-export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch } from '../paths/batch-source.js';
+export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch, type SplitBatchOptions, type TensorBatchOptions } from '../paths/batch-source.js';
 export {
   autoNeb,
   connectAutoNeb,
@@ -36,10 +37,11 @@ export {
   type NebDensePoint,
   type NebProgress,
   type AutoNebOptions,
+  type AutoNebResult,
   type ConnectAutoNebResult,
   type ModelNebData,
 } from '../paths/autoneb.js';
 export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from '../paths/neb-checkpoint.js';
-export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths } from '../paths/neb.js';
+export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths, type InsertionOptions, type PivotInsertion } from '../paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from '../paths/flat-params.js';
-export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData } from '../paths/llpf.js';
+export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData, type LlpfPoint, type LlpfProgress, type LlpfTrainingOptions } from '../paths/llpf.js';

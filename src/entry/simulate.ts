@@ -18,9 +18,10 @@ export {
   degrees,
   TOPOLOGY_SPECS,
   type Topology,
+  type ErdosRenyiOptions,
 } from '../simulate/topology.js';
-export { createPartition, partitionIndices, parsePartitionSpec, sampleDirichlet, sampleGamma, PARTITION_SPECS, type PartitionSpec } from '../simulate/partition.js';
-export { createAveragingRule, federatedMean, AVERAGING_RULE_NAMES, type AveragingRule, type AveragingRuleName, type AveragingContext } from '../simulate/averaging-rules.js';
+export { createPartition, partitionIndices, parsePartitionSpec, sampleDirichlet, sampleGamma, PARTITION_SPECS, type PartitionSpec, type PartitionOptions } from '../simulate/partition.js';
+export { createAveragingRule, federatedMean, AVERAGING_RULE_NAMES, type AveragingRule, type AveragingRuleName, type AveragingContext, type AveragingRuleOptions } from '../simulate/averaging-rules.js';
 export {
   createSimulation,
   loadSimulation,
@@ -34,6 +35,7 @@ export {
   type SimulationData,
   type SimulationOptions,
   type RunSimulationOptions,
+  type SimulationProgress,
 } from '../simulate/simulator.js';
 export { plateauDelay, ticksToAccuracy, accuracyBandRows, type TickRow, type NodeRow, type SimulationRows, type PlateauDelay } from '../simulate/metrics.js';
-export { writeSimulationOutputs, delayChart, type SimulationRun } from '../simulate/outputs.js';
+export { writeSimulationOutputs, delayChart, type SimulationRun, type DelayRow } from '../simulate/outputs.js';
