@@ -18,11 +18,14 @@ async function loadMain() {
       return (await import(pathToFileURL(source).href)).main;
     }
   }
-  if (!existsSync(built)) {
-    throw new Error(`modeconn: ${built} is missing; run \`npm run build\` (or install tsx to run the sources)`);
-  }
+  if (!existsSync(built)) return undefined;
   return (await import(pathToFileURL(built).href)).main;
 }
 
 const main = await loadMain();
-process.exitCode = await main(process.argv.slice(2));
+if (main === undefined) {
+  console.error(`modeconn: ${built} is missing; run \`npm run build\` (or install the dev dependencies to run the sources through tsx)`);
+  process.exitCode = 1;
+} else {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -98,6 +98,15 @@ function readmeExample(readme: string): string {
 let dir: string;
 let app: string;
 let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+/** Seconds of each set-up step, reported by the first test. */
+const seconds: Record<string, number> = {};
+
+async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  seconds[step] = Math.round((performance.now() - started) / 100) / 10;
+  return result;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'modeconn-package-'));
@@ -110,10 +119,10 @@ beforeAll(async () => {
     await cp(join(repo, entry), join(stage, entry), { recursive: true });
   }
   await symlink(await realpath(join(repo, 'node_modules')), join(stage, 'node_modules'), 'dir');
-  const pack = await ok('npm', ['pack', '--json', '--pack-destination', dir], stage);
+  const pack = await timed('npm pack (prepack build)', () => ok('npm', ['pack', '--json', '--pack-destination', dir], stage));
   [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as (typeof packed)[];
   await writeProject(app, join(dir, packed.filename));
-  await ok('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+  await timed('npm ci --offline', () => ok('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app));
 }, 600_000);
 
 afterAll(async () => {
@@ -121,7 +130,8 @@ afterAll(async () => {
 });
 
 describe('npm pack', () => {
-  it('ships the compiled entries, the worker, the bin and the data, and no sources or tests', () => {
+  it('ships the compiled entries, the worker, the bin and the data, and no sources or tests', async ({ annotate }) => {
+    await annotate(`${packed.files.length} files, ${(packed.size / 1e6).toFixed(1)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(1)} MB unpacked; ${Object.entries(seconds).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
     const files = new Set(packed.files.map((f) => f.path));
     const expected = [
       'package.json',
@@ -142,8 +152,9 @@ describe('npm pack', () => {
   });
 });
 
-describe('installed into a fresh project', () => {
-  it('a plain .mjs imports the main entry (the same names as src/index.ts) and a subpath export; internals stay private', async () => {
+// Independent programs in one project: run side by side.
+describe.concurrent('installed into a fresh project', () => {
+  it('a plain .mjs imports the main entry (the same names as src/index.ts) and a subpath export; internals stay private', async ({ expect }) => {
     await writeFile(
       join(app, 'check.mjs'),
       `import * as api from 'mode-connectivity';
@@ -172,7 +183,7 @@ console.log(JSON.stringify({
     expect(out.tsx, 'tsx (a dev dependency) must not be installed with the package').toBe(false);
   });
 
-  it('a .ts script run with tsx imports it, and type-checks against the shipped declarations', async () => {
+  it('a .ts script run with tsx imports it, and type-checks against the shipped declarations', async ({ expect }) => {
     await writeFile(
       join(app, 'check.ts'),
       `import { initBackend, linearPath, createModel, disposeTensors, type Model, type ParameterPath } from 'mode-connectivity';
@@ -204,7 +215,7 @@ disposeTensors(a, b);
     expect(typecheck.code).toBe(0);
   });
 
-  it('npx modeconn --help lists the commands, and barrier linear runs its worker threads from dist/', async () => {
+  it('npx modeconn --help lists the commands, and barrier linear runs its worker threads from dist/', async ({ expect }) => {
     const help = await ok('npx', ['--offline', 'modeconn', '--help'], app);
     for (const command of ['train', 'eval', 'info', 'convert', 'barrier', 'path', 'simulate']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     for (const fixture of FIXTURES) await cp(join(repo, 'test', 'fixtures', fixture), join(app, fixture));
@@ -214,7 +225,7 @@ disposeTensors(a, b);
     for (const row of out.rows) expect(Number.isFinite(row.loss) && row.loss > 0).toBe(true);
   });
 
-  it("the README's library example runs as written: linear and layer-wise barriers near PyTorch's, two PNG charts", async () => {
+  it("the README's library example runs as written: linear and layer-wise barriers near PyTorch's, two PNG charts", async ({ expect }) => {
     const example = readmeExample(await readFile(join(repo, 'README.md'), 'utf8'));
     await mkdir(join(app, 'test', 'fixtures'), { recursive: true });
     for (const fixture of FIXTURES) await cp(join(repo, 'test', 'fixtures', fixture), join(app, 'test', 'fixtures', fixture));
