@@ -36,7 +36,7 @@ interface Run {
 
 /** Runs `command args` in `cwd` without a shell; never rejects (the exit code is in the result). */
 function run(command: string, args: readonly string[], cwd: string, timeout = 240_000): Promise<Run> {
-  const env = { ...process.env, MODECONN_BACKEND: 'wasm' };
+  const env: NodeJS.ProcessEnv = { ...process.env, MODECONN_BACKEND: 'wasm' };
   // Nothing from the test runner's loaders may help the installed package.
   delete env['NODE_OPTIONS'];
   return new Promise((resolve) => {
@@ -120,7 +120,9 @@ beforeAll(async () => {
   }
   await symlink(await realpath(join(repo, 'node_modules')), join(stage, 'node_modules'), 'dir');
   const pack = await timed('npm pack (prepack build)', () => ok('npm', ['pack', '--json', '--pack-destination', dir], stage));
-  [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as (typeof packed)[];
+  const [result] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as (typeof packed)[];
+  if (result === undefined) throw new Error(`npm pack --json printed no package:\n${pack.stdout}`);
+  packed = result;
   await writeProject(app, join(dir, packed.filename));
   await timed('npm ci --offline', () => ok('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app));
 }, 600_000);
