@@ -227,7 +227,7 @@ disposeTensors(a, b);
     for (const row of out.rows) expect(Number.isFinite(row.loss) && row.loss > 0).toBe(true);
   });
 
-  it("the README's library example runs as written: linear and layer-wise barriers near PyTorch's, two PNG charts", async ({ expect }) => {
+  it("the README's library example runs as written: a linear barrier near PyTorch's, one layer-wise barrier per layer and rest below it, two PNG charts", async ({ expect }) => {
     const example = readmeExample(await readFile(join(repo, 'README.md'), 'utf8'));
     await mkdir(join(app, 'test', 'fixtures'), { recursive: true });
     for (const fixture of FIXTURES) await cp(join(repo, 'test', 'fixtures', fixture), join(app, 'test', 'fixtures', fixture));
