@@ -24,11 +24,11 @@ import {
   evaluatePath,
   layerHeatmap,
   layerwiseBarriers,
-  layerwiseBarriersByEpoch,
   linearPath,
   saveChart,
   type Model,
 } from '../../src/index.js';
+import { layerwiseBarriersByEpoch } from '../../src/entry/barriers.js';
 import { defaultEpochs, evaluationData, int, lenet5Training, loadEpochs, loadModes, maxOf, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({ points: { type: 'string', default: '11' } });

@@ -26,21 +26,20 @@ import type { TopLevelSpec } from 'vega-lite';
 import {
   disposeEvaluationData,
   disposeLlpfRun,
-  defaultLrVarianceScaling,
   disposeTensors,
   getArchitecture,
   llpfChart,
   runLlpf,
   saveChart,
   splitBatchSource,
-  cloneTensors,
-  createEvaluator,
-  squaredNorm,
   DEFAULT_PREPROCESSING,
   type LlpfRow,
   type Model,
   type ModelState,
 } from '../../src/index.js';
+import { defaultLrVarianceScaling } from '../../src/entry/paths.js';
+import { cloneTensors, squaredNorm } from '../../src/entry/models.js';
+import { createEvaluator } from '../../src/entry/evaluate.js';
 import { paperConfig, SCHEMA_URL } from '../../src/charts/theme.js';
 import { defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 

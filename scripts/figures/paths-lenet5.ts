@@ -29,13 +29,7 @@ import {
   linearPath,
   llpfChart,
   llpfPath,
-  loadNebChain,
-  saveNebChain,
-  loadBatches,
-  batchIndices,
-  disposeBatches,
   nebPath,
-  parseNebCycles,
   pathChart,
   runLlpf,
   saveChart,
@@ -43,6 +37,8 @@ import {
   DEFAULT_PREPROCESSING,
   type PathRow,
 } from '../../src/index.js';
+import { loadNebChain, saveNebChain, parseNebCycles } from '../../src/entry/paths.js';
+import { loadBatches, batchIndices, disposeBatches } from '../../src/entry/data.js';
 import { bezierCurve, defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({

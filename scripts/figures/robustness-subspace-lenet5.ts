@@ -17,15 +17,11 @@ import {
   checkpointPath,
   disposeEvaluationData,
   disposeTensors,
-  layerRobustness,
-  robustnessChart,
   saveChart,
-  subspaceChart,
-  subspacePerturbations,
   type Model,
-  type RobustnessRow,
-  type SubspaceRow,
 } from '../../src/index.js';
+import { layerRobustness, subspacePerturbations, type RobustnessRow, type SubspaceRow } from '../../src/entry/barriers.js';
+import { robustnessChart, subspaceChart } from '../../src/entry/charts.js';
 import { defaultEpochs, evaluationData, int, lenet5Training, loadEpochs, loadModes, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({ points: { type: 'string', default: '6' }, samples: { type: 'string', default: '5' } });

@@ -18,21 +18,18 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  createEvaluator,
   curvePath,
   disposeCurve,
   disposeEvaluationData,
   disposeTensors,
-  flatLayout,
-  flattenParams,
   getArchitecture,
   saveChart,
-  surfaceChart,
-  unflattenParams,
   type Model,
-  type ProjectedPoint,
-  type SurfaceRow,
 } from '../../src/index.js';
+import { createEvaluator } from '../../src/entry/evaluate.js';
+import { flatLayout, flattenParams, unflattenParams } from '../../src/entry/paths.js';
+import { surfaceChart } from '../../src/entry/charts.js';
+import type { ProjectedPoint, SurfaceRow } from '../../src/entry/barriers.js';
 import { bezierCurve, defaultEpochs, evaluationData, int, lenet5Training, loadModes, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({

@@ -1,0 +1,14 @@
+/**
+ * `mode-connectivity/models`: the architectures (LeNet5, ResNet18, CCT) as pure functions of
+ * named parameter maps, the registry that finds them by name, BatchNorm running statistics and
+ * helpers on tensor maps.
+ *
+ * @module mode-connectivity/models
+ */
+export * from '../models/types.js';
+export { lenet5, type LeNet5Config } from '../models/lenet5.js';
+export { resnet18, resnet18Widths, type ResNet18Config } from '../models/resnet18.js';
+export { cct, CCT_PRESETS, type CctConfig, type CctPresetName } from '../models/cct.js';
+export { ARCHITECTURES, getArchitecture, createModel } from '../models/registry.js';
+export { updateRunningStats, resetRunningStats, BATCH_NORM_EPSILON, DEFAULT_BATCH_NORM_MOMENTUM, type BatchNormMomentum } from '../models/batch-norm.js';
+export { disposeTensors, mapTensors, cloneTensors, assertSameLayout, interpolateTensors, squaredNorm, countScalars } from '../models/tensor-map.js';
