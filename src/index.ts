@@ -36,10 +36,12 @@ export { batchIndices, toTensors, loadBatches, disposeBatches, type Batch, type 
 
 // 3. Models, checkpoints, training
 export * from './models/types.js';
-export { lenet5, type LeNet5Config } from './models/lenet5.js';
-export { resnet18, resnet18Widths, type ResNet18Config } from './models/resnet18.js';
-export { cct, CCT_PRESETS, type CctConfig, type CctPresetName } from './models/cct.js';
-export { ARCHITECTURES, getArchitecture, createModel } from './models/registry.js';
+export type { PyTorchFormat, ShapedTensor, ActivationHooks, HiddenLayer, LlpfStages, PermutedAxis, PermutationGroup } from './models/capabilities.js';
+export { lenet5, lenet5PermutationSpec, type LeNet5Config } from './models/lenet5/index.js';
+export { resnet18, resnet18Widths, resnet18PermutationSpec, type ResNet18Config } from './models/resnet18/index.js';
+export { cct, CCT_PRESETS, type CctConfig, type CctPresetName } from './models/cct/index.js';
+export { registerArchitecture, getArchitecture, listArchitectures, hasArchitecture, createModel } from './models/registry.js';
+export { loadArchitectureModule } from './models/architecture-module.js';
 export { updateRunningStats, resetRunningStats, BATCH_NORM_EPSILON, DEFAULT_BATCH_NORM_MOMENTUM, type BatchNormMomentum } from './models/batch-norm.js';
 export { disposeTensors, mapTensors, cloneTensors, assertSameLayout, interpolateTensors, squaredNorm, countScalars } from './models/tensor-map.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, type SafetensorsTensor, type SafetensorsContents, type SafetensorsHeader, type SafetensorsDtype, type SafetensorsTensorToWrite, type ReadSafetensorsOptions } from './checkpoint/safetensors.js';
@@ -68,7 +70,7 @@ export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarian
 export { averageModels, projectToVariance, tensorVariances, tensorKinds, VARIANCE_CORRECTIONS, VARIANCE_EPSILON, type VarianceCorrection, type AverageModelsOptions, type AverageModelsResult } from './averaging/variance-correction.js';
 export { averageModelList } from './averaging/average-models.js';
 export { linearSumAssignment } from './align/lsap.js';
-export { applyPermutation, permutationSpecFor, lenet5PermutationSpec, resnet18PermutationSpec, invertPermutation, type PermutationSpec, type Permutations } from './align/permutation-spec.js';
+export { applyPermutation, permutationSpecFor, invertPermutation, type PermutationSpec, type Permutations } from './align/permutation-spec.js';
 export { weightMatching, type WeightMatchingOptions, type WeightMatchingResult } from './align/weight-matching.js';
 export { activationMatching } from './align/activation-matching.js';
 export { repairInterpolated } from './align/repair.js';

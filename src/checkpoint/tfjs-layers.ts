@@ -19,7 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
+import { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 import type { Model } from '../models/types.js';
 import { modelFromTensors, throwIfProblems } from './model-tensors.js';
 import type { SafetensorsTensor } from './safetensors.js';
