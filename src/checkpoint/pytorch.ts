@@ -94,9 +94,10 @@ export function pytorchNameOf(name: string, architecture: string, naming?: PyTor
 }
 
 function nameInNaming(format: PyTorchFormat, architecture: string, name: string, naming: PyTorchNaming | undefined): string {
-  if (format.namings === undefined || format.nameOf === undefined) return name;
-  const chosen = naming ?? format.namings[0];
-  if (chosen === undefined) return name;
+  if (format.nameOf === undefined) return name;
+  // One convention: whatever naming was asked for, the architecture's names.
+  if (format.namings === undefined || format.namings.length === 0) return format.nameOf(name, '');
+  const chosen = naming ?? (format.namings[0]);
   if (!format.namings.includes(chosen)) {
     throw new Error(`PyTorch names: ${architecture} has no naming "${chosen}"; expected one of ${format.namings.join(', ')}`);
   }

@@ -53,10 +53,11 @@ export async function loadArchitectureModule(specifier: string, options: LoadArc
       throw new Error(
         `architecture module ${specifier}: a TypeScript module needs a TypeScript loader, and this Node has none ` +
           `(run the CLI under tsx, e.g. NODE_OPTIONS="--import tsx" modeconn …, or compile the module to .js); ${message}`,
+        { cause: error },
       );
     }
-    if (code === 'ERR_MODULE_NOT_FOUND') throw new Error(`architecture module ${specifier}: not found (${url}); ${message}`);
-    throw new Error(`architecture module ${specifier}: importing it failed: ${message}`);
+    if (code === 'ERR_MODULE_NOT_FOUND') throw new Error(`architecture module ${specifier}: not found (${url}); ${message}`, { cause: error });
+    throw new Error(`architecture module ${specifier}: importing it failed: ${message}`, { cause: error });
   }
   const exported = namespace.default ?? namespace.architecture;
   if (exported === undefined) {
@@ -66,18 +67,21 @@ export async function loadArchitectureModule(specifier: string, options: LoadArc
         `found ${names.length === 0 ? 'no exports' : `exports ${names.join(', ')}`}`,
     );
   }
-  const name = (exported as { name?: unknown } | null)?.name;
+  if (typeof exported !== 'object' || exported === null) {
+    throw new Error(`architecture module ${specifier}: the export is ${exported === null ? 'null' : `a ${typeof exported}`}, expected an architecture object`);
+  }
+  const name = (exported as { readonly name?: unknown }).name;
   if (typeof name === 'string' && hasArchitecture(name)) {
     const registered = getArchitecture(name);
     // A module that registered its architecture itself when imported, or one loaded before.
     if (registered === exported || Object.getPrototypeOf(registered) === exported) return registered;
   }
+  // Registered with the module's URL (the export itself is its prototype), so that worker threads can import it too.
+  const arch = Object.assign(Object.create(exported) as Architecture<unknown>, { module: url });
   try {
-    // Registered with the module's URL, so that worker threads can import it too.
-    const arch = Object.assign(Object.create(exported as object) as Architecture<unknown>, { module: url });
-    registerArchitecture(typeof exported === 'object' && exported !== null ? arch : (exported as Architecture<unknown>));
-    return getArchitecture(name as string);
+    registerArchitecture(arch);
   } catch (error) {
-    throw new Error(`architecture module ${specifier}: ${(error as Error).message}`);
+    throw new Error(`architecture module ${specifier}: ${(error as Error).message}`, { cause: error });
   }
+  return arch;
 }

@@ -67,7 +67,10 @@ export interface PyTorchFormat {
   readonly namings?: readonly string[];
   /** Our name for a name in the file (`module.` already stripped); default: the same name. */
   canonicalName?(name: string): string;
-  /** The file's name for one of ours in `naming` (one of `namings`); default: the same name. */
+  /**
+   * The file's name for one of ours in `naming` (one of `namings`, or '' when there are none);
+   * default: the same name.
+   */
   nameOf?(name: string, naming: string): string;
   /**
    * For a dense weight that reads a flattened C×H×W feature map: its (C, H, W), so that the input

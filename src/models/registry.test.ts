@@ -79,6 +79,6 @@ function tiny(name: string): Architecture<Record<string, never>> {
     parseConfig: () => ({}),
     spec: () => ({ params: [{ name: 'w', shape: [3], kind: 'bias', layer: 'out' }], buffers: [], layers: [{ name: 'out', params: ['w'], buffers: [] }], inputShape: [1, 1, 1], classes: 3 }),
     init: () => ({ params: new Map([['w', tf.zeros([3])]]), buffers: new Map() }),
-    apply: (_config, state, x) => ({ logits: tf.tidy(() => tf.add(tf.zeros([x.shape[0], 3]), state.params.get('w') as tf.Tensor) as tf.Tensor2D), batchStats: new Map() }),
+    apply: (_config, state, x) => ({ logits: tf.tidy(() => tf.add<tf.Tensor2D>(tf.zeros([x.shape[0], 3]), state.params.get('w') as tf.Tensor)), batchStats: new Map() }),
   };
 }

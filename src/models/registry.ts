@@ -78,7 +78,7 @@ export function registerArchitecture<Config>(arch: Architecture<Config>): void {
   if (existing !== undefined) {
     throw new Error(`registerArchitecture: the name "${arch.name}" is taken by ${existing.module === undefined ? 'another architecture' : `the architecture of ${existing.module}`}; choose another name`);
   }
-  registry.set(arch.name, arch as Architecture<unknown>);
+  registry.set(arch.name, arch);
 }
 
 // The built-ins, in this order (it is the order of listings and of PyTorch detection).
