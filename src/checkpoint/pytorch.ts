@@ -97,7 +97,7 @@ function nameInNaming(format: PyTorchFormat, architecture: string, name: string,
   if (format.nameOf === undefined) return name;
   // One convention: whatever naming was asked for, the architecture's names.
   if (format.namings === undefined || format.namings.length === 0) return format.nameOf(name, '');
-  const chosen = naming ?? (format.namings[0]);
+  const chosen = naming ?? format.namings[0] ?? '';
   if (!format.namings.includes(chosen)) {
     throw new Error(`PyTorch names: ${architecture} has no naming "${chosen}"; expected one of ${format.namings.join(', ')}`);
   }
