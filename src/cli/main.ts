@@ -6,6 +6,7 @@
  * progress bars on a terminal, and prints results on stdout (JSON with `--json`).
  */
 import { backendFromEnv, initBackend, parseBackendName } from '../backend/init-backend.js';
+import { loadArchitectureModule } from '../models/architecture-module.js';
 import { COMMANDS, type CommandContext } from './commands/index.js';
 
 const USAGE = `usage: modeconn <command> [options]
@@ -19,6 +20,10 @@ global options:
   --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (env MODECONN_BACKEND; default auto)
   --threads N      threads for the wasm backend
   --quiet          no progress bars or backend report
+  --architecture-module FILE
+                   register the architecture that FILE exports (default export or
+                   \`architecture\`) before the command runs; repeatable. A .ts file
+                   needs a TypeScript loader (tsx)
 
 'modeconn <command> --help' describes a command.`;
 
@@ -54,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
   };
   try {
+    for (const module of global.architectureModules) await loadArchitectureModule(module);
     return await command.run(remaining, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
@@ -66,19 +72,21 @@ interface GlobalOptions {
   backend?: string;
   threads?: number;
   quiet: boolean;
+  architectureModules: string[];
 }
 
-/** Removes --backend, --threads and --quiet from anywhere in the arguments. */
+/** Removes --backend, --threads, --quiet and --architecture-module from anywhere in the arguments. */
 function extractGlobalOptions(args: readonly string[]): { global: GlobalOptions; remaining: string[] } {
-  const global: GlobalOptions = { quiet: false };
+  const global: GlobalOptions = { quiet: false, architectureModules: [] };
   const remaining: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (key === '--backend' || key === '--threads') {
+    if (key === '--backend' || key === '--threads' || key === '--architecture-module') {
       const value = inline ?? args[++i];
       if (value === undefined) throw new Error(`${key} needs a value`);
       if (key === '--backend') global.backend = parseBackendName(value);
+      else if (key === '--architecture-module') global.architectureModules.push(value);
       else {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1) throw new Error(`--threads: expected a positive integer, found "${value}"`);

@@ -12,6 +12,7 @@
  * const arch = await loadArchitectureModule('./my-arch.ts'); // relative to the working directory
  * const model = createModel(arch.name, {}, 1);
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getArchitecture, hasArchitecture, registerArchitecture } from './registry.js';
@@ -24,10 +25,15 @@ export interface LoadArchitectureModuleOptions {
 
 const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
 
-/** A file URL for paths (`./x.ts`, `/abs/x.js`, `C:\x.js`), anything else (a URL, a package name) as given. */
+/**
+ * A file URL for paths (`./x.ts`, `/abs/x.js`, `C:\x.js`, or any existing file relative to `cwd`,
+ * e.g. `lib/my-arch.ts`); a URL or a package name as given.
+ */
 function moduleUrl(specifier: string, cwd: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)) return specifier;
-  if (specifier.startsWith('.') || isAbsolute(specifier) || /^[a-z]:[\\/]/i.test(specifier)) return pathToFileURL(resolve(cwd, specifier)).href;
+  const drive = /^[a-z]:[\\/]/i.test(specifier);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !drive) return specifier;
+  const path = resolve(cwd, specifier);
+  if (specifier.startsWith('.') || isAbsolute(specifier) || drive || existsSync(path) || /\.(m?js|cjs|ts|mts|cts)$/.test(specifier)) return pathToFileURL(path).href;
   return specifier;
 }
 
@@ -37,7 +43,8 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * Imports `specifier` (a path relative to `cwd`, an absolute path, a file URL or a package name)
+ * Imports `specifier` (a path relative to `cwd` — anything ending in .js/.mjs/.ts/… or naming an
+ * existing file —, an absolute path, a file URL, or else a package name)
  * and registers the architecture it exports; returns the registered architecture. Errors name the
  * module and say what was expected.
  */

@@ -82,7 +82,8 @@ export function registerArchitecture<Config>(arch: Architecture<Config>): void {
 }
 
 // The built-ins, in this order (it is the order of listings and of PyTorch detection).
-for (const arch of [lenet5, resnet18, cct] as Architecture<unknown>[]) registerArchitecture(arch);
+const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct] as Architecture<unknown>[];
+for (const arch of BUILT_IN) registerArchitecture(arch);
 
 /** The registered architecture called `name`; the error lists the registered names. */
 export function getArchitecture(name: string): Architecture<unknown> {
@@ -94,6 +95,11 @@ export function getArchitecture(name: string): Architecture<unknown> {
 /** The names of every registered architecture, built-ins first, then in registration order. */
 export function listArchitectures(): string[] {
   return [...registry.keys()];
+}
+
+/** Whether `name` is one of the toolkit's own architectures (registered by this module, in every thread). */
+export function isBuiltInArchitecture(name: string): boolean {
+  return BUILT_IN.some((arch) => arch.name === name);
 }
 
 /** Whether `name` is a registered architecture. */
