@@ -319,6 +319,12 @@ describe('a user-registered architecture', () => {
     expect(() => activationMatching('pair-mlp-bare', model, model, [{ x }])).toThrow(/activationMatching: architecture "pair-mlp-bare" does not define activation hooks \(activations\); defined for lenet5, pair-mlp; use weightMatching/);
     await expect(exportPyTorchStateDict(model)).rejects.toThrow(/export pair-mlp-bare: architecture "pair-mlp-bare" does not define PyTorch names and layouts \(pytorch\); PyTorch state dicts are supported for lenet5, resnet18, cct, pair-mlp/);
     expect([...defaultLlpfSchedule('pair-mlp-bare', pairSpec(config), 100).values()]).toEqual([0, 0]);
+    // Worker threads can only import an architecture that comes from a module.
+    const path = linearPath(a, b);
+    await expect(evaluatePath(path, { train: [{ x, y }], bnBatches: [] }, { ts: [0, 1], workers: 2 })).rejects.toThrow(
+      /workers: worker threads cannot load the user architecture pair-mlp: it was registered without a module/,
+    );
+    path.dispose();
     disposeTensors(model);
   });
 

@@ -123,7 +123,7 @@ export async function createEvaluatorPool<Config>(
   if (!isBuiltInArchitecture(architecture.name) && architecture.module === undefined) {
     throw new Error(
       `workers: worker threads cannot load the user architecture ${architecture.name}: it was registered without a module ` +
-        `(load it with loadArchitectureModule, or use workers: 1)`,
+        `(load it with loadArchitectureModule, give it a \`module\`: the URL of a module exporting it, or use workers: 1)`,
     );
   }
   // The in-thread evaluator validates splits and BN batches exactly as the workers will.

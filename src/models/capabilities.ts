@@ -14,6 +14,13 @@
  *                      (REPAIR of models without BatchNorm)
  *   llpfStages         paths/llpf.ts (default schedule)          every layer group moves from tick 0
  *   blockOf            models/layer-stage.ts                     every layer group is its own stage
+ *
+ * Adding an architecture to the toolkit: a folder src/models/<name>/ with the model (a pure
+ * function of its parameter map, e.g. <name>.ts), one file per capability it has (pytorch.ts,
+ * permutation-spec.ts, stages.ts, activations.ts) and an index.ts that exports the one
+ * `Architecture` object combining them; then one line in `BUILT_IN` of registry.ts. A user's own
+ * architecture is the same object, registered with `registerArchitecture` (or loaded from a module
+ * with `loadArchitectureModule`, the CLI's `--architecture-module`).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelState, TensorSpec } from './types.js';
