@@ -4,7 +4,7 @@
  * inputs; the numbers measure the arithmetic, not the data pipeline.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { lenet5 } from '../src/models/lenet5.js';
+import { lenet5 } from '../src/models/lenet5/index.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
 import type { ModelState } from '../src/models/types.js';
 import { createOptimizer } from '../src/train/optimizer.js';

@@ -37,7 +37,7 @@ export type { ImageSplit } from './data/types.js';
 
 // 3. Model states: architectures, checkpoints, training
 export type { Architecture, Model, ModelState, TensorMap } from './models/types.js';
-export { getArchitecture, createModel } from './models/registry.js';
+export { registerArchitecture, getArchitecture, listArchitectures, createModel } from './models/registry.js';
 export { disposeTensors } from './models/tensor-map.js';
 export { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 export { trainMode, loadTrainingData, checkpointPath, type TrainModeOptions, type TrainModeResult, type TrainingData } from './train/train-mode.js';

@@ -12,7 +12,7 @@ export interface ToyConfig {
 }
 
 export const toyLinear: Architecture<ToyConfig> = {
-  name: 'lenet5', // any known name; the toy never reaches the registry
+  name: 'toy-linear',
   defaultConfig: { size: 2, classes: 3 },
   parseConfig: (raw) => raw as ToyConfig,
   spec(config): ModelSpec {

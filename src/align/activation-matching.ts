@@ -6,12 +6,13 @@
  *
  * on post-ReLU activations (conv layers: every spatial position counts as a sample). Each layer's
  * activations of B do not depend on the other layers' permutations, so one pass over the data
- * solves every layer. Implemented for LeNet5 (its layers are recomputed in lenet5-activations.ts);
- * other architectures use weight matching.
+ * solves every layer. Needs the architecture's activation hooks (`Architecture.activations`, e.g.
+ * src/models/lenet5/activations.ts); architectures without them use weight matching.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelState } from '../models/types.js';
-import { LENET5_HIDDEN, lenet5PreActivations } from './lenet5-activations.js';
+import { missingCapability } from '../models/capabilities.js';
+import { getArchitecture, listArchitectures } from '../models/registry.js';
+import type { Architecture, ModelState } from '../models/types.js';
 import { linearSumAssignment } from './lsap.js';
 
 interface Sums {
@@ -24,19 +25,26 @@ interface Sums {
 }
 
 /**
- * Permutations (by LeNet5 permutation-group name) aligning B's hidden units to A's; apply with
- * `applyPermutation(b, lenet5PermutationSpec(spec), perms)`.
+ * Permutations (by the names of the architecture's hidden layers, which are its permutation
+ * groups) aligning B's hidden units to A's; apply with
+ * `applyPermutation(b, permutationSpecFor(architecture, spec), perms)`.
  */
-export function activationMatching(architecture: string, a: ModelState, b: ModelState, batches: readonly { readonly x: tf.Tensor4D }[]): Map<string, Int32Array> {
-  if (architecture !== 'lenet5') throw new Error(`activationMatching: implemented for lenet5 only, found "${architecture}"; use weightMatching`);
+export function activationMatching(architecture: string | Architecture<unknown>, a: ModelState, b: ModelState, batches: readonly { readonly x: tf.Tensor4D }[]): Map<string, Int32Array> {
+  const arch = typeof architecture === 'string' ? getArchitecture(architecture) : architecture;
+  const hooks = arch.activations;
+  if (hooks === undefined) {
+    const defined = listArchitectures().filter((name) => getArchitecture(name).activations !== undefined);
+    throw missingCapability(arch.name, 'activation hooks (activations)', 'activationMatching', `defined for ${defined.join(', ')}${defined.length === 1 ? ' only' : ''}; use weightMatching`);
+  }
   if (batches.length === 0) throw new Error('activationMatching: no batches given');
   const sums = new Map<string, Sums>();
   for (const batch of batches) {
-    const ra = lenet5PreActivations(a, batch.x);
-    const rb = lenet5PreActivations(b, batch.x);
-    for (const name of LENET5_HIDDEN) {
-      const za = ra.hidden.get(name) as tf.Tensor2D;
-      const zb = rb.hidden.get(name) as tf.Tensor2D;
+    const ra = hooks.preActivations(a, batch.x);
+    const rb = hooks.preActivations(b, batch.x);
+    for (const { name } of hooks.hidden) {
+      const za = ra.hidden.get(name);
+      const zb = rb.hidden.get(name);
+      if (za === undefined || zb === undefined) throw new Error(`activationMatching: ${arch.name} activation hooks gave no pre-activations for hidden layer "${name}"`);
       const c = za.shape[1];
       const [sa, sb, saa, sbb, sab] = tf.tidy((): tf.Tensor[] => {
         const pa = tf.relu(za);

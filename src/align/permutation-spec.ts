@@ -5,126 +5,33 @@
  * consumer with the same permutation leaves the function unchanged.
  *
  * A `PermutationGroup` P_l lists every tensor axis P_l acts on. An axis may hold P_l in blocks:
- * with `stride` s the axis index is i = o·(n·s) + p·s + r and P_l acts on p (n = group size). LeNet5's
- * fc1 input is the NHWC flatten of 5×5×16, i = (h·5 + w)·16 + c, so conv2's permutation acts on c
- * with stride 1 in each of the 25 spatial blocks.
+ * with `stride` s the axis index is i = o·(n·s) + p·s + r and P_l acts on p (n = group size), e.g.
+ * a dense layer reading an NHWC flatten. Each architecture defines its spec in its own folder
+ * (`Architecture.permutationSpec`, e.g. src/models/lenet5/permutation-spec.ts).
  *
  * Convention everywhere: permuting by σ gives T′[…, i, …] = T[…, σ(i), …].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelSpec, ModelState, TensorMap } from '../models/types.js';
+import { missingCapability, type PermutationGroup, type PermutationSpec, type PermutedAxis } from '../models/capabilities.js';
+import { getArchitecture, listArchitectures } from '../models/registry.js';
+import type { Architecture, ModelSpec, ModelState, TensorMap } from '../models/types.js';
 
-/** One axis of one tensor that a permutation acts on. */
-export interface PermutedAxis {
-  readonly tensor: string;
-  readonly axis: number;
-  /** Length of the innermost block (default 1): index = o·(size·stride) + p·stride + r, P acts on p. */
-  readonly stride?: number;
-}
-
-/** A permutation P_l of `size` units and every tensor axis it acts on. */
-export interface PermutationGroup {
-  readonly name: string;
-  readonly size: number;
-  readonly axes: readonly PermutedAxis[];
-}
-
-export interface PermutationSpec {
-  readonly groups: readonly PermutationGroup[];
-}
+export type { PermutedAxis, PermutationGroup, PermutationSpec } from '../models/capabilities.js';
 
 /** Permutations by group name; each an Int32Array σ with T′[i] = T[σ(i)]. */
 export type Permutations = ReadonlyMap<string, Int32Array>;
 
-function shapeOf(spec: ModelSpec, name: string): readonly number[] {
-  const t = spec.params.find((p) => p.name === name) ?? spec.buffers.find((p) => p.name === name);
-  if (t === undefined) throw new Error(`permutation spec: the model has no tensor "${name}"`);
-  return t.shape;
-}
-
-/** Output channels of a layer and, with BN, its affine parameters and running statistics. */
-function unitsOf(spec: ModelSpec, weight: string, extras: readonly string[]): PermutedAxis[] {
-  const rank = shapeOf(spec, weight).length;
-  return [{ tensor: weight, axis: rank - 1 }, ...extras.filter((n) => hasTensor(spec, n)).map((tensor) => ({ tensor, axis: 0 }))];
-}
-
-function hasTensor(spec: ModelSpec, name: string): boolean {
-  return spec.params.some((p) => p.name === name) || spec.buffers.some((p) => p.name === name);
-}
-
-function bnNames(bn: string): string[] {
-  return [`${bn}.weight`, `${bn}.bias`, `${bn}.running_mean`, `${bn}.running_var`];
-}
-
 /**
- * LeNet5: conv1 out ↔ conv2 in; conv2 out ↔ fc1 in (channel index of each spatial block of the NHWC
- * flatten); fc1 out ↔ fc2 in; fc2 out ↔ fc3 in. The logits are not permuted.
+ * The permutation spec of a registered architecture (its `permutationSpec`, defined in its own
+ * folder); the error names the architecture and the ones that define a spec.
  */
-export function lenet5PermutationSpec(spec: ModelSpec): PermutationSpec {
-  const size = (name: string): number => shapeOf(spec, name).at(-1) as number;
-  const fc1In = shapeOf(spec, 'fc1.weight')[0] as number;
-  const c2 = size('conv2.weight');
-  if (fc1In % c2 !== 0) throw new Error(`lenet5 permutation spec: fc1.weight has ${fc1In} inputs, not a multiple of conv2's ${c2} channels`);
-  return {
-    groups: [
-      { name: 'conv1', size: size('conv1.weight'), axes: [...unitsOf(spec, 'conv1.weight', ['conv1.bias']), { tensor: 'conv2.weight', axis: 2 }] },
-      { name: 'conv2', size: c2, axes: [...unitsOf(spec, 'conv2.weight', ['conv2.bias']), { tensor: 'fc1.weight', axis: 0, stride: 1 }] },
-      { name: 'fc1', size: size('fc1.weight'), axes: [...unitsOf(spec, 'fc1.weight', ['fc1.bias']), { tensor: 'fc2.weight', axis: 0 }] },
-      { name: 'fc2', size: size('fc2.weight'), axes: [...unitsOf(spec, 'fc2.weight', ['fc2.bias']), { tensor: 'fc3.weight', axis: 0 }] },
-    ],
-  };
-}
-
-/**
- * ResNet18 (torchvision names): one permutation per residual stream — the stem and layer1 share one,
- * and each stage whose first block has a downsample shortcut starts a new one (the downsample conv
- * ties its output to the stream) — plus one per block for the hidden units between conv1 and
- * conv2. BatchNorm affine parameters and running statistics permute with their conv.
- */
-export function resnet18PermutationSpec(spec: ModelSpec): PermutationSpec {
-  const blocks = spec.params
-    .map((p) => /^(layer\d+\.\d+)\.conv1\.weight$/.exec(p.name)?.[1])
-    .filter((p): p is string => p !== undefined);
-  const groups: PermutationGroup[] = [];
-  const channels = (name: string): number => shapeOf(spec, name).at(-1) as number;
-  let streams = 0;
-  let stream: { name: string; size: number; axes: PermutedAxis[] } = {
-    name: 'stream0',
-    size: channels('conv1.weight'),
-    axes: unitsOf(spec, 'conv1.weight', bnNames('bn1')),
-  };
-  for (const p of blocks) {
-    // The block reads the current stream.
-    stream.axes.push({ tensor: `${p}.conv1.weight`, axis: 2 });
-    const downsample = hasTensor(spec, `${p}.downsample.0.weight`);
-    if (downsample) {
-      stream.axes.push({ tensor: `${p}.downsample.0.weight`, axis: 2 });
-      groups.push(stream);
-      streams += 1;
-      stream = {
-        name: `stream${streams}`,
-        size: channels(`${p}.downsample.0.weight`),
-        axes: unitsOf(spec, `${p}.downsample.0.weight`, bnNames(`${p}.downsample.1`)),
-      };
-    }
-    groups.push({
-      name: `${p}.hidden`,
-      size: channels(`${p}.conv1.weight`),
-      axes: [...unitsOf(spec, `${p}.conv1.weight`, bnNames(`${p}.bn1`)), { tensor: `${p}.conv2.weight`, axis: 2 }],
-    });
-    // The block writes the stream (its residual sum).
-    stream.axes.push(...unitsOf(spec, `${p}.conv2.weight`, bnNames(`${p}.bn2`)));
+export function permutationSpecFor(architecture: string | Architecture<unknown>, spec: ModelSpec): PermutationSpec {
+  const arch = typeof architecture === 'string' ? getArchitecture(architecture) : architecture;
+  if (arch.permutationSpec === undefined) {
+    const defined = listArchitectures().filter((name) => getArchitecture(name).permutationSpec !== undefined);
+    throw missingCapability(arch.name, 'a permutation spec (permutationSpec)', 'permutation spec', `weight matching needs one; defined for ${defined.join(', ')}`);
   }
-  stream.axes.push({ tensor: 'fc.weight', axis: 0 });
-  groups.push(stream);
-  return { groups };
-}
-
-/** The permutation spec of a known architecture. */
-export function permutationSpecFor(architecture: string, spec: ModelSpec): PermutationSpec {
-  if (architecture === 'lenet5') return lenet5PermutationSpec(spec);
-  if (architecture === 'resnet18') return resnet18PermutationSpec(spec);
-  throw new Error(`permutation spec: not defined for architecture "${architecture}" (known: lenet5, resnet18)`);
+  return arch.permutationSpec(spec);
 }
 
 /** Checks that every axis of the spec exists in `tensors` and is a multiple of size·stride. */

@@ -2,15 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
 import { reestimateBatchNorm } from '../evaluate/bn-reset.js';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
-import { resnet18, type ResNet18Config } from '../models/resnet18.js';
+import { LENET5_HIDDEN, lenet5, lenet5Activations, lenet5PermutationSpec, lenet5PreActivations, type LeNet5Config } from '../models/lenet5/index.js';
+import { resnet18, type ResNet18Config } from '../models/resnet18/index.js';
 import { disposeTensors, interpolateTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createRandom, normalArray, permutation } from '../util/random.js';
 import { activationMatching } from './activation-matching.js';
-import { LENET5_HIDDEN, lenet5PreActivations } from './lenet5-activations.js';
-import { applyPermutation, lenet5PermutationSpec } from './permutation-spec.js';
-import { lenet5ChannelStats, repairInterpolated } from './repair.js';
+import { applyPermutation } from './permutation-spec.js';
+import { channelStats, repairInterpolated } from './repair.js';
 
 const config: LeNet5Config = { inputChannels: 1, inputSize: 28, classes: 10 };
 let batches: { x: tf.Tensor4D }[];
@@ -46,7 +45,7 @@ describe('repairInterpolated (LeNet5 statistics correction)', () => {
     const t = 0.3;
     const mid = interpolate(a, b, t);
     const repaired = repairInterpolated(lenet5, config, { interpolated: mid, a, b, t }, batches);
-    const [sa, sb, sr] = [a, b, repaired].map((s) => lenet5ChannelStats(s, batches));
+    const [sa, sb, sr] = [a, b, repaired].map((s) => channelStats(lenet5Activations, s, batches));
     let checked = 0;
     for (const layer of LENET5_HIDDEN) {
       const A = sa!.get(layer)!;

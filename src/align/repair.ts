@@ -8,7 +8,8 @@
  *
  * (as in KellerJordan/REPAIR: a BatchNorm-like layer is inserted after each conv/linear, with its
  * statistics reset on data and affine parameters set to the goal, then fused back). What we
- * implement for networks without BatchNorm (LeNet5): per hidden layer, input side first, measure
+ * implement for networks without BatchNorm (those whose architecture defines activation hooks,
+ * `Architecture.activations`, e.g. LeNet5): per hidden layer, input side first, measure
  * μ_c and σ_c (population std over all examples and positions) of the pre-activation
  * z_c = W_c·x + b_c of the current, already partly corrected network, then fuse the affine
  * correction into the layer:
@@ -25,8 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { reestimateBatchNorm } from '../evaluate/bn-reset.js';
+import { missingCapability, type ActivationHooks } from '../models/capabilities.js';
 import type { Architecture, ModelState } from '../models/types.js';
-import { LENET5_HIDDEN, lenet5PreActivations, type LeNet5Hidden } from './lenet5-activations.js';
 
 /** Per-channel mean and population std of one layer's pre-activations. */
 export interface ChannelStats {
@@ -34,11 +35,11 @@ export interface ChannelStats {
   readonly std: Float64Array;
 }
 
-/** Per-channel pre-activation statistics of LeNet5's hidden layers over `batches` (float64 sums). */
-export function lenet5ChannelStats(state: ModelState, batches: readonly { readonly x: tf.Tensor4D }[]): Map<LeNet5Hidden, ChannelStats> {
-  const acc = new Map<LeNet5Hidden, { n: number; s: Float64Array; ss: Float64Array }>();
+/** Per-channel pre-activation statistics of the hidden layers over `batches` (float64 sums). */
+export function channelStats(activations: ActivationHooks, state: ModelState, batches: readonly { readonly x: tf.Tensor4D }[]): Map<string, ChannelStats> {
+  const acc = new Map<string, { n: number; s: Float64Array; ss: Float64Array }>();
   for (const batch of batches) {
-    const { hidden, logits } = lenet5PreActivations(state, batch.x);
+    const { hidden, logits } = activations.preActivations(state, batch.x);
     for (const [name, z] of hidden) {
       const [s, ss] = tf.tidy((): tf.Tensor[] => [tf.sum(z, 0), tf.sum(tf.square(z), 0)]);
       const a = acc.get(name) ?? { n: 0, s: new Float64Array(z.shape[1]), ss: new Float64Array(z.shape[1]) };
@@ -54,7 +55,7 @@ export function lenet5ChannelStats(state: ModelState, batches: readonly { readon
     }
     tf.dispose([logits, ...hidden.values()]);
   }
-  const out = new Map<LeNet5Hidden, ChannelStats>();
+  const out = new Map<string, ChannelStats>();
   for (const [name, a] of acc) {
     const mean = a.s.map((v) => v / a.n);
     const std = a.ss.map((v, i) => Math.sqrt(Math.max(0, v / a.n - (mean[i] as number) ** 2)));
@@ -75,7 +76,8 @@ export interface RepairInput {
 
 /**
  * The REPAIRed network (new tensors; the caller owns them): BN reset for models with BatchNorm,
- * the per-channel statistics correction for LeNet5. `batches` are training images.
+ * the per-channel statistics correction for models without (through the architecture's
+ * activation hooks). `batches` are training images.
  */
 export function repairInterpolated<Config>(
   arch: Architecture<Config>,
@@ -90,15 +92,23 @@ export function repairInterpolated<Config>(
     const buffers = reestimateBatchNorm(arch, config, input.interpolated, batches);
     return { params: new Map([...input.interpolated.params].map(([n, p]) => [n, p.clone()])), buffers };
   }
-  if (arch.name !== 'lenet5') throw new Error(`repairInterpolated: the statistics correction is implemented for lenet5 only, found ${arch.name} without BatchNorm`);
-  const statsA = lenet5ChannelStats(input.a, batches);
-  const statsB = lenet5ChannelStats(input.b, batches);
+  const hooks = arch.activations;
+  if (hooks === undefined) {
+    throw missingCapability(arch.name, 'activation hooks (activations)', 'repairInterpolated', 'a model without BatchNorm needs them for the statistics correction');
+  }
+  const statsA = channelStats(hooks, input.a, batches);
+  const statsB = channelStats(hooks, input.b, batches);
   const t = input.t;
   let params = new Map([...input.interpolated.params].map(([n, p]) => [n, p.clone()]));
-  for (const layer of LENET5_HIDDEN) {
-    const current = lenet5ChannelStats({ params, buffers: input.interpolated.buffers }, batches).get(layer) as ChannelStats;
-    const sa = statsA.get(layer) as ChannelStats;
-    const sb = statsB.get(layer) as ChannelStats;
+  for (const { name: layer, weight, bias: biasName } of hooks.hidden) {
+    const stats = (all: Map<string, ChannelStats>, which: string): ChannelStats => {
+      const found = all.get(layer);
+      if (found === undefined) throw new Error(`repairInterpolated: ${arch.name} activation hooks gave no pre-activations for hidden layer "${layer}" (${which})`);
+      return found;
+    };
+    const current = stats(channelStats(hooks, { params, buffers: input.interpolated.buffers }, batches), 'interpolated');
+    const sa = stats(statsA, 'A');
+    const sb = stats(statsB, 'B');
     const c = current.mean.length;
     const scale = new Float32Array(c);
     const shift = new Float32Array(c);
@@ -114,12 +124,13 @@ export function repairInterpolated<Config>(
         shift[i] = goalMean - (current.mean[i] as number) * (goalStd / std);
       }
     }
-    const w = params.get(`${layer}.weight`) as tf.Tensor;
-    const bias = params.get(`${layer}.bias`) as tf.Tensor;
+    const w = params.get(weight);
+    const bias = params.get(biasName);
+    if (w === undefined || bias === undefined) throw new Error(`repairInterpolated: hidden layer "${layer}" of ${arch.name}: parameter "${w === undefined ? weight : biasName}" is missing`);
     // z′ = scale·z + shift = (scale·W)x + (scale·b + shift); the output channel is W's last axis.
     const next = new Map(params);
-    next.set(`${layer}.weight`, tf.tidy(() => tf.mul(w, tf.tensor1d(scale))));
-    next.set(`${layer}.bias`, tf.tidy(() => tf.add(tf.mul(bias, tf.tensor1d(scale)), tf.tensor1d(shift))));
+    next.set(weight, tf.tidy(() => tf.mul(w, tf.tensor1d(scale))));
+    next.set(biasName, tf.tidy(() => tf.add(tf.mul(bias, tf.tensor1d(scale)), tf.tensor1d(shift))));
     tf.dispose([w, bias]);
     params = next;
   }

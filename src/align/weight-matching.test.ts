@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
-import { resnet18, type ResNet18Config } from '../models/resnet18.js';
+import { lenet5, lenet5PermutationSpec, type LeNet5Config } from '../models/lenet5/index.js';
+import { resnet18, resnet18PermutationSpec, type ResNet18Config } from '../models/resnet18/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createRandom, normalArray, permutation } from '../util/random.js';
-import { applyPermutation, invertPermutation, lenet5PermutationSpec, permuteAxis, resnet18PermutationSpec, type PermutationSpec } from './permutation-spec.js';
+import { applyPermutation, invertPermutation, permuteAxis, type PermutationSpec } from './permutation-spec.js';
 import { weightMatching } from './weight-matching.js';
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
+import { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { averageModelList } from './average-models.js';

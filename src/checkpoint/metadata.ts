@@ -6,7 +6,7 @@
  * JSON. Metric values that JSON cannot hold (NaN, ±Infinity, e.g. the loss of a diverged run) are
  * written as the strings "NaN", "Infinity", "-Infinity" and read back as numbers.
  */
-import { ARCHITECTURE_NAMES, type ArchitectureName } from '../models/types.js';
+import { hasArchitecture, listArchitectures } from '../models/registry.js';
 
 /** Value of the `format` key that marks a file as a native checkpoint of this toolkit. */
 export const CHECKPOINT_FORMAT = 'mode-connectivity';
@@ -36,7 +36,7 @@ export interface CheckpointInfo {
 
 /** Checkpoint metadata in memory. */
 export interface CheckpointMetadata extends CheckpointInfo {
-  readonly architecture: ArchitectureName;
+  readonly architecture: string;
   /** The architecture's config, as parsed by `Architecture.parseConfig`. */
   readonly config: unknown;
 }
@@ -133,8 +133,8 @@ export function decodeCheckpointMetadata(raw: Readonly<Record<string, string>>, 
     return value;
   };
   const architecture = raw.architecture;
-  if (architecture === undefined || !(ARCHITECTURE_NAMES as readonly string[]).includes(architecture)) {
-    fail(`"architecture" is ${JSON.stringify(architecture)}, expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
+  if (architecture === undefined || !hasArchitecture(architecture)) {
+    fail(`"architecture" is ${JSON.stringify(architecture)}, expected one of ${listArchitectures().join(', ')} (the registered architectures)`);
   }
   const createdAt = raw.created_at;
   if (createdAt === undefined) fail('"created_at" is missing');
@@ -151,7 +151,7 @@ export function decodeCheckpointMetadata(raw: Readonly<Record<string, string>>, 
   }
   const metadata: {
     -readonly [K in keyof CheckpointMetadata]: CheckpointMetadata[K];
-  } = { architecture: architecture as ArchitectureName, config: json('config'), createdAt: createdAt as string };
+  } = { architecture: architecture as string, config: json('config'), createdAt: createdAt as string };
   if (raw.dataset !== undefined) metadata.dataset = raw.dataset;
   const preprocessing = json('preprocessing');
   if (preprocessing !== undefined) metadata.preprocessing = preprocessing as JsonValue;

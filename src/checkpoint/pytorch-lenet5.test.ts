@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
 import { DEBIAN_FASHION_MNIST_DIR, loadDataset } from '../data/datasets.js';
-import { lenet5 } from '../models/lenet5.js';
+import { lenet5 } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { exportPyTorchStateDict, importPyTorchStateDict, loadPyTorchStateDict } from './pytorch.js';

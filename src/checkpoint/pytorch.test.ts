@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
+import { inferResNetWidth } from '../models/resnet18/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import { createRandom, uniformArray } from '../util/random.js';
 import {
@@ -9,7 +10,6 @@ import {
   detectPyTorchArchitecture,
   hwioToOihw,
   inferPyTorchConfig,
-  inferResNetWidth,
   oihwToHwio,
   pytorchNameOf,
   transpose2d,

@@ -1,35 +1,37 @@
 /**
- * PyTorch state dicts (saved as safetensors) to and from our Models.
+ * PyTorch state dicts (saved as safetensors) to and from our Models, for every registered
+ * architecture with a `pytorch` capability (see src/models/capabilities.ts; each architecture's
+ * own rules are in src/models/<name>/pytorch.ts).
  *
  * Names: our names are PyTorch's, so only variants need translating — a DataParallel `module.`
- * prefix is stripped, `num_batches_tracked` counters are dropped, and for ResNet18 the
- * kuangliu/pytorch-cifar names (`layerN.M.shortcut.0/1`, `linear`) become torchvision's
- * (`downsample.0/1`, `fc`). LeNet5 (`conv1, conv2, fc1, fc2, fc3`) and CCT
- * (SHI-Labs/Compact-Transformers) names are taken as they are.
+ * prefix is stripped, `num_batches_tracked` counters are dropped, and the architecture's
+ * `canonicalName` maps its variants (e.g. pytorch-cifar's ResNet names) to ours.
  *
  * Layouts (PyTorch → ours):
  *   - conv kernels OIHW → HWIO:   ours[h, w, i, o] = torch[o, i, h, w]
  *   - Linear weights [out, in] → [in, out]:  ours[j, o] = torch[o, j]
- *   - LeNet5 fc1 additionally reorders its input rows. PyTorch flattens the C×H×W feature map
- *     channel-major, NHWC flattens it channel-minor, so the feature (c, h, w) sits at
- *       p = (c·H + h)·W + w  in PyTorch's vector and at  n = (h·W + w)·C + c  in ours;
- *     hence ours[n(c, h, w), o] = torch[o, p(c, h, w)].
+ *   - a Linear that reads a flattened C×H×W feature map (the architecture's `denseInputOrder`)
+ *     additionally reorders its input rows. PyTorch flattens channel-major, NHWC channel-minor, so
+ *     the feature (c, h, w) sits at  p = (c·H + h)·W + w  in PyTorch's vector and at
+ *     n = (h·W + w)·C + c  in ours; hence ours[n(c, h, w), o] = torch[o, p(c, h, w)].
  *   - everything else (biases, norm parameters, running statistics, embeddings) as is, reshaped
- *     where PyTorch keeps a leading batch dimension of 1.
+ *     where the architecture's `pytorchShape` says PyTorch keeps another shape.
  *
- * The config is inferred from tensor shapes (LeNet5 input channels, input size and classes;
- * ResNet18 width and classes; CCT sizes), and fields given by the caller take precedence.
+ * The config is inferred from tensor shapes (the architecture's `inferConfig`), and fields given
+ * by the caller take precedence.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { getArchitecture } from '../models/registry.js';
-import { CCT_PRESETS, cctGeometry } from '../models/cct.js';
-import { resnet18Widths } from '../models/resnet18.js';
-import { ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type Model, type TensorSpec } from '../models/types.js';
+import { missingCapability, type PyTorchFormat } from '../models/capabilities.js';
+import { getArchitecture, listArchitectures } from '../models/registry.js';
+import type { Architecture, Model, TensorSpec } from '../models/types.js';
 import { modelFromTensors, throwIfProblems } from './model-tensors.js';
 import { FLOAT_DTYPES, readSafetensors, writeSafetensors, type ReadSafetensorsOptions, type SafetensorsTensor, type SafetensorsTensorToWrite } from './safetensors.js';
 
-/** ResNet18 naming conventions: torchvision's and kuangliu/pytorch-cifar's. */
-export type PyTorchNaming = 'torchvision' | 'pytorch-cifar';
+/**
+ * A naming convention of an architecture's state dicts (its `pytorch.namings`; ResNet18:
+ * `torchvision`, `pytorch-cifar`).
+ */
+export type PyTorchNaming = string;
 
 export interface ImportPyTorchOptions {
   /** Architecture name; detected from the tensor names when absent. */
@@ -41,7 +43,10 @@ export interface ImportPyTorchOptions {
 }
 
 export interface ExportPyTorchOptions {
-  /** ResNet18 names (default `torchvision`). */
+  /**
+   * Naming convention, one of the architecture's `pytorch.namings` (default: its first; ResNet18:
+   * `torchvision` or `pytorch-cifar`). Architectures with a single naming ignore it.
+   */
   readonly naming?: PyTorchNaming;
   /**
    * Add an I64 `num_batches_tracked` = 0 beside every BatchNorm (default true), so that
@@ -58,32 +63,62 @@ function formatShape(shape: readonly number[]): string {
 // Names
 // ---------------------------------------------------------------------------------------------
 
-/** A PyTorch name in our naming: no `module.` prefix, pytorch-cifar ResNet names translated. */
-export function canonicalPyTorchName(name: string, architecture: ArchitectureName): string {
-  let out = name.startsWith('module.') ? name.slice('module.'.length) : name;
-  if (architecture === 'resnet18') {
-    out = out.replace(/^(layer\d+\.\d+\.)shortcut\./, '$1downsample.').replace(/^linear\./, 'fc.');
+/** The PyTorch capability of an architecture; the error names it and the ones that have one. */
+function pytorchFormatOf(arch: Architecture<unknown>, what: string): PyTorchFormat {
+  if (arch.pytorch === undefined) {
+    throw missingCapability(arch.name, 'PyTorch names and layouts (pytorch)', what, `PyTorch state dicts are supported for ${pytorchArchitectures().join(', ')}`);
   }
-  return out;
+  return arch.pytorch;
 }
 
-/** Our name as PyTorch spells it in the given naming. */
-export function pytorchNameOf(name: string, architecture: ArchitectureName, naming: PyTorchNaming = 'torchvision'): string {
-  if (architecture !== 'resnet18' || naming === 'torchvision') return name;
-  return name.replace(/^(layer\d+\.\d+\.)downsample\./, '$1shortcut.').replace(/^fc\./, 'linear.');
+/** The registered architectures with a PyTorch capability, in registration order. */
+function pytorchArchitectures(): string[] {
+  return listArchitectures().filter((name) => getArchitecture(name).pytorch !== undefined);
 }
 
-/** The architecture a state dict's names belong to, or an error listing some of the names. */
-export function detectPyTorchArchitecture(names: Iterable<string>, source = 'PyTorch state dict'): ArchitectureName {
-  const list = [...names].map((n) => (n.startsWith('module.') ? n.slice('module.'.length) : n));
-  const has = (predicate: (n: string) => boolean) => list.some(predicate);
-  if (has((n) => n.startsWith('tokenizer.conv_layers.') || n.startsWith('classifier.blocks.'))) return 'cct';
-  if (has((n) => /^layer[1-4]\.\d+\.conv1\.weight$/.test(n))) return 'resnet18';
-  if (has((n) => n === 'fc3.weight') && has((n) => n === 'conv2.weight')) return 'lenet5';
-  throw new Error(
-    `${source}: cannot tell the architecture from the tensor names (${list.slice(0, 6).join(', ')}${list.length > 6 ? ', …' : ''}); ` +
-      `pass the architecture (one of ${ARCHITECTURE_NAMES.join(', ')})`,
-  );
+function withoutModulePrefix(name: string): string {
+  return name.startsWith('module.') ? name.slice('module.'.length) : name;
+}
+
+/** A PyTorch name in our naming: no `module.` prefix, the architecture's variants translated. */
+export function canonicalPyTorchName(name: string, architecture: string): string {
+  const out = withoutModulePrefix(name);
+  const format = pytorchFormatOf(getArchitecture(architecture), 'PyTorch names');
+  return format.canonicalName === undefined ? out : format.canonicalName(out);
+}
+
+/** Our name as PyTorch spells it in the given naming (default: the architecture's first). */
+export function pytorchNameOf(name: string, architecture: string, naming?: PyTorchNaming): string {
+  const format = pytorchFormatOf(getArchitecture(architecture), 'PyTorch names');
+  return nameInNaming(format, architecture, name, naming);
+}
+
+function nameInNaming(format: PyTorchFormat, architecture: string, name: string, naming: PyTorchNaming | undefined): string {
+  if (format.nameOf === undefined) return name;
+  // One convention: whatever naming was asked for, the architecture's names.
+  if (format.namings === undefined || format.namings.length === 0) return format.nameOf(name, '');
+  const chosen = naming ?? format.namings[0] ?? '';
+  if (!format.namings.includes(chosen)) {
+    throw new Error(`PyTorch names: ${architecture} has no naming "${chosen}"; expected one of ${format.namings.join(', ')}`);
+  }
+  return format.nameOf(name, chosen);
+}
+
+/**
+ * The architecture a state dict's names belong to: the one registered architecture whose
+ * `pytorch.matches` accepts them, or an error listing some of the names (or the candidates when
+ * several match).
+ */
+export function detectPyTorchArchitecture(names: Iterable<string>, source = 'PyTorch state dict'): string {
+  const list = [...names].map(withoutModulePrefix);
+  const candidates = pytorchArchitectures();
+  const matching = candidates.filter((name) => (getArchitecture(name).pytorch as PyTorchFormat).matches(list));
+  if (matching.length === 1) return matching[0] as string;
+  const shown = `${list.slice(0, 6).join(', ')}${list.length > 6 ? ', …' : ''}`;
+  if (matching.length > 1) {
+    throw new Error(`${source}: the tensor names (${shown}) match several architectures (${matching.join(', ')}); pass the architecture`);
+  }
+  throw new Error(`${source}: cannot tell the architecture from the tensor names (${shown}); pass the architecture (one of ${candidates.join(', ')})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,33 +167,22 @@ export function chwPositionsOfHwc(channels: number, height: number, width: numbe
   return perm;
 }
 
-/** A dense layer's input-feature reordering: (C, H, W) of the map it reads, or none. */
-type InputOrder = readonly [number, number, number] | undefined;
-
-/** LeNet5's fc1 reads the 16×side×side output of conv2 + pool. */
-function inputOrderOf(architecture: ArchitectureName, spec: TensorSpec): InputOrder {
-  if (architecture !== 'lenet5' || spec.name !== 'fc1.weight') return undefined;
-  const inFeatures = spec.shape[0] as number;
-  const side = Math.round(Math.sqrt(inFeatures / 16));
-  return [16, side, side];
-}
-
 /** The shape PyTorch gives a tensor whose shape is `spec.shape` in our layout. */
-function pytorchShapeOf(architecture: ArchitectureName, spec: TensorSpec): number[] {
+function pytorchShapeOf(format: PyTorchFormat, spec: TensorSpec): number[] {
   const s = spec.shape;
   if (spec.kind === 'weight' && s.length === 4) return [s[3], s[2], s[0], s[1]] as number[];
   if (spec.kind === 'weight' && s.length === 2) return [s[1], s[0]] as number[];
-  if (architecture === 'cct' && spec.name === 'classifier.positional_emb' && s.length === 2) return [1, ...s];
-  return [...s];
+  const special = format.pytorchShape?.(spec);
+  return special === undefined ? [...s] : [...special];
 }
 
 /** One tensor from PyTorch's layout to ours. `data` has PyTorch's shape (`pytorchShapeOf`). */
-function fromPyTorchLayout(architecture: ArchitectureName, spec: TensorSpec, data: Float32Array): Float32Array {
+function fromPyTorchLayout(format: PyTorchFormat, spec: TensorSpec, data: Float32Array): Float32Array {
   const s = spec.shape;
-  if (spec.kind === 'weight' && s.length === 4) return oihwToHwio(data, pytorchShapeOf(architecture, spec));
+  if (spec.kind === 'weight' && s.length === 4) return oihwToHwio(data, pytorchShapeOf(format, spec));
   if (spec.kind === 'weight' && s.length === 2) {
     const [inF, outF] = s as [number, number];
-    const order = inputOrderOf(architecture, spec);
+    const order = format.denseInputOrder?.(spec);
     if (order === undefined) return transpose2d(data, outF, inF);
     const perm = chwPositionsOfHwc(...order);
     const out = new Float32Array(inF * outF);
@@ -172,12 +196,12 @@ function fromPyTorchLayout(architecture: ArchitectureName, spec: TensorSpec, dat
 }
 
 /** One tensor from our layout to PyTorch's, the inverse of `fromPyTorchLayout`. */
-function toPyTorchLayout(architecture: ArchitectureName, spec: TensorSpec, data: Float32Array): Float32Array {
+function toPyTorchLayout(format: PyTorchFormat, spec: TensorSpec, data: Float32Array): Float32Array {
   const s = spec.shape;
   if (spec.kind === 'weight' && s.length === 4) return hwioToOihw(data, s);
   if (spec.kind === 'weight' && s.length === 2) {
     const [inF, outF] = s as [number, number];
-    const order = inputOrderOf(architecture, spec);
+    const order = format.denseInputOrder?.(spec);
     if (order === undefined) return transpose2d(data, inF, outF);
     const perm = chwPositionsOfHwc(...order);
     const out = new Float32Array(inF * outF);
@@ -199,7 +223,7 @@ function toPyTorchLayout(architecture: ArchitectureName, spec: TensorSpec, data:
  * shapes do not determine are left out, to be filled by defaults or the caller.
  */
 export function inferPyTorchConfig(
-  architecture: ArchitectureName,
+  architecture: string,
   tensors: ReadonlyMap<string, SafetensorsTensor>,
   source = 'PyTorch state dict',
 ): Record<string, unknown> {
@@ -211,99 +235,8 @@ export function inferPyTorchConfig(
     }
     return t.shape;
   };
-  switch (architecture) {
-    case 'lenet5': {
-      const inFeatures = shapeOf('fc1.weight', 2)[1] as number;
-      const side = Math.sqrt(inFeatures / 16);
-      if (!Number.isInteger(side) || side < 1) {
-        throw new Error(`${source}: tensor "fc1.weight" reads ${inFeatures} features, which is not 16·side² for a LeNet5 feature map`);
-      }
-      // ⌊(⌊s/2⌋ − 4)/2⌋ = side holds for s = 4·side + 8 … 4·side + 11; the smallest is the usual one (28, 32).
-      return { inputChannels: shapeOf('conv1.weight', 4)[1], inputSize: 4 * side + 8, classes: shapeOf('fc3.weight', 2)[0] };
-    }
-    case 'resnet18': {
-      const stem = shapeOf('conv1.weight', 4);
-      const fc = shapeOf('fc.weight', 2);
-      const found = [stem[0], tensors.get('layer2.0.conv1.weight')?.shape[0], tensors.get('layer3.0.conv1.weight')?.shape[0], fc[1]];
-      return { width: inferResNetWidth(found), inputChannels: stem[1], classes: fc[0] };
-    }
-    case 'cct': {
-      return inferCctConfig(tensors, shapeOf);
-    }
-  }
+  return pytorchFormatOf(getArchitecture(architecture), 'PyTorch config inference').inferConfig(tensors, shapeOf, source);
 }
-
-/**
- * The width multiplier k whose stage widths round(64k), …, round(512k) are `found` (undefined:
- * unknown stage). A k read off one stage may round differently at another (k = 0.3 gives 19, 38,
- * 77, 154, but 19/64 gives 76 at stage 3), so take the shortest decimal in the intersection of the
- * intervals [(w − ½)/m, (w + ½)/m) of every stage, unless a stage's exact ratio w/m fits all (so
- * k = 1/16 stays 0.0625, not 0.062); fall back to the last stage's w/512.
- */
-export function inferResNetWidth(found: readonly (number | undefined)[]): number {
-  let low = 0;
-  let high = Infinity;
-  found.forEach((w, i) => {
-    if (w === undefined) return;
-    const m = 64 * 2 ** i;
-    low = Math.max(low, (w - 0.5) / m);
-    high = Math.min(high, (w + 0.5) / m);
-  });
-  const matches = (k: number) => resnet18Widths(k).every((w, i) => found[i] === undefined || found[i] === w);
-  // Exact ratios first (k = 1/16 is 32/512), widest stage first; then the shortest decimal.
-  for (let i = found.length - 1; i >= 0; i--) {
-    const w = found[i];
-    if (w !== undefined && matches(w / (64 * 2 ** i))) return w / (64 * 2 ** i);
-  }
-  for (let digits = 0; digits <= 12 && low < high; digits++) {
-    const k = Math.ceil(low * 10 ** digits) / 10 ** digits;
-    if (k < high && k > 0 && matches(k)) return k;
-  }
-  const last = [...found].reverse().findIndex((w) => w !== undefined);
-  const i = found.length - 1 - last;
-  return last < 0 ? 1 : (found[i] as number) / (64 * 2 ** i);
-}
-
-/**
- * CCT config fields from shapes. The number of attention heads leaves no trace in the shapes: it
- * is taken from a preset whose other fields all match, and left out otherwise (the importer then
- * asks for it rather than guess).
- */
-function inferCctConfig(
-  tensors: ReadonlyMap<string, SafetensorsTensor>,
-  shapeOf: (name: string, rank: number) => readonly number[],
-): Record<string, unknown> {
-  let convLayers = 0;
-  while (tensors.has(`tokenizer.conv_layers.${convLayers}.0.weight`)) convLayers++;
-  let layers = 0;
-  while (tensors.has(`classifier.blocks.${layers}.linear1.weight`)) layers++;
-  const first = shapeOf('tokenizer.conv_layers.0.0.weight', 4);
-  const fc = shapeOf('classifier.fc.weight', 2);
-  const linear1 = shapeOf('classifier.blocks.0.linear1.weight', 2);
-  const tokens = shapeOf('classifier.positional_emb', 3)[1] as number;
-  const embeddingDim = fc[1] as number;
-  const shape = {
-    layers,
-    mlpRatio: (linear1[0] as number) / embeddingDim,
-    embeddingDim,
-    kernelSize: first[2] as number,
-    convLayers,
-    // The first conv's width: the intermediate width when there are several, else D.
-    convChannels: convLayers > 1 ? (first[0] as number) : CCT_PRESETS.cct_7_3x1_32.convChannels,
-  };
-  const base = { ...shape, inputChannels: first[1] as number, classes: fc[0] as number, heads: 1 };
-  // The input size: 32 if it gives the file's token count, else the smallest size that does.
-  const tokensFor = (inputSize: number) => cctGeometry({ ...base, inputSize }).sequenceLength;
-  let inputSize = 32;
-  if (tokensFor(inputSize) !== tokens) {
-    inputSize = 1;
-    while (inputSize < 4096 && tokensFor(inputSize) !== tokens) inputSize++;
-  }
-  const preset = Object.values(CCT_PRESETS).find((p) => SHAPE_KEYS.every((key) => p[key] === shape[key]));
-  return { ...base, heads: preset?.heads, inputSize };
-}
-
-const SHAPE_KEYS = ['layers', 'mlpRatio', 'embeddingDim', 'kernelSize', 'convLayers', 'convChannels'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Import and export
@@ -318,12 +251,14 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
   const archName = options.architecture ?? detectPyTorchArchitecture(tensors.keys(), source);
   const arch = getArchitecture(archName);
   const name = arch.name;
+  const format = pytorchFormatOf(arch, `${source}: PyTorch import`);
 
   const canonical = new Map<string, SafetensorsTensor>();
   const fileNameOf = new Map<string, string>();
   for (const [fileName, tensor] of tensors) {
     if (fileName.endsWith('num_batches_tracked')) continue;
-    const ours = canonicalPyTorchName(fileName, name);
+    const stripped = withoutModulePrefix(fileName);
+    const ours = format.canonicalName === undefined ? stripped : format.canonicalName(stripped);
     if (canonical.has(ours)) throw new Error(`${source}: tensors "${fileNameOf.get(ours)}" and "${fileName}" both map to "${ours}"`);
     canonical.set(ours, tensor);
     fileNameOf.set(ours, fileName);
@@ -341,9 +276,7 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
     if (given === undefined) throw error;
   }
   const givenRecord = (given ?? {}) as Record<string, unknown>;
-  if (name === 'cct' && Object.keys(inferred).length > 0 && inferred.heads === undefined && givenRecord.heads === undefined && givenRecord.preset === undefined) {
-    throw new Error(`${source}: the number of CCT attention heads cannot be read from the tensor shapes; give it in the config (heads)`);
-  }
+  format.checkConfig?.(inferred, givenRecord, source);
   const config = arch.parseConfig(mergeConfig(arch, inferred, given as Record<string, unknown> | undefined));
   const spec = arch.spec(config);
   const specs = [...spec.params, ...spec.buffers];
@@ -354,7 +287,7 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
   for (const s of specs) {
     const torchName = fileNameOf.get(s.name) ?? s.name;
     const t = canonical.get(s.name);
-    const torchShape = pytorchShapeOf(name, s);
+    const torchShape = pytorchShapeOf(format, s);
     if (t === undefined) {
       problems.push(`missing tensor "${torchName}" (expected F32${formatShape(torchShape)} in PyTorch layout)`);
       continue;
@@ -364,7 +297,7 @@ export function importPyTorchStateDict(tensors: ReadonlyMap<string, SafetensorsT
       problems.push(`tensor "${torchName}": expected F32${formatShape(torchShape)} (PyTorch layout; ours ${formatShape(s.shape)}), found ${t.dtype}${formatShape(t.shape)}`);
       continue;
     }
-    converted.set(s.name, { dtype: 'F32', shape: s.shape, data: fromPyTorchLayout(name, s, t.data) });
+    converted.set(s.name, { dtype: 'F32', shape: s.shape, data: fromPyTorchLayout(format, s, t.data) });
   }
   for (const [ours, t] of canonical) {
     if (!expected.has(ours)) problems.push(`unexpected tensor "${fileNameOf.get(ours) ?? ours}" (${t.dtype}${formatShape(t.shape)})`);
@@ -405,8 +338,9 @@ export async function loadPyTorchStateDict(
  */
 export async function exportPyTorchStateDict(model: Model, options: ExportPyTorchOptions = {}): Promise<Map<string, SafetensorsTensorToWrite>> {
   const arch = getArchitecture(model.architecture);
+  const format = pytorchFormatOf(arch, `export ${model.architecture}`);
   const spec = arch.spec(model.config);
-  const naming = options.naming ?? 'torchvision';
+  const naming = options.naming;
   const out = new Map<string, SafetensorsTensorToWrite>();
   const write = async (s: TensorSpec, tensor: tf.Tensor | undefined) => {
     if (tensor === undefined) throw new Error(`export ${model.architecture}: tensor "${s.name}" is missing from the model`);
@@ -414,7 +348,7 @@ export async function exportPyTorchStateDict(model: Model, options: ExportPyTorc
       throw new Error(`export ${model.architecture}: tensor "${s.name}" has shape ${formatShape(tensor.shape)}, expected ${formatShape(s.shape)}`);
     }
     const data = (await tensor.data()) as Float32Array;
-    out.set(pytorchNameOf(s.name, model.architecture, naming), { dtype: 'F32', shape: pytorchShapeOf(model.architecture, s), data: toPyTorchLayout(model.architecture, s, data) });
+    out.set(nameInNaming(format, model.architecture, s.name, naming), { dtype: 'F32', shape: pytorchShapeOf(format, s), data: toPyTorchLayout(format, s, data) });
   };
   // PyTorch's state_dict order: module by module, parameters before buffers.
   for (const layer of spec.layers) {
@@ -423,7 +357,7 @@ export async function exportPyTorchStateDict(model: Model, options: ExportPyTorc
     if (options.numBatchesTracked !== false) {
       for (const name of layer.buffers) {
         if (!name.endsWith('.running_var')) continue;
-        const counter = pytorchNameOf(name.replace(/running_var$/, 'num_batches_tracked'), model.architecture, naming);
+        const counter = nameInNaming(format, model.architecture, name.replace(/running_var$/, 'num_batches_tracked'), naming);
         out.set(counter, { dtype: 'I64', shape: [], data: [0] });
       }
     }

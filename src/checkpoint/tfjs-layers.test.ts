@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
-import { lenet5 } from '../models/lenet5.js';
+import { lenet5 } from '../models/lenet5/index.js';
 import { createModel } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';

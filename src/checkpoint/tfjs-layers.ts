@@ -20,7 +20,7 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
 import { openRegularFile, readAt, type OpenRegularFile } from '../util/regular-file.js';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
+import { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 import type { Model } from '../models/types.js';
 import { modelFromTensors, throwIfProblems } from './model-tensors.js';
 import type { SafetensorsTensor } from './safetensors.js';

@@ -11,6 +11,7 @@
  * closed by its reader (`modeconn info A | head -1`) ends the process quietly with status 0.
  */
 import { backendFromEnv, initBackend, parseBackendName, type BackendChoice } from '../backend/init-backend.js';
+import { loadArchitectureModule } from '../models/architecture-module.js';
 import { COMMANDS, type CommandContext } from './commands/index.js';
 
 const USAGE = `usage: modeconn <command> [options]
@@ -25,6 +26,10 @@ global options:
                    default auto: the first that starts, in that order; webgpu needs a GPU adapter)
   --threads N      threads for the wasm backend
   --quiet          no progress bars or backend report
+  --architecture-module FILE
+                   register the architecture that FILE exports (default export or
+                   \`architecture\`) before the command runs; repeatable. A .ts file
+                   needs a TypeScript loader (tsx)
 
 exit status: 0 done, 1 error (one line on stderr), 2 unknown command, 130 interrupted (resumable).
 
@@ -64,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (!global.quiet) console.error(describeBackendChoice(choice).join('\n'));
       },
     };
+    for (const module of global.architectureModules) await loadArchitectureModule(module);
     code = await command.run(remaining, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
@@ -106,20 +112,22 @@ interface GlobalOptions {
   backend?: string;
   threads?: number;
   quiet: boolean;
+  architectureModules: string[];
 }
 
-/** Removes --backend, --threads and --quiet from anywhere in the arguments. */
+/** Removes --backend, --threads, --quiet and --architecture-module from anywhere in the arguments. */
 function extractGlobalOptions(args: readonly string[]): { global: GlobalOptions; remaining: string[] } {
-  const global: GlobalOptions = { quiet: false };
+  const global: GlobalOptions = { quiet: false, architectureModules: [] };
   const remaining: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (key === '--backend' || key === '--threads') {
+    if (key === '--backend' || key === '--threads' || key === '--architecture-module') {
       const value = inline ?? args[++i];
       // A bare flag before another option (`--backend --json`) has no value either.
       if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new Error(`${key} needs a value`);
       if (key === '--backend') global.backend = parseBackendName(value);
+      else if (key === '--architecture-module') global.architectureModules.push(value);
       else {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1) throw new Error(`--threads: expected a positive integer, found "${value}"`);

@@ -11,12 +11,14 @@ import { createCurve, disposeCurve } from '../paths/curve.js';
 import { saveCurve } from '../paths/curve-checkpoint.js';
 import { flatLayout, flattenParams } from '../paths/flat-params.js';
 import { saveNebChain } from '../paths/neb-checkpoint.js';
-import { xorModels } from '../../test/fixtures/toy-mlp.js';
+import { toyMlp, xorModels } from '../../test/fixtures/toy-mlp.js';
+import { registerArchitecture } from '../models/registry.js';
 import { loadSavedPath } from './saved-paths.js';
 
 let dir: string;
 beforeAll(async () => {
   await useTestBackend();
+  registerArchitecture(toyMlp);
   dir = await mkdtemp(join(tmpdir(), 'modeconn-saved-paths-'));
 });
 afterAll(async () => {
@@ -26,7 +28,7 @@ afterAll(async () => {
 const escape = (path: string): string => path.replace(/[.\\/]/g, '\\$&');
 
 /** The chain A → midpoint + 1 → B as a NebChain (new tensors). */
-function threePivotChain(a: ReturnType<typeof xorModels>['a'], b: ReturnType<typeof xorModels>['b'], architecture: NebChain['architecture'] = 'lenet5'): NebChain {
+function threePivotChain(a: ReturnType<typeof xorModels>['a'], b: ReturnType<typeof xorModels>['b'], architecture: NebChain['architecture'] = 'toy-mlp'): NebChain {
   const layout = flatLayout(a.params);
   const start = flattenParams(a.params, layout);
   const end = flattenParams(b.params, layout);
@@ -81,7 +83,7 @@ describe('loadSavedPath', () => {
     const resnetFile = join(dir, 'resnet-chain.safetensors');
     await saveNebChain(resnetFile, resnetChain);
     tf.dispose([...resnetChain.pivots]);
-    await expect(loadSavedPath(resnetFile, a)).rejects.toThrow(new RegExp(`${escape(resnetFile)} is a resnet18 AutoNEB chain but lenet5 checkpoints were given`));
+    await expect(loadSavedPath(resnetFile, a)).rejects.toThrow(new RegExp(`${escape(resnetFile)} is a resnet18 AutoNEB chain but toy-mlp checkpoints were given`));
     const wider = xorModels(4, 10);
     const narrowChain = threePivotChain(a, b);
     const narrowFile = join(dir, 'narrow-chain.safetensors');

@@ -89,7 +89,7 @@ describe('reestimateBatchNorm', () => {
 describe('reestimateBatchNorm on ResNet18 (the real BatchNorm contract)', () => {
   it('returns every running statistic, the mean of the per-batch statistics, without leaking', async () => {
     const { createModel } = await import('../models/registry.js');
-    const { resnet18 } = await import('../models/resnet18.js');
+    const { resnet18 } = await import('../models/resnet18/index.js');
     const model = createModel('resnet18', { width: 0.0625, inputSize: 16 }, 1);
     const config = resnet18.parseConfig(model.config);
     const xs = [0, 1].map((i) => ({ x: tf.randomNormal<tf.Rank.R4>([4, 16, 16, 3], 0, 1, 'float32', i + 1) }));

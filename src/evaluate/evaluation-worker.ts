@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend/init-backend.js';
+import { loadArchitectureModule } from '../models/architecture-module.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
@@ -26,6 +27,7 @@ function errorReply(id: number | undefined, error: unknown): ReplyMessage {
 
 async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Promise<void> {
   await initBackend(init.backend);
+  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
   const architecture = getArchitecture(init.architecture);
   const data = dataFromMessage(init.data);
   const evaluator = createEvaluator(architecture, init.config, data, {

@@ -42,6 +42,8 @@ export interface WorkerInit {
   readonly backend: 'wasm' | 'cpu';
   /** Registry name of the architecture; the worker imports the toolkit's implementation. */
   readonly architecture: string;
+  /** For a user architecture: the module the worker imports to register it (`Architecture.module`). */
+  readonly architectureModule?: string;
   readonly config: unknown;
   readonly data: DataMessage;
   readonly splits: readonly Split[];

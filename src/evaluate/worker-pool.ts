@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { getArchitecture } from '../models/registry.js';
+import { getArchitecture, isBuiltInArchitecture } from '../models/registry.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import { createEvaluator, type EvaluationData, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
 import type { Split } from '../rows/rows.js';
@@ -120,6 +120,12 @@ export async function createEvaluatorPool<Config>(
   if (getArchitecture(architecture.name) !== (architecture as Architecture<unknown>)) {
     throw new Error(`workers: worker threads use the toolkit's own ${architecture.name}; a custom implementation cannot be sent to them (use workers: 1)`);
   }
+  if (!isBuiltInArchitecture(architecture.name) && architecture.module === undefined) {
+    throw new Error(
+      `workers: worker threads cannot load the user architecture ${architecture.name}: it was registered without a module ` +
+        `(load it with loadArchitectureModule, give it a \`module\`: the URL of a module exporting it, or use workers: 1)`,
+    );
+  }
   // The in-thread evaluator validates splits and BN batches exactly as the workers will.
   const probe = createEvaluator(architecture, config, data, options);
   const { splits, bnReset } = probe;
@@ -127,6 +133,7 @@ export async function createEvaluatorPool<Config>(
   const init: WorkerInit = {
     backend,
     architecture: architecture.name,
+    ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }),
     config,
     data: await shareEvaluationData(data, bnReset ? options.bnBatchCount : 0),
     splits,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../util/random.js';
 import { useTestBackend } from '../../test/helpers.js';
 import { kaimingNormalArray, kernelFans, truncatedNormalArray } from './init.js';
-import { lenet5 } from './lenet5.js';
+import { lenet5 } from './lenet5/index.js';
 import { disposeTensors } from './tensor-map.js';
 
 beforeAll(async () => {

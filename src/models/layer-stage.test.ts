@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cct } from './cct.js';
+import { cct } from './cct/index.js';
 import { layerStage, layerStages } from './layer-stage.js';
-import { lenet5 } from './lenet5.js';
-import { resnet18 } from './resnet18.js';
+import { lenet5 } from './lenet5/index.js';
+import { resnet18 } from './resnet18/index.js';
 
 describe('layer stages', () => {
   it('resnet18: the groups of a BasicBlock form one stage; stem and fc are their own', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
-import { ARCHITECTURES, createModel, getArchitecture } from './registry.js';
+import { createModel, getArchitecture, hasArchitecture, listArchitectures, registerArchitecture } from './registry.js';
+import type { Architecture } from './types.js';
 import { countSpecScalars } from './model-spec.js';
 import { countScalars, disposeTensors } from './tensor-map.js';
 
@@ -14,9 +15,9 @@ describe('registry', () => {
     expect(getArchitecture('lenet5').name).toBe('lenet5');
     expect(getArchitecture('resnet18').name).toBe('resnet18');
     expect(getArchitecture('cct').name).toBe('cct');
-    expect(Object.keys(ARCHITECTURES)).toEqual(['lenet5', 'resnet18', 'cct']);
+    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct']);
     expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct');
-    for (const [name, arch] of Object.entries(ARCHITECTURES)) expect(arch.name).toBe(name);
+    for (const name of listArchitectures()) expect(getArchitecture(name).name).toBe(name);
     expect(() => getArchitecture('toString')).toThrow(/unknown architecture "toString"/);
   });
 
@@ -37,4 +38,47 @@ describe('registry', () => {
     }
     expect(tf.memory().numTensors).toBe(live);
   });
+
+  it('registerArchitecture adds a user architecture that createModel and getArchitecture then find', () => {
+    const arch = tiny('user-linear');
+    expect(hasArchitecture('user-linear')).toBe(false);
+    registerArchitecture(arch);
+    expect(getArchitecture('user-linear')).toBe(arch);
+    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'user-linear']);
+    registerArchitecture(arch); // the same object again: a no-op
+    expect(listArchitectures()).toHaveLength(4);
+    expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct, user-linear');
+    const model = createModel('user-linear', {}, 1);
+    expect(model.architecture).toBe('user-linear');
+    expect(model.params.get('w')?.shape).toEqual([3]);
+    disposeTensors(model);
+  });
+
+  it('registerArchitecture refuses taken names, invalid names and objects that are not architectures', () => {
+    expect(() => registerArchitecture(tiny('lenet5'))).toThrow('registerArchitecture: the name "lenet5" is taken by another architecture; choose another name');
+    registerArchitecture(tiny('twice'));
+    expect(() => registerArchitecture(tiny('twice'))).toThrow(/the name "twice" is taken/);
+    for (const bad of ['', '1mlp', 'my mlp', 'a/b', 'x'.repeat(65)]) {
+      expect(() => registerArchitecture(tiny(bad)), bad).toThrow(/registerArchitecture: invalid name/);
+    }
+    expect(() => registerArchitecture({ ...tiny('no-apply'), apply: undefined } as unknown as Architecture<unknown>)).toThrow('registerArchitecture(no-apply): apply must be a function, found undefined');
+    expect(() => registerArchitecture({ ...tiny('bad-pytorch'), pytorch: { matches: () => true } } as unknown as Architecture<unknown>)).toThrow(
+      'registerArchitecture(bad-pytorch): pytorch.inferConfig must be a function, found undefined',
+    );
+    expect(() => registerArchitecture({ ...tiny('bad-llpf'), llpfStages: { stageOf: () => 0, defaultStageTicks: -1 } })).toThrow(/llpfStages\.defaultStageTicks must be a non-negative integer, found -1/);
+    expect(() => registerArchitecture(null as unknown as Architecture<unknown>)).toThrow('registerArchitecture: expected an architecture object, found null');
+    expect(listArchitectures().filter((n) => n !== 'twice')).toEqual(['lenet5', 'resnet18', 'cct', 'user-linear']);
+  });
 });
+
+/** A one-tensor architecture (logits = x·0 + w broadcast), enough for registry tests. */
+function tiny(name: string): Architecture<Record<string, never>> {
+  return {
+    name,
+    defaultConfig: {},
+    parseConfig: () => ({}),
+    spec: () => ({ params: [{ name: 'w', shape: [3], kind: 'bias', layer: 'out' }], buffers: [], layers: [{ name: 'out', params: ['w'], buffers: [] }], inputShape: [1, 1, 1], classes: 3 }),
+    init: () => ({ params: new Map([['w', tf.zeros([3])]]), buffers: new Map() }),
+    apply: (_config, state, x) => ({ logits: tf.tidy(() => tf.add<tf.Tensor2D>(tf.zeros([x.shape[0], 3]), state.params.get('w') as tf.Tensor)), batchStats: new Map() }),
+  };
+}

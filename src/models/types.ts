@@ -8,13 +8,16 @@
  * imported checkpoints keep their names; only the layout differs (see src/checkpoint).
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ActivationHooks, LlpfStages, PermutationSpec, PyTorchFormat } from './capabilities.js';
 
 /** Named tensors in a fixed order, input side first. */
 export type TensorMap = ReadonlyMap<string, tf.Tensor>;
 
-/** The architectures this toolkit knows. */
-export const ARCHITECTURE_NAMES = ['lenet5', 'resnet18', 'cct'] as const;
-export type ArchitectureName = (typeof ARCHITECTURE_NAMES)[number];
+/**
+ * An architecture's registry name (`lenet5`, `resnet18`, `cct`, or one registered with
+ * `registerArchitecture`); see src/models/registry.ts.
+ */
+export type ArchitectureName = string;
 
 /** What a tensor is, so that layer-wise operations and averaging can treat kinds differently. */
 export const TENSOR_KINDS = [
@@ -86,8 +89,13 @@ export interface InitOptions {
   readonly scheme?: InitScheme;
 }
 
-/** One architecture: a spec, an initializer and a pure forward function. */
+/**
+ * One architecture: a spec, an initializer and a pure forward function, plus the optional
+ * capabilities the toolkit uses when they are there (see capabilities.ts). Each lives in its own
+ * folder, src/models/<name>/, and is registered once (src/models/registry.ts).
+ */
 export interface Architecture<Config> {
+  /** Registry name: a letter, then letters, digits, `.`, `_` or `-` (at most 64 characters). */
   readonly name: ArchitectureName;
   readonly defaultConfig: Config;
   /** Validates a config (e.g. from checkpoint metadata), filling defaults; errors name the field. */
@@ -97,6 +105,22 @@ export interface Architecture<Config> {
   init(config: Config, seed: number, options?: InitOptions): ModelState;
   /** logits = f(params, buffers, x); x is [N, H, W, C] float32. Never mutates its inputs. */
   apply(config: Config, state: ModelState, x: tf.Tensor4D, options: ApplyOptions): ApplyResult;
+
+  /** PyTorch state-dict names and layouts (import, export, detection, config inference). */
+  readonly pytorch?: PyTorchFormat;
+  /** The permutation symmetries, for weight matching (Git Re-Basin). */
+  permutationSpec?(spec: ModelSpec): PermutationSpec;
+  /** Hidden pre-activations, for activation matching and REPAIR without BatchNorm. */
+  readonly activations?: ActivationHooks;
+  /** The stage order of layer-wise path finding (LLPF). */
+  readonly llpfStages?: LlpfStages;
+  /** The block (stage) a layer group belongs to, when it is part of one (a residual block, an encoder layer). */
+  blockOf?(group: string): string | undefined;
+  /**
+   * URL (or absolute path) of an ES module whose default or `architecture` export is this
+   * architecture, so that worker threads can load it; set by `loadArchitectureModule`.
+   */
+  readonly module?: string;
 }
 
 /** Parameters and BatchNorm buffers of one network. */

@@ -9,11 +9,13 @@ import { disposeTensors } from '../models/tensor-map.js';
 import type { TensorMap } from '../models/types.js';
 import { createCurve, disposeCurve } from './curve.js';
 import { loadCurve, saveCurve } from './curve-checkpoint.js';
-import { xorModels } from '../../test/fixtures/toy-mlp.js';
+import { toyMlp, xorModels } from '../../test/fixtures/toy-mlp.js';
+import { registerArchitecture } from '../models/registry.js';
 
 let dir: string;
 beforeAll(async () => {
   await useTestBackend();
+  registerArchitecture(toyMlp);
   dir = await mkdtemp(join(tmpdir(), 'modeconn-curve-'));
 });
 afterAll(async () => {
@@ -34,7 +36,7 @@ describe('saveCurve / loadCurve', () => {
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
     const loaded = await loadCurve(file);
     expect(loaded.curve.kind).toBe('polychain');
-    expect(loaded.curve.architecture).toBe('lenet5');
+    expect(loaded.curve.architecture).toBe('toy-mlp');
     expect(loaded.curve.config).toEqual({ hidden: 8 });
     expect(loaded.curve.trainable).toEqual([false, true, true, true]);
     expect(loaded.curve.bends.length).toBe(4);

@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
-import { ARCHITECTURE_NAMES, type ArchitectureName, type TensorMap } from '../models/types.js';
+import { hasArchitecture, listArchitectures } from '../models/registry.js';
+import type { TensorMap } from '../models/types.js';
 import { parseCurveKind, type Curve } from './curve.js';
 import { bendKey, type CurveTrainingState } from './train-curve.js';
 import { parseJsonField, stringListField } from './saved-metadata.js';
@@ -74,8 +75,8 @@ export async function loadCurve(path: string): Promise<SavedCurve> {
     throw new Error(`${path}: metadata field "trainable" must be a JSON list of ${count} booleans`);
   }
   const architecture = metadata.architecture;
-  if (!(ARCHITECTURE_NAMES as readonly (string | undefined)[]).includes(architecture)) {
-    throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
+  if (architecture === undefined || !hasArchitecture(architecture)) {
+    throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${listArchitectures().join(', ')} (the registered architectures)`);
   }
   const config = parseJsonField(path, 'config', metadata.config);
   const paramNames = stringListField(path, 'params', parseJsonField(path, 'params', metadata.params));
@@ -95,7 +96,7 @@ export async function loadCurve(path: string): Promise<SavedCurve> {
       new Map(bufferNames.map((name) => [name, take(`start.${name}`)])),
       new Map(bufferNames.map((name) => [name, take(`end.${name}`)])),
     ];
-    const curve: Curve = { kind, architecture: architecture as ArchitectureName, config, bends, trainable: trainable, endpointBuffers };
+    const curve: Curve = { kind, architecture: architecture, config, bends, trainable: trainable, endpointBuffers };
     if (metadata.step === undefined) return { curve };
     const step = Number(metadata.step);
     if (!Number.isInteger(step) || step < 0) throw new Error(`${path}: metadata field "step" must be a non-negative integer, found ${metadata.step}`);

@@ -76,7 +76,7 @@ describe('linearPath + evaluatePath', () => {
     const fewer: Model = { ...a, params: new Map([...a.params].filter(([n]) => n !== 'fc2.bias')) };
     const reshaped: Model = { ...a, params: new Map([...a.params].map(([n, t]) => [n, n === 'fc2.bias' ? tf.zeros([2, 2]) : t])) };
     const before = applyCalls.count;
-    expect(() => linearPath(a, otherArch)).toThrow(/architectures differ: the first is lenet5, the second resnet18/);
+    expect(() => linearPath(a, otherArch)).toThrow(/architectures differ: the first is barriers-toy, the second resnet18/);
     expect(() => linearPath(a, wider)).toThrow(/configs differ/);
     expect(() => linearPath(a, fewer)).toThrow(/only in the first: fc2.bias/);
     expect(() => linearPath(a, { ...reshaped, config: a.config })).toThrow(/"fc2.bias" is float32\[4\] in the first and float32\[2, 2\]/);

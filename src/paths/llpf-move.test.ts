@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lenet5 } from '../models/lenet5.js';
-import { resnet18 } from '../models/resnet18.js';
+import { lenet5 } from '../models/lenet5/index.js';
+import { resnet18 } from '../models/resnet18/index.js';
 import { moveUnit, movementUnits } from './llpf-move.js';
 import { defaultLrVarianceScaling } from './llpf.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
 import { toyLinear, type ToyConfig } from '../../test/toy-architecture.js';
 import { meanAndVariance } from '../averaging/variance-correction.js';
-import { lenet5 } from '../models/lenet5.js';
+import { lenet5 } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';

@@ -20,7 +20,7 @@
  * moved and LayerNorm ones move the opposite way.
  *
  * Schedule (the "layer-wise" part): a layer group moves from its first tick on; all tensors train.
- * Defaults: LeNet5 all at 0; ResNet18 stem at 0, layer1 at 1·s, …, layer4 at 4·s, fc at 5·s
+ * Defaults come from the architecture's `llpfStages` (src/models/<name>/): LeNet5 all at 0; ResNet18 stem at 0, layer1 at 1·s, …, layer4 at 4·s, fc at 5·s
  * (s = stageTicks, default 2000: the paper's 2k, 4k, …, 10k); CCT non-block tensors at 0 and block i
  * at (i + 1)·s (s default 5000).
  *
@@ -41,7 +41,8 @@ import type { LlpfRow, Split } from '../rows/rows.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { projectToVariance, tensorVariances, VARIANCE_EPSILON } from '../averaging/variance-correction.js';
 import { assertSameLayout, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
-import type { Architecture, ArchitectureName, Model, ModelSpec, ModelState } from '../models/types.js';
+import { getArchitecture } from '../models/registry.js';
+import type { Architecture, Model, ModelSpec, ModelState } from '../models/types.js';
 import { foldBatchStats, lossAndGradients } from '../train/step.js';
 import type { BatchSource } from './batch-source.js';
 import {
@@ -137,7 +138,7 @@ export interface LlpfPoint {
 }
 
 export interface LlpfRun<Config = unknown> {
-  readonly architecture: ArchitectureName;
+  readonly architecture: string;
   readonly config: Config;
   /** Recorded points, tick 0 (the start) first. The run owns them; `disposeLlpfRun` frees them. */
   readonly points: LlpfPoint[];
@@ -153,24 +154,14 @@ export interface LlpfRun<Config = unknown> {
   readonly completed: boolean;
 }
 
-/** Default first tick of each layer group (see the file comment). */
-export function defaultLlpfSchedule(architecture: ArchitectureName, spec: ModelSpec, stageTicks?: number): Map<string, number> {
+/**
+ * Default first tick of each layer group: stage index × stageTicks, from the architecture's
+ * `llpfStages` (see the file comment); every group at 0 for an architecture without them.
+ */
+export function defaultLlpfSchedule(architecture: string | Architecture<unknown>, spec: ModelSpec, stageTicks?: number): Map<string, number> {
+  const stages = (typeof architecture === 'string' ? getArchitecture(architecture) : architecture).llpfStages;
   const out = new Map<string, number>();
-  if (architecture === 'resnet18') {
-    const s = stageTicks ?? 2000;
-    for (const g of spec.layers) {
-      const stage = /^layer(\d+)\./.exec(g.name)?.[1];
-      out.set(g.name, g.name === 'fc' ? 5 * s : stage === undefined ? 0 : Number(stage) * s);
-    }
-  } else if (architecture === 'cct') {
-    const s = stageTicks ?? 5000;
-    for (const g of spec.layers) {
-      const block = /(?:^|\.)blocks?\.(\d+)(?:\.|$)/.exec(g.name)?.[1];
-      out.set(g.name, block === undefined ? 0 : (Number(block) + 1) * s);
-    }
-  } else {
-    for (const g of spec.layers) out.set(g.name, 0);
-  }
+  for (const g of spec.layers) out.set(g.name, stages === undefined ? 0 : stages.stageOf(g.name) * (stageTicks ?? stages.defaultStageTicks));
   return out;
 }
 
@@ -286,7 +277,7 @@ export async function runLlpf<Config>(
   if (options.checkpoint !== undefined && !(Number.isInteger(options.checkpoint.every) && options.checkpoint.every >= 1)) {
     throw new Error(`runLlpf: checkpoint.every must be a positive integer, found ${options.checkpoint.every}`);
   }
-  const schedule = options.schedule ?? defaultLlpfSchedule(arch.name, spec, options.stageTicks);
+  const schedule = options.schedule ?? defaultLlpfSchedule(arch, spec, options.stageTicks);
   for (const name of schedule.keys()) {
     if (!spec.layers.some((g) => g.name === name)) throw new Error(`runLlpf: schedule names layer group "${name}", which ${arch.name} does not have`);
   }

@@ -13,10 +13,12 @@ import { createCurve, disposeCurve } from './curve.js';
 import { saveCurve } from './curve-checkpoint.js';
 import { loadNebChain, saveNebChain } from './neb-checkpoint.js';
 import { toyMlp, xorData, xorModels, type ToyMlpConfig } from '../../test/fixtures/toy-mlp.js';
+import { registerArchitecture } from '../models/registry.js';
 
 let dir: string;
 beforeAll(async () => {
   await useTestBackend();
+  registerArchitecture(toyMlp);
   dir = await mkdtemp(join(tmpdir(), 'modeconn-neb-'));
 });
 afterAll(async () => {
@@ -53,11 +55,11 @@ describe('saveNebChain / loadNebChain', () => {
     await saveNebChain(file, chain, { cycles: rows });
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
     const { metadata } = await readSafetensors(file);
-    expect(metadata).toMatchObject({ format: 'modeconn-neb', version: '1', architecture: 'lenet5', pivots: String(chain.pivots.length) });
+    expect(metadata).toMatchObject({ format: 'modeconn-neb', version: '1', architecture: 'toy-mlp', pivots: String(chain.pivots.length) });
 
     const before = tf.memory().numTensors;
     const loaded = await loadNebChain(file);
-    expect(loaded.architecture).toBe('lenet5');
+    expect(loaded.architecture).toBe('toy-mlp');
     expect(loaded.config).toEqual({ hidden: 8 });
     expect(loaded.layout).toEqual(chain.layout);
     expect(loaded.info.cycles).toEqual(rows);

@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
-import { ARCHITECTURE_NAMES, type ArchitectureName, type TensorMap } from '../models/types.js';
+import { hasArchitecture, listArchitectures } from '../models/registry.js';
+import type { TensorMap } from '../models/types.js';
 import type { NebChain, NebCycleRow } from './autoneb.js';
 import type { FlatLayout } from './flat-params.js';
 import { parseJsonField, stringListField } from './saved-metadata.js';
@@ -97,8 +98,8 @@ export async function loadNebChain(path: string): Promise<SavedNebChain> {
   }
   if (metadata.version !== VERSION) throw new Error(`${path}: AutoNEB chain version ${metadata.version ?? '(missing)'} is not supported (expected ${VERSION})`);
   const architecture = metadata.architecture;
-  if (!(ARCHITECTURE_NAMES as readonly (string | undefined)[]).includes(architecture)) {
-    throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
+  if (architecture === undefined || !hasArchitecture(architecture)) {
+    throw new Error(`${path}: unknown architecture "${architecture}"; expected one of ${listArchitectures().join(', ')} (the registered architectures)`);
   }
   const config = parseJsonField(path, 'config', metadata.config);
   const layout = readLayout(path, metadata);
@@ -123,7 +124,7 @@ export async function loadNebChain(path: string): Promise<SavedNebChain> {
       new Map(bufferNames.map((name) => [name, take(`start.${name}`)])),
       new Map(bufferNames.map((name) => [name, take(`end.${name}`)])),
     ];
-    return { architecture: architecture as ArchitectureName, config, layout, pivots, endpointBuffers, info };
+    return { architecture: architecture, config, layout, pivots, endpointBuffers, info };
   } catch (error) {
     tf.dispose(created);
     throw error;

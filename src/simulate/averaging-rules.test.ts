@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
 import { meanAndVariance } from '../averaging/variance-correction.js';
-import { lenet5 } from '../models/lenet5.js';
+import { lenet5 } from '../models/lenet5/index.js';
 import { cloneTensors, disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';

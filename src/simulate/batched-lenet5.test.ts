@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
-import { lenet5 } from '../models/lenet5.js';
+import { lenet5 } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { lossAndGradients } from '../train/step.js';

@@ -17,7 +17,7 @@
  * nodes' parameters are disjoint, ∂/∂θ_k of the sum is node k's own gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LeNet5Config } from '../models/lenet5.js';
+import type { LeNet5Config } from '../models/lenet5/index.js';
 import type { ModelState, TensorMap } from '../models/types.js';
 
 /** Stacks the parameters of `states` by name: name → [K, …shape]. Caller disposes. */

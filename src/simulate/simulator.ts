@@ -41,7 +41,7 @@ import { removeStaleTempFiles } from '../util/atomic-write.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import { meanAndVariance } from '../averaging/variance-correction.js';
-import { lenet5, type LeNet5Config } from '../models/lenet5.js';
+import { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelSpec, ModelState } from '../models/types.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../train/optimizer.js';

@@ -3,7 +3,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { savePyTorchStateDict } from '../../checkpoint/pytorch.js';
 import type { CheckpointMetadata } from '../../checkpoint/metadata.js';
 import { loadTfjsLayersModel } from '../../checkpoint/tfjs-layers.js';
-import type { LeNet5Config } from '../../models/lenet5.js';
+import type { LeNet5Config } from '../../models/lenet5/index.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import { jsonOption, required } from '../args.js';
 import { preprocessingFlags } from '../data-options.js';

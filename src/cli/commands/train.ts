@@ -32,7 +32,7 @@ export const trainCommand: Command = {
   summary: 'train independent modes, one per seed, with checkpoints per epoch',
   usage: '--arch A --dataset D --seeds 1,2 --epochs N --out DIR [options]',
   help: `options:
-  --arch A             lenet5 | resnet18 | cct (required)
+  --arch A             lenet5 | resnet18 | cct, or one from --architecture-module (required)
   --config JSON        architecture config, e.g. '{"width":0.25}' or '{"preset":"cct_2_3x2_32"}'
 ${DATA_OPTIONS_HELP}
   --seeds LIST         seeds, e.g. 1,2 or 1-4 (default 1); each drives init and data order

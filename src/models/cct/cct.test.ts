@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init-backend.js';
-import { createRandom, normalArray } from '../util/random.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
-import { CCT_PRESETS, cct, cctClassify, cctGeometry, cctTokenize } from './cct.js';
-import { countSpecScalars } from './model-spec.js';
-import { disposeTensors } from './tensor-map.js';
-import type { ModelState } from './types.js';
+import { initBackend } from '../../backend/init-backend.js';
+import { createRandom, normalArray } from '../../util/random.js';
+import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
+import { CCT_PRESETS, cct, cctClassify, cctGeometry, cctTokenize } from './index.js';
+import { countSpecScalars } from '../model-spec.js';
+import { disposeTensors } from '../tensor-map.js';
+import type { ModelState } from '../types.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init-backend.js';
-import { createRandom, normalArray, uniformArray } from '../util/random.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
-import { countSpecScalars } from './model-spec.js';
-import { resnet18, resnet18Widths } from './resnet18.js';
-import { disposeTensors } from './tensor-map.js';
-import type { ModelState, TensorMap } from './types.js';
+import { initBackend } from '../../backend/init-backend.js';
+import { createRandom, normalArray, uniformArray } from '../../util/random.js';
+import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
+import { countSpecScalars } from '../model-spec.js';
+import { resnet18, resnet18Widths } from './index.js';
+import { disposeTensors } from '../tensor-map.js';
+import type { ModelState, TensorMap } from '../types.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -14,11 +14,11 @@
  * fused conv with bias and ReLU does the work of conv + BN + ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTrain, foldBatchNorm } from './batch-norm.js';
-import { configRecord, positiveIntField, positiveNumberField } from './config-fields.js';
-import { initModelState, schemeInitializer } from './init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from './model-spec.js';
-import type { Architecture, ModelSpec, TensorMap } from './types.js';
+import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
+import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
+import { initModelState, schemeInitializer } from '../init.js';
+import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export interface ResNet18Config {
   /** Width multiplier k: stage widths round(64k), round(128k), round(256k), round(512k) (default 1). */
@@ -130,7 +130,8 @@ function convBnForward(
   return tf.fused.conv2d({ x, filter: folded.kernel, strides: stride, pad, bias: folded.bias, activation: relu ? 'relu' : 'linear' });
 }
 
-export const resnet18: Architecture<ResNet18Config> = {
+/** ResNet18 the model (spec, init, apply); `resnet18` in index.ts adds its capabilities and is what gets registered. */
+export const resnet18Model: Architecture<ResNet18Config> = {
   name: 'resnet18',
   defaultConfig: DEFAULTS,
 

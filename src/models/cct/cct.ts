@@ -25,11 +25,11 @@
  * norm and positional-embedding initialization.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { configRecord, positiveIntField, positiveNumberField } from './config-fields.js';
-import { glorotUniformArray, initModelState, kaimingNormalArray, kernelFans, normAndBufferValues, truncatedNormalArray, type TensorInitializer } from './init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from './model-spec.js';
-import { gelu, layerNorm, multiHeadSelfAttention, sequencePool } from './transformer-ops.js';
-import type { Architecture, InitScheme, ModelSpec, TensorMap } from './types.js';
+import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
+import { glorotUniformArray, initModelState, kaimingNormalArray, kernelFans, normAndBufferValues, truncatedNormalArray, type TensorInitializer } from '../init.js';
+import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { gelu, layerNorm, multiHeadSelfAttention, sequencePool } from '../transformer-ops.js';
+import type { Architecture, InitScheme, ModelSpec, TensorMap } from '../types.js';
 
 /** The shape of a CCT; presets fill these, explicit fields override them. */
 export interface CctShape {
@@ -196,7 +196,8 @@ export function cctClassify(config: CctConfig, params: TensorMap, tokens: tf.Ten
   });
 }
 
-export const cct: Architecture<CctConfig> = {
+/** CCT the model (spec, init, apply); `cct` in index.ts adds its capabilities and is what gets registered. */
+export const cctModel: Architecture<CctConfig> = {
   name: 'cct',
   defaultConfig: DEFAULTS,
 

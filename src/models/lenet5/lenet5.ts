@@ -9,10 +9,10 @@
  * input channel. No BatchNorm, so training and evaluation mode are the same function.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { configRecord, positiveIntField } from './config-fields.js';
-import { initModelState, schemeInitializer } from './init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf } from './model-spec.js';
-import type { Architecture, ModelSpec } from './types.js';
+import { configRecord, positiveIntField } from '../config-fields.js';
+import { initModelState, schemeInitializer } from '../init.js';
+import { buildModelSpec, checkApplyInputs, tensorOf } from '../model-spec.js';
+import type { Architecture, ModelSpec } from '../types.js';
 
 export interface LeNet5Config {
   /** Input channels (default 1). */
@@ -66,7 +66,8 @@ function spec(config: LeNet5Config): ModelSpec {
   );
 }
 
-export const lenet5: Architecture<LeNet5Config> = {
+/** LeNet5 the model (spec, init, apply); `lenet5` in index.ts adds its capabilities and is what gets registered. */
+export const lenet5Model: Architecture<LeNet5Config> = {
   name: 'lenet5',
   defaultConfig: DEFAULTS,
 

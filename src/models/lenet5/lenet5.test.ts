@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init-backend.js';
-import { createRandom, normalArray } from '../util/random.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
-import { lenet5 } from './lenet5.js';
-import { countSpecScalars } from './model-spec.js';
-import { disposeTensors } from './tensor-map.js';
+import { initBackend } from '../../backend/init-backend.js';
+import { createRandom, normalArray } from '../../util/random.js';
+import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
+import { lenet5 } from './index.js';
+import { countSpecScalars } from '../model-spec.js';
+import { disposeTensors } from '../tensor-map.js';
 
 beforeAll(async () => {
   await useTestBackend();

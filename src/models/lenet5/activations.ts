@@ -1,11 +1,12 @@
 /**
  * LeNet5's hidden pre-activations recomputed from its parameter map, for the statistics that
- * activation matching and REPAIR need (the model's `apply` only returns logits). Mirrors
- * src/models/lenet5.ts: conv1 5×5 'same' → ReLU → maxpool 2 → conv2 5×5 'valid' → ReLU → maxpool 2
+ * activation matching and REPAIR need (the model's `apply` only returns logits): LeNet5's
+ * `activations` capability. Mirrors lenet5.ts: conv1 5×5 'same' → ReLU → maxpool 2 → conv2 5×5 'valid' → ReLU → maxpool 2
  * → NHWC flatten → fc1 → ReLU → fc2 → ReLU → fc3. The test checks the logits against `lenet5.apply`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelState } from '../models/types.js';
+import type { ActivationHooks } from '../capabilities.js';
+import type { ModelState } from '../types.js';
 
 /** The hidden layers whose units can be permuted or rescaled, input side first. */
 export const LENET5_HIDDEN = ['conv1', 'conv2', 'fc1', 'fc2'] as const;
@@ -42,3 +43,9 @@ export function lenet5PreActivations(state: ModelState, x: tf.Tensor4D): { hidde
   });
   return { hidden, logits };
 }
+
+/** LeNet5's activation hooks: its four hidden layers, each named like its permutation group. */
+export const lenet5Activations: ActivationHooks = {
+  hidden: LENET5_HIDDEN.map((name) => ({ name, weight: `${name}.weight`, bias: `${name}.bias` })),
+  preActivations: lenet5PreActivations,
+};
