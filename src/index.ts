@@ -51,16 +51,16 @@ export { createOptimizer, type Optimizer, type OptimizerConfig } from './train/o
 export { learningRateAt, parseSchedule, SCHEDULE_KINDS, type Schedule } from './train/schedule.js';
 export { crossEntropy, crossEntropySum, correctCount } from './train/loss.js';
 export { trainStep, lossAndGradients, foldBatchStats, type TrainStepOptions, type TrainStepResult, type LossAndGradients } from './train/step.js';
-export { trainMode, loadTrainingData, validateTrainOptions, checkpointPath, type TrainModeOptions, type TrainModeResult, type TrainProgress, type EpochMetrics, type TrainingData } from './train/train-mode.js';
+export { trainMode, loadTrainingData, validateTrainOptions, checkpointPath, type TrainModeOptions, type TrainModeResult, type EpochMetrics, type TrainingData } from './train/train-mode.js';
 export { createRandom, permutation, uniformArray, normalArray, type Random } from './util/random.js';
 
 // 4. Paths between modes, alignment, averaging
 export type { ParameterPath } from './paths/path.js';
 export { CURVE_KINDS, parseCurveKind, curveCoefficients, combineBends, createCurve, curveParamsAt, curvePath, disposeCurve, type Curve, type CurveKind, type CreateCurveOptions } from './paths/curve.js';
-export { trainCurve, curveLossAndGradients, curveTAt, bendKey, type TrainCurveOptions, type TrainCurveResult, type CurveTrainingState, type CurveTrainingProgress, type CurveEpochRow } from './paths/train-curve.js';
+export { trainCurve, curveLossAndGradients, curveTAt, bendKey, type TrainCurveOptions, type TrainCurveResult, type CurveTrainingState, type CurveEpochRow } from './paths/train-curve.js';
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from './paths/curve-checkpoint.js';
 export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch } from './paths/batch-source.js';
-export { autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, parseNebCycles, DRAXLER_RESNET20_CYCLES, type NebEnergy, type NebChain, type NebCycle, type NebCycleRow, type NebDensePoint, type NebProgress, type AutoNebOptions, type ConnectAutoNebResult, type ModelNebData } from './paths/autoneb.js';
+export { autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, parseNebCycles, DRAXLER_RESNET20_CYCLES, type NebEnergy, type NebChain, type NebCycle, type NebCycleRow, type NebDensePoint, type AutoNebOptions, type ConnectAutoNebResult, type ModelNebData } from './paths/autoneb.js';
 export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from './paths/neb-checkpoint.js';
 export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths } from './paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './paths/flat-params.js';
@@ -79,7 +79,8 @@ export { createEvaluator, type Batch as EvaluationBatch, type EvaluationData, ty
 export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from './evaluate/worker-pool.js';
 export { evaluatePoints, openEvaluator } from './evaluate/evaluate-points.js';
 export { reestimateBatchNorm, type BnResetOptions } from './evaluate/bn-reset.js';
-export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions, type Progress } from './paths/linear-path.js';
+export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions } from './paths/linear-path.js';
+export type { Progress, ProgressEvent } from './progress.js';
 export { barrierMetrics, trapezoid, type BarrierMetrics } from './barriers/metrics.js';
 export { layerwiseBarriers, layerwiseBarriersByEpoch, cumulativeBarriers, layerOrder, type LayerwiseOptions, type LayerwiseByEpochOptions, type CumulativeOptions, type LayerOrder } from './barriers/layerwise.js';
 export { layerRobustness, randomDirection, type RobustnessOptions } from './barriers/robustness.js';

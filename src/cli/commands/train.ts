@@ -94,7 +94,7 @@ ${DATA_OPTIONS_HELP}
         ...options,
         preprocessing,
         signal: abort.signal,
-        progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+        ...(bar === undefined ? {} : { progress: bar.progress }),
       });
       bar?.done();
       if (!result.completed) {
