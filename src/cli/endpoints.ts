@@ -1,20 +1,13 @@
 /**
- * What the analysis commands (barrier, path, average) share: load checkpoints, find their dataset
- * and preprocessing, check them against each other and the data before any long computation, and
- * build the evaluation data once.
+ * What the analysis commands (barrier, path, average) share: their flags, turned into the options
+ * of the library's `openAnalysis` (load checkpoints, find their dataset and preprocessing, check
+ * them against each other and the data before any long computation, build the evaluation data
+ * once); its errors come back with flags for option names.
  */
-import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint.js';
-import { createEvaluationData, disposeEvaluationData } from '../evaluate/evaluation-data.js';
-import type { EvaluationData } from '../evaluate/evaluate.js';
-import { assertCompatibleModels } from '../paths/linear-path.js';
-import { loadDataset } from '../data/datasets.js';
-import type { Preprocessing } from '../data/preprocess.js';
-import type { ImageSplit } from '../data/types.js';
-import { getArchitecture } from '../models/registry.js';
-import { disposeTensors } from '../models/tensor-map.js';
-import type { Model } from '../models/types.js';
+import { openAnalysis, type Analysis, type OpenAnalysisOptions } from '../analysis/open-analysis.js';
 import { jsonOption, numberOption } from './args.js';
-import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, resolvePreprocessing, type DataOptionValues } from './data-options.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, preprocessingFlags, type DataOptionValues } from './data-options.js';
+import { inFlagTerms } from './option-flags.js';
 
 /** parseArgs declarations for loading endpoints and evaluation data. */
 export const ENDPOINT_OPTIONS = {
@@ -51,20 +44,10 @@ export interface EndpointValues extends DataOptionValues {
   readonly 'no-bn-reset'?: boolean | undefined;
 }
 
-export interface LoadedAnalysis {
-  readonly checkpoints: LoadedCheckpoint[];
-  readonly models: Model[];
-  readonly dataset: string;
-  readonly preprocessing: Preprocessing;
-  readonly train: ImageSplit;
-  readonly test: ImageSplit;
-  readonly splits: ('train' | 'test')[];
-  readonly bnReset: boolean;
-  readonly data: EvaluationData;
-  dispose(): void;
-}
+/** The analysis of the CLI: the library's (src/analysis/open-analysis.ts). */
+export type LoadedAnalysis = Analysis;
 
-/** Loads the checkpoints and the data, validates everything, and converts the data once. */
+/** Loads the checkpoints and the data, validates everything, and converts the data once (`openAnalysis` with the flags). */
 export async function loadAnalysis(paths: readonly string[], values: EndpointValues): Promise<LoadedAnalysis> {
   const config = jsonOption(values.config, 'config');
   const split = values.split ?? 'test';
@@ -72,61 +55,18 @@ export async function loadAnalysis(paths: readonly string[], values: EndpointVal
   const splits: ('train' | 'test')[] = split === 'both' ? ['train', 'test'] : [split as 'train' | 'test'];
   const trainExamples = numberOption(values['train-examples'], 'train-examples', { integer: true, min: 1 });
   const testExamples = numberOption(values['test-examples'], 'test-examples', { integer: true, min: 1 });
-  const bnBatchCount = numberOption(values['bn-batches'], 'bn-batches', { integer: true, min: 1 });
-
-  const checkpoints: LoadedCheckpoint[] = [];
-  try {
-    for (const path of paths) {
-      checkpoints.push(
-        await loadCheckpoint(path, { ...(values.arch === undefined ? {} : { architecture: values.arch }), ...(config === undefined ? {} : { config }) }),
-      );
-    }
-    const first = checkpoints[0];
-    if (first === undefined) throw new Error('no checkpoints given');
-    checkpoints.forEach((c, i) => {
-      if (i > 0) assertCompatibleModels(first.model, c.model, `${paths[0]} vs ${paths[i]}`);
-    });
-    const datasets = new Set(checkpoints.map((c) => c.metadata.dataset).filter((d) => d !== undefined));
-    const dataset = values.dataset ?? [...datasets][0] ?? 'fashion-mnist-small';
-    const loadOptions = values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] };
-    const [train, test] = [await loadDataset(dataset, 'train', loadOptions), await loadDataset(dataset, 'test', loadOptions)];
-    const preprocessing = resolvePreprocessing(values, first.metadata.preprocessing ?? undefined, train, paths[0] ?? '');
-    const stored = JSON.stringify(preprocessing);
-    checkpoints.forEach((c, i) => {
-      if (c.metadata.preprocessing !== undefined && JSON.stringify(resolvePreprocessing({}, c.metadata.preprocessing, train, paths[i] ?? '')) !== stored) {
-        throw new Error(`${paths[i]} was trained with another preprocessing than ${paths[0]}; endpoints must share their input pipeline`);
-      }
-    });
-    const spec = getArchitecture(first.model.architecture).spec(first.model.config);
-    assertInputFits(spec, preprocessing, test, `${paths[0]} (${first.model.architecture})`);
-    const bnReset = spec.buffers.length > 0 && values['no-bn-reset'] !== true;
-    const data = createEvaluationData(
-      { train, ...(splits.includes('test') ? { test } : {}), evaluateTrain: splits.includes('train') },
-      preprocessing,
-      {
-        ...(trainExamples === undefined ? {} : { trainExamples }),
-        ...(testExamples === undefined ? {} : { testExamples }),
-        bnBatches: bnReset ? (bnBatchCount ?? 20) : 0,
-      },
-    );
-    const models = checkpoints.map((c) => c.model);
-    return {
-      checkpoints,
-      models,
-      dataset,
-      preprocessing,
-      train,
-      test,
-      splits,
-      bnReset,
-      data,
-      dispose() {
-        disposeTensors(...models);
-        disposeEvaluationData(data);
-      },
-    };
-  } catch (error) {
-    disposeTensors(...checkpoints.map((c) => c.model));
-    throw error;
-  }
+  const bnBatches = numberOption(values['bn-batches'], 'bn-batches', { integer: true, min: 1 });
+  const options: OpenAnalysisOptions = {
+    ...(values.arch === undefined ? {} : { architecture: values.arch }),
+    ...(config === undefined ? {} : { config }),
+    ...(values.dataset === undefined ? {} : { dataset: values.dataset }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    preprocessing: preprocessingFlags(values),
+    splits,
+    ...(trainExamples === undefined ? {} : { trainExamples }),
+    ...(testExamples === undefined ? {} : { testExamples }),
+    ...(bnBatches === undefined ? {} : { bnBatches }),
+    bnReset: values['no-bn-reset'] !== true,
+  };
+  return inFlagTerms(() => openAnalysis(paths, options));
 }
