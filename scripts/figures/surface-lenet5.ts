@@ -51,7 +51,7 @@ if (gridSize < 2) throw new Error(`--grid: expected at least 2 points per axis, 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
 const modes = await loadModes(training, seeds, undefined, evaluationOptions({ ...values, 'train-examples': '1000' }));
-const [a, b] = modes.models as [Model, Model];
+const [a] = modes.models as [Model, Model];
 const arch = getArchitecture(a.architecture);
 const curveFile = join(training.outDir, `bezier-s${seeds.slice(0, 2).join('-')}-e${curveEpochs}.safetensors`);
 const { path: bezier } = await bezierCurve(modes, curveFile, { epochs: curveEpochs });

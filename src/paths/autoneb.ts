@@ -399,7 +399,7 @@ export function nebPath<C>(chain: NebChain<C>): ParameterPath {
     content() {
       alive('content()');
       const last = chain.pivots.length - 1;
-      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(chain.endpointBuffers[0]) : i === last ? cloneTensors(chain.endpointBuffers[1]) : new Map());
+      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(chain.endpointBuffers[0]) : i === last ? cloneTensors(chain.endpointBuffers[1]) : new Map<string, tf.Tensor>());
       const states = new Map(chain.pivots.map((pivot, i) => [`pivot${i}`, { params: unflattenParams(pivot, chain.layout), buffers: buffersOf(i) }]));
       return { method: 'autoneb', states, fields: {} };
     },

@@ -172,7 +172,7 @@ export function curvePath<C>(curve: Curve<C>): ParameterPath {
     content() {
       alive('content()');
       const last = curve.bends.length - 1;
-      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(curve.endpointBuffers[0]) : i === last ? cloneTensors(curve.endpointBuffers[1]) : new Map());
+      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(curve.endpointBuffers[0]) : i === last ? cloneTensors(curve.endpointBuffers[1]) : new Map<string, tf.Tensor>());
       const states = new Map(curve.bends.map((bend, i) => [`bend${i}`, { params: cloneTensors(bend), buffers: buffersOf(i) }]));
       return { method: 'curve', states, fields: { kind: curve.kind, trainable: [...curve.trainable] } };
     },

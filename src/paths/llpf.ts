@@ -230,7 +230,7 @@ function parseMeta(path: string, metadata: Readonly<Record<string, string>>): Sa
   const isRow = (row: unknown): boolean =>
     typeof row === 'object' && row !== null && typeof (row as Record<string, unknown>).split === 'string' && ROW_NUMBERS.every((f) => typeof (row as Record<string, unknown>)[f] === 'number');
   if (!Array.isArray(meta.rows) || !meta.rows.every(isRow)) throw bad('"rows"', `a list of rows with split, ${ROW_NUMBERS.join(', ')}`);
-  return { tick: meta.tick, iterations: meta.iterations, rows: meta.rows as LlpfRow[], pointTicks: meta.pointTicks as number[] };
+  return { tick: meta.tick, iterations: meta.iterations, rows: meta.rows as LlpfRow[], pointTicks: meta.pointTicks };
 }
 
 function l2Distance(a: HostTensors, b: HostTensors): number {

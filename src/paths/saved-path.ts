@@ -215,7 +215,7 @@ export function parsePathHeader(file: string, metadata: Readonly<Record<string, 
   if (!(ARCHITECTURE_NAMES as readonly string[]).includes(header.architecture as string)) {
     throw new Error(`${file}: unknown architecture "${String(header.architecture)}"; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
   }
-  return header as unknown as PathHeader;
+  return header;
 }
 
 /** The states of the file as tensors, checked: every parameter in every state, one shape per name. */
