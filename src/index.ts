@@ -55,16 +55,18 @@ export { trainMode, loadTrainingData, validateTrainOptions, checkpointPath, type
 export { createRandom, permutation, uniformArray, normalArray, type Random } from './util/random.js';
 
 // 4. Paths between modes, alignment, averaging
-export type { ParameterPath } from './paths/path.js';
+export type { ParameterPath, PathContent, PathOptions, PathResult } from './paths/path.js';
+export { savePath, loadPath, PATH_FORMAT, PATH_VERSION, PATH_METHODS, type PathMethod, type SavePathOptions } from './paths/saved-path.js';
+export { openAnalysis, type Analysis, type OpenAnalysisOptions, type PreprocessingRequest } from './analysis/open-analysis.js';
 export { CURVE_KINDS, parseCurveKind, curveCoefficients, combineBends, createCurve, curveParamsAt, curvePath, disposeCurve, type Curve, type CurveKind, type CreateCurveOptions } from './paths/curve.js';
-export { trainCurve, curveLossAndGradients, curveTAt, bendKey, type TrainCurveOptions, type TrainCurveResult, type CurveTrainingState, type CurveEpochRow } from './paths/train-curve.js';
+export { findCurve, trainCurve, curveLossAndGradients, curveTAt, bendKey, type TrainCurveOptions, type TrainCurveResult, type CurveTrainingState, type CurveEpochRow, type FindCurveOptions, type CurveInfo } from './paths/train-curve.js';
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from './paths/curve-checkpoint.js';
 export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch } from './paths/batch-source.js';
-export { autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, parseNebCycles, DRAXLER_RESNET20_CYCLES, type NebEnergy, type NebChain, type NebCycle, type NebCycleRow, type NebDensePoint, type AutoNebOptions, type ConnectAutoNebResult, type ModelNebData } from './paths/autoneb.js';
+export { findAutoNebPath, autoNeb, connectAutoNeb, modelNebEnergy, nebPath, disposeNebChain, parseNebCycles, DRAXLER_RESNET20_CYCLES, type NebEnergy, type NebChain, type NebCycle, type NebCycleRow, type NebDensePoint, type AutoNebOptions, type ConnectAutoNebResult, type ModelNebData, type AutoNebInfo } from './paths/autoneb.js';
 export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from './paths/neb-checkpoint.js';
 export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths } from './paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './paths/flat-params.js';
-export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData } from './paths/llpf.js';
+export { findLlpfPath, runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData, type LlpfInfo } from './paths/llpf.js';
 export { averageModels, projectToVariance, tensorVariances, tensorKinds, VARIANCE_CORRECTIONS, VARIANCE_EPSILON, type VarianceCorrection, type AverageModelsOptions, type AverageModelsResult } from './averaging/variance-correction.js';
 export { averageModelList } from './averaging/average-models.js';
 export { linearSumAssignment } from './align/lsap.js';
@@ -79,7 +81,7 @@ export { createEvaluator, type Batch as EvaluationBatch, type EvaluationData, ty
 export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from './evaluate/worker-pool.js';
 export { evaluatePoints, openEvaluator } from './evaluate/evaluate-points.js';
 export { reestimateBatchNorm, type BnResetOptions } from './evaluate/bn-reset.js';
-export { linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions } from './paths/linear-path.js';
+export { findLinearPath, linearPath, evaluatePath, assertCompatibleModels, uniformGrid, type EvaluatePathOptions, type GridOptions } from './paths/linear-path.js';
 export type { Progress, ProgressEvent } from './progress.js';
 export { barrierMetrics, trapezoid, type BarrierMetrics } from './barriers/metrics.js';
 export { layerwiseBarriers, layerwiseBarriersByEpoch, cumulativeBarriers, layerOrder, type LayerwiseOptions, type LayerwiseByEpochOptions, type CumulativeOptions, type LayerOrder } from './barriers/layerwise.js';
