@@ -27,7 +27,11 @@
  * The run is resumable: with `checkpoint`, the current point, tick and data position are written
  * atomically every `checkpoint.every` ticks and each recorded point once; `resume: true` continues
  * from there exactly as the uninterrupted run would (the data order is a pure function of the
- * iteration count, see BatchSource).
+ * iteration count, see BatchSource). The folder's files carry `format` (`modeconn-llpf-run` for
+ * the state, `modeconn-llpf-point` for each recorded point) and `version` 1, in the one layout of
+ * model states (`params/{name}`, `buffers/{name}`); the state's run record is checked field by
+ * field on load. The finished path itself is saved like every path, with `savePath`
+ * (saved-path.ts; `modeconn path llpf` writes it to the folder as path.safetensors).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
