@@ -14,44 +14,37 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 import {
   backendFromEnv,
   barrierMetrics,
-  createCurve,
-  createEvaluationData,
   cumulativeBarriers,
   cumulativeChart,
-  curvePath,
-  disposeEvaluationData,
-  disposeLlpfRun,
   disposeTensors,
   evaluatePath,
   getArchitecture,
   initBackend,
   layerHeatmap,
   layerwiseBarriers,
-  linearPath,
   llpfChart,
-  llpfPath,
-  loadCheckpoint,
   loadTrainingData,
   pathChart,
-  runLlpf,
   saveChart,
-  saveCurve,
   splitBatchSource,
-  trainCurve,
   trainMode,
   checkpointPath,
   writeHtmlReport,
-  DEFAULT_PREPROCESSING,
   type BarrierMetrics,
   type Model,
   type PathRow,
   type TrainModeOptions,
 } from '../src/index.js';
+import { openAnalysis } from '../src/analysis/open-analysis.js';
+import { findLinearPath } from '../src/paths/linear-path.js';
+import { findLlpfPath } from '../src/paths/llpf.js';
+import { savePath } from '../src/paths/saved-path.js';
+import { findCurve } from '../src/paths/train-curve.js';
 import { lenet5Training, step } from './figures/common.js';
-import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 const RUNS = 'runs/demo';
 const FIGURES = 'figures/demo';
@@ -67,58 +60,57 @@ async function main(): Promise<void> {
   const data = await loadTrainingData(training.dataset);
 
   // 1. Two independent modes.
-  const modes: Model[] = [];
+  const files: string[] = [];
   for (const seed of SEEDS) {
     const final = checkpointPath(RUNS, seed, training.epochs);
     if (!existsSync(final)) {
-      const run = await step(`train LeNet5 seed ${seed}`, (progress) =>
-        trainMode(data, seed, { ...training, progress: (p) => progress((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch} loss ${p.loss.toFixed(3)}`) }),
-      );
+      const run = await step(`train LeNet5 seed ${seed}`, (progress) => trainMode(data, seed, { ...training, progress }));
       disposeTensors(run.model);
     }
-    const { model, metadata } = await loadCheckpoint(final);
-    modes.push(model);
-    console.log(`mode ${seed}: test accuracy ${(100 * (metadata.metrics?.['testAccuracy'] ?? NaN)).toFixed(2)}%, test loss ${(metadata.metrics?.['testLoss'] ?? NaN).toFixed(4)}`);
+    files.push(final);
   }
-  const [a, b] = modes as [Model, Model];
+  // The modes, their dataset and preprocessing (from the checkpoints' metadata) and the evaluation
+  // data: 2,000 training and all 2,000 test images, converted once.
+  const analysis = await openAnalysis(files, { data, splits: ['train', 'test'], trainExamples: 2000 });
+  analysis.checkpoints.forEach(({ metadata }, i) => {
+    console.log(`mode ${SEEDS[i]}: test accuracy ${(100 * (metadata.metrics?.['testAccuracy'] ?? NaN)).toFixed(2)}%, test loss ${(metadata.metrics?.['testLoss'] ?? NaN).toFixed(4)}`);
+  });
+  const [a, b] = analysis.models as [Model, Model];
   const arch = getArchitecture(a.architecture);
-
-  // Evaluation data: 2,000 training and all 2,000 test images, converted once.
-  const evaluation = createEvaluationData({ train: data.train, ...(data.test === undefined ? {} : { test: data.test }) }, DEFAULT_PREPROCESSING, { trainExamples: 2000, bnBatches: 0 });
+  const { data: evaluation, preprocessing } = analysis;
   const dense = { points: 21 };
 
   // 2. Barriers.
-  const linearRows = await step('linear path', (progress) => evaluatePath(linearPath(a, b), evaluation, { ...dense, progress }));
+  const linear = (await findLinearPath(arch, [a, b])).path;
+  const linearRows = await step('linear path', (progress) => evaluatePath(linear, evaluation, { ...dense, progress }));
+  linear.dispose();
   const layerRows = await step('layer-wise barriers', (progress) => layerwiseBarriers(a, b, evaluation, { points: 11, splits: ['test'], progress }));
   const cumulativeRows = await step('cumulative barriers', (progress) => cumulativeBarriers(a, b, evaluation, { splits: ['test'], progress }));
 
   // 3. Bezier curve with one trainable bend, endpoints fixed.
   const curveFile = `${RUNS}/bezier.safetensors`;
-  const curve = createCurve(a, b, { kind: 'bezier', bends: 3 });
-  const train = splitBatchSource(data.train, DEFAULT_PREPROCESSING, { batchSize: 128, seed: 0 });
-  const trained = await step('train Bezier curve', (progress) =>
-    trainCurve(arch, curve, train, { epochs: 4, lr: 0.015, weightDecay: 5e-4, progress: (p) => progress(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`) }),
-  );
-  for (const slot of trained.state.slots.values()) slot.dispose();
-  await saveCurve(curveFile, trained.curve);
-  const bezier = curvePath(trained.curve);
+  const train = splitBatchSource(data.train, preprocessing, { batchSize: 128, seed: 0 });
+  const trained = await step('train Bezier curve', (progress) => findCurve(arch, [a, b], train, { kind: 'bezier', bends: 3, epochs: 4, lr: 0.015, weightDecay: 5e-4, progress }));
+  await savePath(curveFile, trained.path, { info: trained.info });
+  const bezier = trained.path;
   const bezierRows = await step('evaluate Bezier curve', (progress) => evaluatePath(bezier, evaluation, { ...dense, progress }));
   bezier.dispose();
 
   // 4. LLPF from A to B: move toward B, project to A's per-tensor variance, retrain, record.
   const llpf = await step('LLPF path A → B', (progress) =>
-    runLlpf(arch, a.config, a, { kind: 'model', state: b }, { train: splitBatchSource(data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 }), evaluation }, {
+    findLlpfPath(arch, { start: a, target: { kind: 'model', state: b } }, { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
       ticks: 80,
       stepAdaptive: 0.05,
       recordEvery: 8,
       segmentPoints: 3,
       training: { lr: 0.01, minIterations: 5, maxIterations: 30, lossThreshold: 0.3 },
-    }, progress),
+      progress,
+    }),
   );
-  const llpfRoute = llpfPath(llpf);
+  const llpfRoute = llpf.path;
   const llpfRows = await step('evaluate LLPF path', (progress) => evaluatePath(llpfRoute, evaluation, { ...dense, progress }));
-  const llpfTicks = llpf.rows;
-  disposeLlpfRun(llpf);
+  const llpfTicks = llpf.info.rows;
+  llpfRoute.dispose();
 
   // 5. Figures and report.
   await mkdir(FIGURES, { recursive: true });
@@ -132,7 +124,7 @@ async function main(): Promise<void> {
     ] as const;
     for (const [i, [name, spec]] of charts.entries()) {
       await saveChart(spec, `${FIGURES}/${name}`);
-      progress(i + 1, charts.length, name);
+      progress({ task: 'charts', step: i + 1, total: charts.length, message: name });
     }
   });
   const metrics = barrierMetrics(allPaths);
@@ -153,8 +145,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const summary = { backend: backend.active, seconds, barriers: metrics, curveFile };
   await writeFileAtomic(`${FIGURES}/summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
-  disposeEvaluationData(evaluation);
-  disposeTensors(a, b);
+  analysis.dispose();
 
   for (const m of metrics.filter((r) => r.split === 'test')) {
     console.log(`${m.path.padEnd(8)} test: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(3)}, loss barrier ${m.lossBarrier.toFixed(3)}, error barrier ${(100 * m.errorBarrier).toFixed(1)}%`);

@@ -4,8 +4,9 @@
  *
  * ```text
  *   backend ─▶ data ─▶ model states ─▶ paths ─▶ evaluate ─▶ rows ─▶ charts
- *   initBackend  loadDataset  loadCheckpoint  linearPath  evaluatePath  PathRow   pathChart
- *                             trainMode       trainCurve  layerwise…    LayerRow  saveChart
+ *   initBackend  loadDataset  loadCheckpoint  findLinearPath  evaluatePath  PathRow  pathChart
+ *                             openAnalysis    findCurve       layerwise…    LayerRow saveChart
+ *                             trainMode       findLlpfPath    barrierMetrics
  * ```
  *
  * Building blocks (every architecture, format, kernel, chart and the simulator) are in the
@@ -41,16 +42,17 @@ export { registerArchitecture, getArchitecture, listArchitectures, createModel }
 export { disposeTensors } from './models/tensor-map.js';
 export { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 export { trainMode, loadTrainingData, checkpointPath, type TrainModeOptions, type TrainModeResult, type TrainingData } from './train/train-mode.js';
+export { openAnalysis, type Analysis, type OpenAnalysisOptions } from './analysis/open-analysis.js';
 
-// 4. Paths between modes, alignment, averaging
-export type { ParameterPath } from './paths/path.js';
-export { linearPath } from './paths/linear-path.js';
-export { createCurve, curvePath, disposeCurve, type Curve } from './paths/curve.js';
-export { trainCurve, type TrainCurveOptions } from './paths/train-curve.js';
-export { saveCurve, loadCurve } from './paths/curve-checkpoint.js';
+// 4. Paths between modes, alignment, averaging: findXxx(architecture, endpoints, data, options) → PathResult
+export type { ParameterPath, PathResult } from './paths/path.js';
+export type { Progress, ProgressEvent } from './progress.js';
+export { findLinearPath, linearPath } from './paths/linear-path.js';
+export { findCurve, type FindCurveOptions } from './paths/train-curve.js';
+export { findAutoNebPath, type AutoNebOptions } from './paths/autoneb.js';
+export { findLlpfPath, type LlpfOptions, type LlpfTarget } from './paths/llpf.js';
+export { savePath, loadPath } from './paths/saved-path.js';
 export { splitBatchSource } from './paths/batch-source.js';
-export { connectAutoNeb, nebPath, disposeNebChain, type AutoNebOptions, type NebChain } from './paths/autoneb.js';
-export { runLlpf, llpfPath, disposeLlpfRun, type LlpfOptions, type LlpfRun } from './paths/llpf.js';
 export { weightMatching } from './align/weight-matching.js';
 export { permutationSpecFor, applyPermutation } from './align/permutation-spec.js';
 export { averageModels } from './averaging/variance-correction.js';

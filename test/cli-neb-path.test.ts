@@ -40,9 +40,9 @@ describe('modeconn path neb --out chain.safetensors', () => {
     expect(lines[0]).toBe('path,t,split,loss,accuracy');
     expect(lines).toHaveLength(4);
     const { metadata } = await readSafetensorsHeader(chain);
-    expect(metadata.format).toBe('modeconn-neb');
-    expect(Number(metadata.pivots)).toBe(made.cycles?.at(-1)?.pivots);
-    expect(JSON.parse(metadata.cycles ?? '[]')).toEqual(made.cycles);
+    expect(metadata).toMatchObject({ format: 'modeconn-path', version: '1', method: 'autoneb' });
+    expect((JSON.parse(metadata.states ?? '[]') as string[]).length).toBe(made.cycles?.at(-1)?.pivots);
+    expect((JSON.parse(metadata.info ?? '{}') as { cycles?: unknown }).cycles).toEqual(made.cycles);
 
     const viaPath = await run(['barrier', 'linear', '--path', chain, A, '--points', '3', ...common]);
     expect(viaPath.code, viaPath.stderr).toBe(0);

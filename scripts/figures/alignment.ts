@@ -18,13 +18,9 @@ import { join } from 'node:path';
 import {
   applyPermutation,
   barrierMetrics,
-  createEvaluationData,
   createPreprocessing,
-  disposeEvaluationData,
   disposeTensors,
-  evaluatePath,
   getArchitecture,
-  linearPath,
   loadTrainingData,
   pathChart,
   permutationSpecFor,
@@ -37,7 +33,7 @@ import {
   type PathRow,
   type TrainModeOptions,
 } from '../../src/index.js';
-import { defaultEpochs, evaluationData, int, lenet5Training, loadModes, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { defaultEpochs, evaluateLinear, evaluationOptions, int, lenet5Training, loadModes, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   points: { type: 'string', default: '21' },
@@ -70,12 +66,12 @@ interface AlignmentResult {
 /** Linear path A → B, weight matching, linear path A → π(B); the permuted B must compute the same function. */
 async function align(name: string, a: Model, b: Model, evaluation: EvaluationData, points: number): Promise<AlignmentResult> {
   const t0 = performance.now();
-  const before = await step(`${name}: linear path before alignment (${points} points)`, (progress) => evaluatePath(linearPath(a, b), evaluation, { points, progress }));
+  const before = await step(`${name}: linear path before alignment (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { points, progress }));
   const spec = permutationSpecFor(a.architecture, getArchitecture(a.architecture).spec(a.config));
   const matched = await step(`${name}: weight matching`, (progress) => Promise.resolve(weightMatching(a, b, spec, { seed: 0, progress })));
   const permuted = applyPermutation(b, spec, matched.perms);
   const bPermuted: Model = { ...b, params: permuted.params, buffers: permuted.buffers };
-  const after = await step(`${name}: linear path after alignment (${points} points)`, (progress) => evaluatePath(linearPath(a, bPermuted), evaluation, { points, progress }));
+  const after = await step(`${name}: linear path after alignment (${points} points)`, (progress) => evaluateLinear(a, bPermuted, evaluation, { points, progress }));
   disposeTensors(permuted);
   const relabelled = after.map((r) => ({ ...r, path: 'linear, B weight-matched' }));
   const rows = [...before.map((r) => ({ ...r, path: 'linear' })), ...relabelled];
@@ -105,12 +101,10 @@ await startBackend();
 // 1. LeNet5.
 const epochs = int('epochs', values.epochs, defaultEpochs(dataset));
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
-const modes = await loadModes(training, seeds);
-const evaluation = evaluationData(modes.data, values);
+const modes = await loadModes(training, seeds, undefined, evaluationOptions(values));
 const [a, b] = modes.models as [Model, Model];
-const lenet = await align('LeNet5', a, b, evaluation, int('points', values.points));
-disposeEvaluationData(evaluation);
-disposeTensors(a, b);
+const lenet = await align('LeNet5', a, b, modes.analysis.data, int('points', values.points));
+modes.analysis.dispose();
 await saveChart(pathChart(lenet.rows, { splits: ['test'], metrics: ['loss', 'error'] }), join(out, 'lenet5'));
 
 // 2. ResNet18, k = 1/4, Fashion-MNIST padded to 32×32×3.
@@ -135,17 +129,17 @@ if (!values['skip-resnet']) {
     schedule: { kind: 'cosine' },
     outDir: join(values.runs, `resnet18-k0.25-${rDataset}-n${rExamples}-e${rEpochs}`),
   };
-  const rModes = await loadModes(rTraining, seeds, rData);
-  const rEvaluation = createEvaluationData({ train: rData.train, ...(rData.test === undefined ? {} : { test: rData.test }) }, preprocessing, {
+  // The analysis reads the preprocessing back from the checkpoints' metadata.
+  const rModes = await loadModes(rTraining, seeds, rData, {
+    splits: ['train', 'test'],
     trainExamples: 500,
     testExamples: int('resnet-test-examples', values['resnet-test-examples']),
     bnBatches: int('bn-batches', values['bn-batches']),
   });
   const [ra, rb] = rModes.models as [Model, Model];
-  const r = await align('ResNet18 k=1/4', ra, rb, rEvaluation, int('resnet-points', values['resnet-points']));
+  const r = await align('ResNet18 k=1/4', ra, rb, rModes.analysis.data, int('resnet-points', values['resnet-points']));
   resnet = { ...r, modes: rModes.metrics, training: { dataset: rDataset, trainExamples: rExamples, epochs: rEpochs, lr: rTraining.lr, batchSize: 128, preprocessing } };
-  disposeEvaluationData(rEvaluation);
-  disposeTensors(ra, rb);
+  rModes.analysis.dispose();
   await saveChart(pathChart(r.rows, { splits: ['test'], metrics: ['loss', 'error'] }), join(out, 'resnet18-k0.25'));
 }
 

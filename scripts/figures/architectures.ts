@@ -24,32 +24,22 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   barrierMetrics,
-  createCurve,
-  createEvaluationData,
   createPreprocessing,
-  curvePath,
-  disposeCurve,
-  disposeEvaluationData,
-  disposeLlpfRun,
-  disposeTensors,
   evaluatePath,
   getArchitecture,
-  linearPath,
-  llpfPath,
-  loadCurve,
   loadTrainingData,
   pathChart,
-  runLlpf,
   saveChart,
-  saveCurve,
   splitBatchSource,
   takeSubset,
-  trainCurve,
   type Model,
   type PathRow,
   type TrainModeOptions,
 } from '../../src/index.js';
-import { int, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { findLlpfPath } from '../../src/paths/llpf.js';
+import { loadPath, savePath } from '../../src/paths/saved-path.js';
+import { findCurve } from '../../src/paths/train-curve.js';
+import { evaluateLinear, int, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   only: { type: 'string' },
@@ -86,7 +76,8 @@ const full = await loadTrainingData(dataset, values['data-dir'] === undefined ? 
 const examples = Math.min(full.train.count, int('train-examples-per-mode', values['train-examples-per-mode']));
 // A class-balanced subset keeps the CPU runs short; the same subset for both modes and every method.
 const data = { ...full, train: examples < full.train.count ? takeSubset(full.train, examples, 0) : full.train };
-const preprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
+// The training input pipeline; the analysis reads it back from the checkpoints' metadata.
+const trainingPreprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
 
 const results: Record<string, object> = {};
 for (const name of names) {
@@ -95,7 +86,7 @@ for (const name of names) {
     architecture: setup.architecture,
     config: setup.config,
     dataset,
-    preprocessing,
+    preprocessing: trainingPreprocessing,
     epochs,
     batchSize: setup.batchSize,
     lr: setup.lr,
@@ -103,42 +94,37 @@ for (const name of names) {
     schedule: { kind: 'cosine' },
     outDir: join(values.runs, `${setup.tag}-${dataset}-n${examples}-e${epochs}`),
   };
-  const modes = await loadModes(training, seeds, data);
+  const modes = await loadModes(training, seeds, data, { splits: ['test'], testExamples, bnBatches });
   const [a, b] = modes.models as [Model, Model];
   const arch = getArchitecture(a.architecture);
-  const evaluation = createEvaluationData({ train: data.train, ...(data.test === undefined ? {} : { test: data.test }), evaluateTrain: false }, preprocessing, {
-    testExamples,
-    bnBatches: arch.spec(a.config).layers.some((l) => l.buffers.length > 0) ? bnBatches : 0,
-  });
+  const { data: evaluation, preprocessing } = modes.analysis;
   const grid = { points };
 
-  const linearRows = await step(`${name}: linear path (${points} points)`, (progress) => evaluatePath(linearPath(a, b), evaluation, { ...grid, progress }));
+  const linearRows = await step(`${name}: linear path (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { ...grid, progress }));
 
   const curveFile = join(training.outDir, `bezier-s${seeds.join('-')}-e${curveEpochs}.safetensors`);
-  let curve;
-  if (existsSync(curveFile)) curve = (await loadCurve(curveFile)).curve;
+  let bezier;
+  if (existsSync(curveFile)) bezier = (await loadPath(curveFile)).path;
   else {
-    const initial = createCurve(a, b, { kind: 'bezier', bends: 3 });
-    const trained = await step(`${name}: train Bezier curve (${curveEpochs} epochs)`, (progress) =>
-      trainCurve(arch, initial, splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 0 }), {
+    const found = await step(`${name}: train Bezier curve (${curveEpochs} epochs)`, (progress) =>
+      findCurve(arch, [a, b], splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 0 }), {
+        kind: 'bezier',
+        bends: 3,
         epochs: curveEpochs,
         lr: setup.curveLr,
         weightDecay: name === 'cct' ? 0 : 5e-4,
-        progress: (p) => progress(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`),
+        progress,
       }),
     );
-    for (const slot of trained.state.slots.values()) slot.dispose();
-    disposeCurve(initial);
-    await saveCurve(curveFile, trained.curve);
-    curve = trained.curve;
+    await savePath(curveFile, found.path, { info: found.info });
+    bezier = found.path;
   }
-  const bezier = curvePath(curve); // owns the curve from here on
   const bezierRows = await step(`${name}: Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
   bezier.dispose();
 
   const llpfDir = join(training.outDir, `llpf-s${seeds.join('-')}-${llpf.ticks}x${llpf.stepAdaptive}-stage${llpf.stageTicks}`);
   const run = await step(`${name}: LLPF A → B (${llpf.ticks} ticks, a stage every ${llpf.stageTicks})`, (progress) =>
-    runLlpf(arch, a.config, a, { kind: 'model', state: b }, { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
+    findLlpfPath(arch, { start: a, target: { kind: 'model', state: b } }, { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
       ticks: llpf.ticks,
       stageTicks: llpf.stageTicks,
       stepAdaptive: llpf.stepAdaptive,
@@ -147,11 +133,12 @@ for (const name of names) {
       training: { lr: setup.llpfLr, minIterations: 2, maxIterations: 6, lossThreshold: 0.5 },
       checkpoint: { directory: llpfDir, every: llpf.stageTicks },
       resume: true,
-    }, progress),
+      progress,
+    }),
   );
-  const ticks = run.rows;
-  const llpfRows = await step(`${name}: LLPF path (${points} points)`, (progress) => evaluatePath(llpfPath(run), evaluation, { ...grid, progress }));
-  disposeLlpfRun(run);
+  const ticks = run.info.rows;
+  const llpfRows = await step(`${name}: LLPF path (${points} points)`, (progress) => evaluatePath(run.path, evaluation, { ...grid, progress }));
+  run.path.dispose();
 
   const rows: PathRow[] = [...linearRows, ...bezierRows, ...llpfRows];
   const test = (path: string) => rows.filter((r) => r.path === path && r.split === 'test');
@@ -168,7 +155,6 @@ for (const name of names) {
   for (const [path, s] of Object.entries(summary)) {
     console.log(`${name} ${path.padEnd(7)} max test loss ${s.maxTestLoss.toFixed(3)} (worse endpoint ${worse.toFixed(3)}, +${s.aboveWorseEndpoint.toFixed(3)}), min test accuracy ${(100 * s.minTestAccuracy).toFixed(1)}%`);
   }
-  disposeEvaluationData(evaluation);
-  disposeTensors(a, b);
+  modes.analysis.dispose();
 }
 console.log(`${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);

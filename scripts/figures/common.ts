@@ -1,6 +1,8 @@
 /**
  * What every paper-figure script shares: command-line options, LeNet5 modes trained once into
- * runs/figures/ and reused by every figure, evaluation data, progress on stderr, numbers.json.
+ * runs/figures/ and reused by every figure, opened with the library's `openAnalysis` (dataset,
+ * preprocessing and evaluation data from the checkpoints' metadata), progress on stderr,
+ * numbers.json.
  *
  * Checkpoint layout: runs/figures/<arch>-<dataset>-e<epochs>/seed-S/epoch-E.safetensors (the
  * layout of `modeconn train --out`), so a run of `modeconn train` with the same options is reused.
@@ -12,31 +14,31 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   backendFromEnv,
   checkpointPath,
-  createEvaluationData,
   disposeTensors,
   initBackend,
   loadCheckpoint,
   loadTrainingData,
   trainMode,
-  createCurve,
-  disposeCurve,
   getArchitecture,
-  loadCurve,
-  saveCurve,
   splitBatchSource,
-  trainCurve,
-  DEFAULT_PREPROCESSING,
-  type Curve,
+  evaluatePath,
+  type EvaluatePathOptions,
   type EvaluationData,
   type Model,
-  type Preprocessing,
+  type PathRow,
   type TrainModeOptions,
   type TrainingData,
 } from '../../src/index.js';
+import { openAnalysis, type Analysis, type OpenAnalysisOptions } from '../../src/analysis/open-analysis.js';
+import { findCurve } from '../../src/paths/train-curve.js';
+import { findLinearPath } from '../../src/paths/linear-path.js';
+import { loadPath, savePath } from '../../src/paths/saved-path.js';
+import type { ParameterPath } from '../../src/paths/path.js';
+import type { Progress } from '../../src/progress.js';
 import { createProgressBar } from '../../src/cli/progress.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 
-export type Progress = (done: number, total: number, label?: string) => void;
+export type { Progress };
 
 /** Options every figure script takes. */
 export const COMMON_OPTIONS = {
@@ -85,7 +87,7 @@ export async function step<T>(title: string, work: (progress: Progress) => Promi
   const started = performance.now();
   if (!process.stderr.isTTY) console.error(`… ${title}`);
   try {
-    return await work((d, t, l) => bar.update(d, t, l));
+    return await work(bar.progress);
   } finally {
     bar.done();
     if (!process.stderr.isTTY) console.error(`  ${title}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -122,36 +124,37 @@ export interface Modes {
   readonly data: TrainingData;
   readonly options: TrainModeOptions;
   readonly seeds: readonly number[];
-  /** Final checkpoints, one per seed. */
+  /** The final checkpoints opened as one analysis (`analysis.dispose()` frees models and evaluation data). */
+  readonly analysis: Analysis;
+  /** Final checkpoints, one per seed (`analysis.models`). */
   readonly models: Model[];
   /** Test accuracy/loss of each final checkpoint, from its metadata. */
   readonly metrics: { seed: number; testAccuracy: number; testLoss: number }[];
 }
 
-/** Trains (when absent) and loads one mode per seed. */
-export async function loadModes(options: TrainModeOptions, seeds: readonly number[], data?: TrainingData): Promise<Modes> {
+/**
+ * Trains (when absent) one mode per seed and opens the final checkpoints with `openAnalysis`
+ * (`evaluation`: its options; the training data is passed on, so a subset stays that subset).
+ */
+export async function loadModes(options: TrainModeOptions, seeds: readonly number[], data?: TrainingData, evaluation: OpenAnalysisOptions = {}): Promise<Modes> {
   const loaded = data ?? (await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
-  const models: Model[] = [];
-  const metrics: Modes['metrics'] = [];
+  const files: string[] = [];
   for (const seed of seeds) {
     const final = checkpointPath(options.outDir, seed, options.epochs);
     if (!existsSync(final)) {
-      const run = await step(`train ${options.architecture} seed ${seed} (${options.dataset}, ${options.epochs} epochs)`, (progress) =>
-        trainMode(loaded, seed, {
-          ...options,
-          progress: (p) => progress((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch} loss ${p.loss.toFixed(3)}`),
-        }),
-      );
+      const run = await step(`train ${options.architecture} seed ${seed} (${options.dataset}, ${options.epochs} epochs)`, (progress) => trainMode(loaded, seed, { ...options, progress }));
       disposeTensors(run.model);
       if (!run.completed) throw new Error(`training of seed ${seed} stopped early; run again to resume`);
     }
-    const { model, metadata } = await loadCheckpoint(final);
-    models.push(model);
-    const m = { seed, testAccuracy: metadata.metrics?.['testAccuracy'] ?? NaN, testLoss: metadata.metrics?.['testLoss'] ?? NaN };
-    metrics.push(m);
-    console.error(`mode seed ${seed}: test accuracy ${(100 * m.testAccuracy).toFixed(2)}%, test loss ${m.testLoss.toFixed(4)} (${final})`);
+    files.push(final);
   }
-  return { data: loaded, options, seeds, models, metrics };
+  const analysis = await openAnalysis(files, { ...evaluation, data: loaded, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+  const metrics = analysis.checkpoints.map(({ metadata }, i) => {
+    const m = { seed: seeds[i] as number, testAccuracy: metadata.metrics?.['testAccuracy'] ?? NaN, testLoss: metadata.metrics?.['testLoss'] ?? NaN };
+    console.error(`mode seed ${m.seed}: test accuracy ${(100 * m.testAccuracy).toFixed(2)}%, test loss ${m.testLoss.toFixed(4)} (${files[i]})`);
+    return m;
+  });
+  return { data: loaded, options, seeds, analysis, models: analysis.models, metrics };
 }
 
 /** Loads the saved checkpoints of one seed at the given epochs. */
@@ -161,20 +164,20 @@ export async function loadEpochs(options: TrainModeOptions, seed: number, epochs
   return models;
 }
 
-/** Evaluation data: a class-balanced training subset and the test split (all of it unless --test-examples). */
-export function evaluationData(
-  data: TrainingData,
-  values: { 'train-examples'?: string; 'test-examples'?: string },
-  preprocessing: Preprocessing = DEFAULT_PREPROCESSING,
-  bnBatches = 0,
-): EvaluationData {
+/**
+ * The `openAnalysis` options of the common flags: a class-balanced training subset of
+ * --train-examples (default 2000; 0 = test split only) and the test split (all of it unless
+ * --test-examples). `bnBatches` (default none) for BatchNorm models.
+ */
+export function evaluationOptions(values: { 'train-examples'?: string; 'test-examples'?: string }, bnBatches = 0): OpenAnalysisOptions {
   const trainExamples = int('train-examples', values['train-examples'], 2000);
   const testExamples = values['test-examples'] === undefined ? undefined : int('test-examples', values['test-examples']);
-  return createEvaluationData(
-    { train: data.train, ...(data.test === undefined ? {} : { test: data.test }), evaluateTrain: trainExamples > 0 },
-    preprocessing,
-    { ...(trainExamples > 0 ? { trainExamples } : {}), ...(testExamples === undefined ? {} : { testExamples }), bnBatches },
-  );
+  return {
+    splits: trainExamples > 0 ? ['train', 'test'] : ['test'],
+    ...(trainExamples > 0 ? { trainExamples } : {}),
+    ...(testExamples === undefined ? {} : { testExamples }),
+    ...(bnBatches > 0 ? { bnBatches } : { bnReset: false }),
+  };
 }
 
 /** Writes `numbers` as figures/<name>/numbers.json (pretty, numbers as computed). */
@@ -191,6 +194,16 @@ export function seedList(text: string | undefined): number[] {
   return seeds;
 }
 
+/** Loss and accuracy along the straight line from `a` to `b` (the path is freed afterwards, whatever happens). */
+export async function evaluateLinear(a: Model, b: Model, data: EvaluationData, options: EvaluatePathOptions = {}): Promise<PathRow[]> {
+  const { path } = await findLinearPath(getArchitecture(a.architecture), [a, b]);
+  try {
+    return await evaluatePath(path, data, options);
+  } finally {
+    path.dispose();
+  }
+}
+
 /** Max of a list (−∞ for none). */
 export function maxOf(values: readonly number[]): number {
   return values.reduce((m, v) => Math.max(m, v), -Infinity);
@@ -205,28 +218,22 @@ export interface BezierOptions {
 }
 
 /**
- * A Bezier curve with one trainable bend between modes A and B (Garipov et al. 2018), endpoints
- * fixed, trained with their schedule (wd 5e-4) and saved to `file`; loaded when `file` exists.
+ * A Bezier curve with one trainable bend between modes A and B of `modes` (Garipov et al. 2018),
+ * endpoints fixed, trained with their schedule (wd 5e-4) on the modes' preprocessing and saved
+ * to `file` (`savePath`); loaded when `file` exists (a file of an earlier version, too). The
+ * caller disposes the path.
  */
-export async function bezierCurve(a: Model, b: Model, data: TrainingData, file: string, options: BezierOptions): Promise<{ curve: Curve; losses: number[] }> {
+export async function bezierCurve(modes: Modes, file: string, options: BezierOptions): Promise<{ path: ParameterPath; losses: number[] }> {
   if (existsSync(file)) {
     console.error(`Bezier curve: reusing ${file}`);
-    return { curve: (await loadCurve(file)).curve, losses: [] };
+    return { path: (await loadPath(file)).path, losses: [] };
   }
-  const arch = getArchitecture(a.architecture);
-  const initial = createCurve(a, b, { kind: 'bezier', bends: 3 });
-  const train = splitBatchSource(data.train, DEFAULT_PREPROCESSING, { batchSize: options.batchSize ?? 128, seed: 0 });
-  const trained = await step(`train Bezier curve (${options.epochs} epochs)`, (progress) =>
-    trainCurve(arch, initial, train, {
-      epochs: options.epochs,
-      lr: options.lr ?? 0.015,
-      weightDecay: 5e-4,
-      progress: (p) => progress(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`),
-    }),
+  const [a, b] = modes.models as [Model, Model];
+  const train = splitBatchSource(modes.data.train, modes.analysis.preprocessing, { batchSize: options.batchSize ?? 128, seed: 0 });
+  const found = await step(`train Bezier curve (${options.epochs} epochs)`, (progress) =>
+    findCurve(getArchitecture(a.architecture), [a, b], train, { kind: 'bezier', bends: 3, epochs: options.epochs, lr: options.lr ?? 0.015, weightDecay: 5e-4, progress }),
   );
-  for (const slot of trained.state.slots.values()) slot.dispose();
-  disposeCurve(initial);
   await mkdir(join(file, '..'), { recursive: true });
-  await saveCurve(file, trained.curve);
-  return { curve: trained.curve, losses: trained.rows.map((r) => r.loss) };
+  await savePath(file, found.path, { info: found.info });
+  return { path: found.path, losses: found.info.rows.map((r) => r.loss) };
 }

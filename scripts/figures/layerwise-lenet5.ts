@@ -19,17 +19,14 @@ import {
   checkpointPath,
   cumulativeBarriers,
   cumulativeChart,
-  disposeEvaluationData,
   disposeTensors,
-  evaluatePath,
   layerHeatmap,
   layerwiseBarriers,
-  linearPath,
   saveChart,
   type Model,
 } from '../../src/index.js';
 import { layerwiseBarriersByEpoch } from '../../src/entry/barriers.js';
-import { defaultEpochs, evaluationData, int, lenet5Training, loadEpochs, loadModes, maxOf, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { defaultEpochs, evaluateLinear, evaluationOptions, int, lenet5Training, loadEpochs, loadModes, maxOf, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({ points: { type: 'string', default: '11' } });
 
@@ -42,12 +39,12 @@ const seeds = seedList(values.seeds);
 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
-const modes = await loadModes(training, seeds);
+const modes = await loadModes(training, seeds, undefined, evaluationOptions({ ...values, 'train-examples': '0' }));
 const [a, b] = modes.models as [Model, Model];
-const evaluation = evaluationData(modes.data, { ...values, 'train-examples': '0' });
+const evaluation = modes.analysis.data;
 const splits = ['test'] as const;
 
-const linearRows = await step(`full-model linear path (${points} points)`, (progress) => evaluatePath(linearPath(a, b), evaluation, { points, splits, progress }));
+const linearRows = await step(`full-model linear path (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { points, splits, progress }));
 const layerRows = await step(`single-layer barriers (${points} points)`, (progress) => layerwiseBarriers(a, b, evaluation, { points, splits, progress }));
 const cumulativeRows = await step('cumulative barriers', (progress) => cumulativeBarriers(a, b, evaluation, { splits, progress }));
 
@@ -95,11 +92,10 @@ await step('charts', async (progress) => {
   ] as const;
   for (const [i, [name, spec]] of charts.entries()) {
     await saveChart(spec, join(out, name));
-    progress(i + 1, charts.length, name);
+    progress({ task: 'charts', step: i + 1, total: charts.length, message: name });
   }
 });
-disposeEvaluationData(evaluation);
-disposeTensors(a, b);
+modes.analysis.dispose();
 console.log(
   `full-model test loss barrier ${linear?.lossBarrier.toFixed(3)} nats; largest single-layer barrier ${maxOf(layerRows.map((r) => r.barrier ?? -Infinity)).toFixed(3)}; ${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`,
 );

@@ -24,24 +24,20 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import {
-  disposeEvaluationData,
-  disposeLlpfRun,
   disposeTensors,
   getArchitecture,
   llpfChart,
-  runLlpf,
   saveChart,
   splitBatchSource,
-  DEFAULT_PREPROCESSING,
   type LlpfRow,
   type Model,
   type ModelState,
 } from '../../src/index.js';
-import { defaultLrVarianceScaling } from '../../src/entry/paths.js';
+import { disposeLlpfRun, defaultLrVarianceScaling, runLlpf } from '../../src/entry/paths.js';
 import { cloneTensors, squaredNorm } from '../../src/entry/models.js';
 import { createEvaluator } from '../../src/entry/evaluate.js';
 import { paperConfig, SCHEMA_URL } from '../../src/charts/theme.js';
-import { defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { defaultEpochs, evaluationOptions, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   lr: { type: 'string', default: '0.02' },
@@ -86,14 +82,14 @@ for (const stage of stages) {
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
 const seeds = seedList(values.seeds);
-const modes = await loadModes(training, [seeds[0] as number]);
+const modes = await loadModes(training, [seeds[0] as number], undefined, evaluationOptions(values));
 const start = modes.models[0];
 if (start === undefined) throw new Error('no start mode');
 const arch = getArchitecture(start.architecture);
 // auto = the library's default: no variance-ratio lr scaling for LeNet5 (no normalization layers).
 const lrScaling = lrScalingOption === 'auto' ? defaultLrVarianceScaling(arch.spec(start.config), { kind: 'origin' }) : lrScalingOption === 'on';
 const llpfTraining = { ...settings.training, lrVarianceScaling: lrScaling };
-const evaluation = evaluationData(modes.data, values);
+const evaluation = modes.analysis.data;
 
 // The stages run one after another, each from the last point of the one before: one continuous path.
 const rows: LlpfRow[] = [];
@@ -104,7 +100,7 @@ let runDir = join(training.outDir, `llpf-origin-s${seeds[0]}-lr${settings.traini
 for (const [index, stage] of stages.entries()) {
   runDir = join(runDir, `${stage.ticks}x${stage.stepAdaptive}`);
   const run = await step(`LLPF toward the origin, stage ${index + 1}/${stages.length}: ${stage.ticks} ticks of step_a ${stage.stepAdaptive}`, (progress) =>
-    runLlpf(arch, start.config, from, { kind: 'origin' }, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 + index }), evaluation }, {
+    runLlpf(arch, start.config, from, { kind: 'origin' }, { train: splitBatchSource(modes.data.train, modes.analysis.preprocessing, { batchSize: 64, seed: 1 + index }), evaluation }, {
       ticks: stage.ticks,
       stepAdaptive: stage.stepAdaptive,
       recordEvery: settings.recordEvery,
@@ -112,7 +108,8 @@ for (const [index, stage] of stages.entries()) {
       training: llpfTraining,
       checkpoint: { directory: runDir, every: settings.recordEvery },
       resume: true,
-    }, progress),
+      progress,
+    }),
   );
   // A later stage's tick 0 is the previous stage's last point: keep it once.
   rows.push(...run.rows.filter((r) => index === 0 || r.tick > 0).map((r) => ({ ...r, tick: r.tick + offset })));
@@ -135,7 +132,7 @@ if (weightDecays.length > 0) {
     const model = trained.models[0] as Model;
     const metrics = await evaluator.evaluate(model);
     reference.push({ weightDecay, weightNorm: Math.sqrt(squaredNorm(model.params)), testLoss: metrics.test?.loss ?? NaN, testAccuracy: metrics.test?.accuracy ?? NaN });
-    disposeTensors(...trained.models);
+    trained.analysis.dispose();
   }
   evaluator.dispose();
 }
@@ -215,12 +212,11 @@ function lossVersusNorm(data: readonly LlpfRow[], reference: readonly { weightDe
 
 await step('charts', async (progress) => {
   await saveChart(llpfChart(rows, { panels: ['loss', 'accuracy', 'weightNorm'] }), join(out, 'llpf-origin-ticks'));
-  progress(1, 2, 'ticks');
+  progress({ task: 'charts', step: 1, total: 2, message: 'ticks' });
   await saveChart(lossVersusNorm(rows, reference), join(out, 'loss-vs-norm'));
-  progress(2, 2, 'loss vs norm');
+  progress({ task: 'charts', step: 2, total: 2, message: 'loss vs norm' });
 });
-disposeEvaluationData(evaluation);
-disposeTensors(...modes.models);
+modes.analysis.dispose();
 console.log(
   `LLPF → origin: ‖θ‖ ${first.weightNorm.toFixed(2)} → ${last.weightNorm.toFixed(2)} (×${(last.weightNorm / first.weightNorm).toFixed(3)}), test loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}, accuracy ${(100 * first.accuracy).toFixed(1)}% → ${(100 * last.accuracy).toFixed(1)}%, max segment loss ${numbers.maxSegmentTestLoss.toFixed(3)}; ${numbers.seconds.toFixed(0)} s → ${out}`,
 );

@@ -19,27 +19,22 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   barrierMetrics,
-  connectAutoNeb,
-  curvePath,
-  disposeEvaluationData,
-  disposeLlpfRun,
-  disposeTensors,
   evaluatePath,
   getArchitecture,
-  linearPath,
   llpfChart,
-  llpfPath,
-  nebPath,
   pathChart,
-  runLlpf,
   saveChart,
   splitBatchSource,
-  DEFAULT_PREPROCESSING,
   type PathRow,
 } from '../../src/index.js';
-import { loadNebChain, saveNebChain, parseNebCycles } from '../../src/entry/paths.js';
 import { loadBatches, batchIndices, disposeBatches } from '../../src/entry/data.js';
-import { bezierCurve, defaultEpochs, evaluationData, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { parseNebCycles, type NebCycleRow, type NebDensePoint } from '../../src/entry/paths.js';
+import { findAutoNebPath } from '../../src/paths/autoneb.js';
+import { findLinearPath } from '../../src/paths/linear-path.js';
+import { findLlpfPath } from '../../src/paths/llpf.js';
+import { loadPath, savePath } from '../../src/paths/saved-path.js';
+import type { ParameterPath } from '../../src/paths/path.js';
+import { bezierCurve, defaultEpochs, evaluationOptions, int, lenet5Training, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   points: { type: 'string', default: '61' },
@@ -77,62 +72,58 @@ const llpfSettings = {
 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
-const modes = await loadModes(training, seedList(values.seeds));
+const modes = await loadModes(training, seedList(values.seeds), undefined, evaluationOptions(values));
 const [a, b] = modes.models as [(typeof modes.models)[0], (typeof modes.models)[0]];
 const arch = getArchitecture(a.architecture);
-const evaluation = evaluationData(modes.data, values);
+const { data: evaluation, preprocessing } = modes.analysis;
 const grid = { points };
 
 // 1. The straight line.
-const linearRows = await step(`linear path (${points} points)`, (progress) => evaluatePath(linearPath(a, b), evaluation, { ...grid, progress }));
+const linear = (await findLinearPath(arch, [a, b])).path;
+const linearRows = await step(`linear path (${points} points)`, (progress) => evaluatePath(linear, evaluation, { ...grid, progress }));
+linear.dispose();
 
 // 2. Bezier curve with one trainable bend.
 const curveFile = join(training.outDir, `bezier-s${modes.seeds.join('-')}-e${curveEpochs}.safetensors`);
-const { curve, losses: curveEpochLosses } = await bezierCurve(a, b, modes.data, curveFile, { epochs: curveEpochs });
-const bezier = curvePath(curve);
+const { path: bezier, losses: curveEpochLosses } = await bezierCurve(modes, curveFile, { epochs: curveEpochs });
 const bezierRows = await step(`Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
 bezier.dispose();
 
 // 3. AutoNEB: nudged elastic band with pivot insertion, dense loss on 1,024 training images; the
-// chain is saved under runs/ (modeconn-neb) and reused.
+// chain is saved under runs/ (savePath) and reused.
 const nebCycles = parseNebCycles(values['neb-cycles']);
 const nebFile = join(training.outDir, `autoneb-s${modes.seeds.join('-')}-${values['neb-cycles'].replaceAll(/[^0-9a-z.@x]+/gi, '_')}.safetensors`);
-const neb = existsSync(nebFile)
-  ? await loadNebChain(nebFile).then((chain) => {
+const neb: { path: ParameterPath; rows: NebCycleRow[]; dense: NebDensePoint[] } = existsSync(nebFile)
+  ? await loadPath(nebFile).then(({ path, info }) => {
       console.error(`AutoNEB: reusing ${nebFile}`);
-      return { chain, rows: chain.info.cycles ?? [], dense: [] };
+      return { path, rows: (info['cycles'] as NebCycleRow[] | undefined) ?? [], dense: [] };
     })
   : await step(`AutoNEB (${values['neb-cycles']})`, async (progress) => {
-      const nebEvaluation = loadBatches(modes.data.train, batchIndices(Math.min(1024, modes.data.train.count), { batchSize: 256, shuffle: false }), DEFAULT_PREPROCESSING);
-      const result = await connectAutoNeb(arch, a, b, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 128, seed: 2 }), evaluation: nebEvaluation }, {
-        cycles: nebCycles,
-        progress: (p) => {
-          const before = nebCycles.slice(0, p.cycle - 1).reduce((sum, c) => sum + c.steps, 0);
-          progress(before + p.step, nebCycles.reduce((sum, c) => sum + c.steps, 0), `cycle ${p.cycle}/${p.cycles} max pivot loss ${maxOf(p.losses).toFixed(3)}`);
-        },
-      });
+      const nebEvaluation = loadBatches(modes.data.train, batchIndices(Math.min(1024, modes.data.train.count), { batchSize: 256, shuffle: false }), preprocessing);
+      const result = await findAutoNebPath(arch, [a, b], { train: splitBatchSource(modes.data.train, preprocessing, { batchSize: 128, seed: 2 }), evaluation: nebEvaluation }, { cycles: nebCycles, progress });
       disposeBatches(nebEvaluation);
-      await saveNebChain(nebFile, result.chain, { cycles: result.rows });
-      return result;
+      await savePath(nebFile, result.path, { info: { cycles: result.info.cycles } });
+      return { path: result.path, rows: result.info.cycles, dense: result.info.dense };
     });
-const nebRoute = nebPath(neb.chain);
+const nebRoute = neb.path;
 const nebRows = await step(`AutoNEB chain (${points} points)`, (progress) => evaluatePath(nebRoute, evaluation, { ...grid, progress }));
 nebRoute.dispose();
 
 // 4. LLPF from A to B (checkpointed under runs/, resumed when present).
 const llpfDir = join(training.outDir, `llpf-s${modes.seeds.join('-')}-${llpfSettings.ticks}x${llpfSettings.stepAdaptive}-lr${llpfSettings.training.lr}-th${llpfSettings.training.lossThreshold}-it${llpfSettings.training.maxIterations}`);
 const llpf = await step(`LLPF A → B (${llpfSettings.ticks} ticks)`, (progress) =>
-  runLlpf(arch, a.config, a, { kind: 'model', state: b }, { train: splitBatchSource(modes.data.train, DEFAULT_PREPROCESSING, { batchSize: 64, seed: 1 }), evaluation }, {
+  findLlpfPath(arch, { start: a, target: { kind: 'model', state: b } }, { train: splitBatchSource(modes.data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
     ...llpfSettings,
     checkpoint: { directory: llpfDir, every: llpfSettings.recordEvery },
     resume: true,
-  }, progress),
+    progress,
+  }),
 );
-const llpfTicks = llpf.rows;
-const llpfRoute = llpfPath(llpf);
+const llpfTicks = llpf.info.rows;
+const llpfRoute = llpf.path;
 const llpfRows = await step(`LLPF path (${points} points)`, (progress) => evaluatePath(llpfRoute, evaluation, { ...grid, progress }));
-const iterations = llpf.iterations;
-disposeLlpfRun(llpf);
+const iterations = llpf.info.iterations;
+llpfRoute.dispose();
 
 // 5. Numbers: max test loss along each path against the worse endpoint (issue 4 §7).
 const rows: PathRow[] = [...linearRows, ...bezierRows, ...nebRows, ...llpfRows];
@@ -186,11 +177,10 @@ await step('charts', async (progress) => {
   ] as const;
   for (const [i, [name, spec]] of charts.entries()) {
     await saveChart(spec, join(out, name));
-    progress(i + 1, charts.length, name);
+    progress({ task: 'charts', step: i + 1, total: charts.length, message: name });
   }
 });
-disposeEvaluationData(evaluation);
-disposeTensors(...modes.models);
+modes.analysis.dispose();
 
 for (const [path, s] of Object.entries(summary)) {
   console.log(`${path.padEnd(8)} max test loss ${s.maxTestLoss.toFixed(3)} at t=${s.atT.toFixed(3)} (worse endpoint ${worseEndpoint.toFixed(3)}, +${s.aboveWorseEndpoint.toFixed(3)}), min test accuracy ${(100 * s.minTestAccuracy).toFixed(1)}%`);

@@ -15,14 +15,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkpointPath,
-  disposeEvaluationData,
   disposeTensors,
   saveChart,
   type Model,
 } from '../../src/index.js';
-import { layerRobustness, subspacePerturbations, type RobustnessRow, type SubspaceRow } from '../../src/entry/barriers.js';
+import type { RobustnessRow, SubspaceRow } from '../../src/entry/barriers.js';
+import { layerRobustness, subspacePerturbations } from '../../src/entry/barriers.js';
 import { robustnessChart, subspaceChart } from '../../src/entry/charts.js';
-import { defaultEpochs, evaluationData, int, lenet5Training, loadEpochs, loadModes, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { defaultEpochs, evaluationOptions, int, lenet5Training, loadEpochs, loadModes, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({ points: { type: 'string', default: '6' }, samples: { type: 'string', default: '5' } });
 
@@ -36,9 +36,9 @@ const splits = ['test'] as const;
 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
-const modes = await loadModes(training, seeds);
+const modes = await loadModes(training, seeds, undefined, evaluationOptions({ ...values, 'train-examples': '0' }));
 const [a, b] = modes.models as [Model, Model];
-const evaluation = evaluationData(modes.data, { ...values, 'train-examples': '0' });
+const evaluation = modes.analysis.data;
 
 const robustness = await step(`robustness (${samples} random directions per layer)`, (progress) =>
   layerRobustness(a, b, evaluation, { points: int('points', values.points), samples, splits, progress }),
@@ -81,12 +81,11 @@ await writeNumbers(out, {
 });
 await step('charts', async (progress) => {
   await saveChart(robustnessChart(robustness, { split: 'test' }), join(out, 'robustness'));
-  progress(1, 2, 'robustness');
+  progress({ task: 'charts', step: 1, total: 2, message: 'robustness' });
   await saveChart(subspaceChart(subspace, { split: 'test', log: true }), join(out, 'subspace'));
-  progress(2, 2, 'subspace');
+  progress({ task: 'charts', step: 2, total: 2, message: 'subspace' });
 });
-disposeEvaluationData(evaluation);
-disposeTensors(a, b);
+modes.analysis.dispose();
 const sub = meanBy<SubspaceRow>(subspace, (r) => r.direction, (r) => r.magnitude, (r) => r.loss);
 const peak = (byMagnitude: Record<string, number>) => Object.entries(byMagnitude).reduce((best, [m, loss]) => (loss > best[1] ? [m, loss] : best), ['', -Infinity] as [string, number]);
 console.log(

@@ -18,19 +18,16 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  curvePath,
-  disposeCurve,
-  disposeEvaluationData,
   disposeTensors,
   getArchitecture,
   saveChart,
   type Model,
 } from '../../src/index.js';
+import type { ProjectedPoint, SurfaceRow } from '../../src/entry/barriers.js';
 import { createEvaluator } from '../../src/entry/evaluate.js';
 import { flatLayout, flattenParams, unflattenParams } from '../../src/entry/paths.js';
 import { surfaceChart } from '../../src/entry/charts.js';
-import type { ProjectedPoint, SurfaceRow } from '../../src/entry/barriers.js';
-import { bezierCurve, defaultEpochs, evaluationData, int, lenet5Training, loadModes, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
+import { bezierCurve, defaultEpochs, evaluationOptions, int, lenet5Training, loadModes, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   'curve-epochs': { type: 'string' },
@@ -50,11 +47,11 @@ if (gridSize < 2) throw new Error(`--grid: expected at least 2 points per axis, 
 
 await startBackend();
 const training = lenet5Training(dataset, epochs, values.runs, values['data-dir']);
-const modes = await loadModes(training, seeds);
-const [a, b] = modes.models as [Model, Model];
+const modes = await loadModes(training, seeds, undefined, evaluationOptions({ ...values, 'train-examples': '1000' }));
+const [a] = modes.models as [Model, Model];
 const arch = getArchitecture(a.architecture);
 const curveFile = join(training.outDir, `bezier-s${seeds.slice(0, 2).join('-')}-e${curveEpochs}.safetensors`);
-const { curve } = await bezierCurve(a, b, modes.data, curveFile, { epochs: curveEpochs });
+const { path: bezier } = await bezierCurve(modes, curveFile, { epochs: curveEpochs });
 
 // 1. The plane: flat vectors on the host (LeNet5 has ~62k parameters), Gram–Schmidt.
 const layout = flatLayout(a.params);
@@ -64,7 +61,10 @@ const host = (params: ReadonlyMap<string, tf.Tensor>): Float64Array => {
   flat.dispose();
   return v;
 };
-const [w0, w1, w2] = curve.bends.map((bend) => host(bend)) as [Float64Array, Float64Array, Float64Array];
+const bends = bezier.content?.().states;
+if (bends === undefined) throw new Error(`${curveFile}: the Bezier path has no bends`);
+const [w0, w1, w2] = [...bends.values()].map((bend) => host(bend.params)) as [Float64Array, Float64Array, Float64Array];
+for (const bendState of bends.values()) disposeTensors(bendState.params, bendState.buffers);
 const dot = (x: Float64Array, y: Float64Array): number => x.reduce((s, xi, i) => s + xi * (y[i] as number), 0);
 const sub = (x: Float64Array, y: Float64Array): Float64Array => x.map((xi, i) => xi - (y[i] as number));
 const dAB = sub(w2, w0);
@@ -82,7 +82,6 @@ const project = (theta: Float64Array): { u: number; v: number } => {
 const bend = project(w1);
 
 // 2. Projected paths: the Bezier curve (61 points), the straight line, the modes and the bend.
-const bezier = curvePath(curve);
 const points: ProjectedPoint[] = [];
 for (let i = 0; i <= 60; i++) {
   const t = i / 60;
@@ -102,7 +101,7 @@ const vRange = [curveMinV - margin * Math.max(vSpan, 0.5), curveMaxV + margin * 
 const axis = (lo: number, hi: number) => Array.from({ length: gridSize }, (_, i) => lo + ((hi - lo) * i) / (gridSize - 1));
 const us = axis(...uRange);
 const vs = axis(...vRange);
-const evaluation = evaluationData(modes.data, { ...values, 'train-examples': '1000' });
+const evaluation = modes.analysis.data;
 const evaluator = createEvaluator(arch, a.config, evaluation, { bnReset: false });
 const base = tf.tensor1d(Float32Array.from(w0));
 const eU = tf.tensor1d(Float32Array.from(dAB));
@@ -120,15 +119,13 @@ await step(`loss surface (${gridSize}×${gridSize} grid)`, async (progress) => {
         const m = metrics[split];
         if (m !== undefined) surface.push({ u, v, split, loss: m.loss, accuracy: m.accuracy });
       }
-      progress(j * gridSize + i + 1, gridSize * gridSize, `u ${u.toFixed(2)} v ${v.toFixed(2)}`);
+      progress({ task: 'grid', step: j * gridSize + i + 1, total: gridSize * gridSize, message: `u ${u.toFixed(2)} v ${v.toFixed(2)}` });
     }
   }
 });
 tf.dispose([base, eU, eV]);
 evaluator.dispose();
-disposeEvaluationData(evaluation);
 bezier.dispose();
-disposeCurve(curve);
 
 const test = surface.filter((r) => r.split === 'test');
 const minTest = test.reduce((m, r) => (r.loss < m.loss ? r : m));
@@ -147,9 +144,9 @@ await writeNumbers(out, {
 });
 await step('charts', async (progress) => {
   await saveChart(surfaceChart(surface, points, { split: 'test' }), join(out, 'surface-test-loss'));
-  progress(1, 2, 'loss');
+  progress({ task: 'charts', step: 1, total: 2, message: 'loss' });
   await saveChart(surfaceChart(surface, points, { split: 'test', metric: 'error', color: 'linear' }), join(out, 'surface-test-error'));
-  progress(2, 2, 'error');
+  progress({ task: 'charts', step: 2, total: 2, message: 'error' });
 });
-disposeTensors(a, b);
+modes.analysis.dispose();
 console.log(`plane through A, bend, B: ‖B − A‖ = ${scale.toFixed(3)}, bend at (u ${bend.u.toFixed(3)}, v ${bend.v.toFixed(3)}); lowest test loss ${minTest.loss.toFixed(3)} at (${minTest.u.toFixed(2)}, ${minTest.v.toFixed(2)}); ${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);

@@ -93,8 +93,9 @@ async function run(raw: Partial<SimulationConfig>, folder = out): Promise<Simula
   const rows = await runSimulation(config, data, {
     statePath: join(dir, 'state.safetensors'),
     progress: (p) => {
-      if (p.last !== undefined && stepsAtFirstRecord === undefined) [stepsAtFirstRecord, ticksAtFirstRecord] = [p.last.trainSteps, p.tick];
-      bar.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`);
+      const trainSteps = p.metrics?.['trainSteps'];
+      if (trainSteps !== undefined && stepsAtFirstRecord === undefined) [stepsAtFirstRecord, ticksAtFirstRecord] = [trainSteps, p.step];
+      bar.progress(p);
     },
   });
   bar.done();

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelState } from '../models/types.js';
 import { createRandom, permutation } from '../util/random.js';
+import type { Progress } from '../progress.js';
 import { assignmentScore, linearSumAssignment } from './lsap.js';
 import { axesByTensor, checkPermutationSpec, permuteTensor, type PermutationSpec, type PermutedAxis, type Permutations } from './permutation-spec.js';
 
@@ -27,7 +28,8 @@ export interface WeightMatchingOptions {
   /** Maximum number of sweeps over all permutations (default 100). */
   readonly maxIterations?: number;
   /** Called after every sweep with (sweep, maxIterations, label). */
-  readonly progress?: (done: number, total: number, label: string) => void;
+  /** Called after each sweep (task `weight-matching`; total is the sweep limit). */
+  readonly progress?: Progress;
 }
 
 export interface WeightMatchingResult {
@@ -101,7 +103,7 @@ export function weightMatching(a: ModelState, b: ModelState, spec: PermutationSp
         perms.set(group.name, next);
       }
     }
-    options.progress?.(iterations, maxIterations, 'weight matching');
+    options.progress?.({ task: 'weight-matching', step: iterations, total: maxIterations, message: 'weight matching' });
     if (!improved) break;
   }
   return { perms, iterations, objective: alignment(a, b, spec, perms) };

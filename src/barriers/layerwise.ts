@@ -25,7 +25,8 @@ import type { Architecture, LayerGroup, Model, ModelSpec, ModelState, TensorMap 
 import { permutation, createRandom } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
-import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions, type Progress } from '../paths/linear-path.js';
+import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions } from '../paths/linear-path.js';
+import type { Progress } from '../progress.js';
 import { barrierMetrics } from './metrics.js';
 import { resolveArchitecture } from '../models/resolve.js';
 import type { CumulativeRow, LayerRow, PathRow } from '../rows/rows.js';
@@ -181,7 +182,7 @@ async function layerwiseRows(pair: EndpointPair, data: EvaluationData, options: 
   const rows: LayerRow[] = [];
   try {
     const label = (p: MixedPoint) => `layer ${paths.find((q) => q.names === p.names)?.group.name ?? '?'} (rest ${p.rest}) t=${p.t.toFixed(3)}`;
-    const metrics = await evaluateMixedPoints(pair, evaluator, points, options.progress === undefined ? undefined : (d, n, p) => options.progress?.(d, n, label(p)));
+    const metrics = await evaluateMixedPoints(pair, evaluator, points, options.progress === undefined ? undefined : (d, n, p) => options.progress?.({ task: 'grid', step: d, total: n, message: label(p), metrics: { t: p.t } }));
     for (const { group, index, rest, names } of paths) {
       const pathRows: PathRow[] = [];
       for (const t of ts) {
@@ -238,7 +239,7 @@ export async function layerwiseBarriersByEpoch(
   for (const [i, modelA] of runA.entries()) {
     const epoch = epochs[i] as number;
     const progress = options.progress;
-    const inner = progress === undefined ? undefined : (done: number, total: number, label: string) => progress(i * total + done, runA.length * total, `epoch ${epoch}: ${label}`);
+    const inner: Progress | undefined = progress === undefined ? undefined : (e) => progress({ ...e, step: i * e.total + e.step, total: runA.length * e.total, message: `epoch ${epoch}: ${e.message ?? ''}` });
     rows.push(...(await layerwiseBarriers(modelA, runB[i] as Model, data, { ...options, epoch, ...(inner !== undefined ? { progress: inner } : {}) })));
   }
   return rows;
@@ -281,7 +282,7 @@ export async function cumulativeBarriers(a: Model, b: Model, data: EvaluationDat
   try {
     const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
     try {
-      const progress = options.progress === undefined ? undefined : (d: number, n: number, p: MixedPoint) => options.progress?.(d, n, `${p.names.size === 0 ? 'endpoint A' : `${p.names.size} tensors interpolated`} t=${p.t}`);
+      const progress = options.progress === undefined ? undefined : (d: number, n: number, p: MixedPoint) => options.progress?.({ task: 'grid', step: d, total: n, message: `${p.names.size === 0 ? 'endpoint A' : `${p.names.size} tensors interpolated`} t=${p.t}`, metrics: { t: p.t } });
       const metrics = await evaluateMixedPoints(pair, evaluator, points, progress);
       const la = metrics.get(pointKey(pair, endA)) as SplitMetrics;
       for (const { order, step, added, names } of steps) {

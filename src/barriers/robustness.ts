@@ -18,7 +18,8 @@ import type { Architecture, Model, ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
-import { gridOf, type GridOptions, type Progress } from '../paths/linear-path.js';
+import { gridOf, type GridOptions } from '../paths/linear-path.js';
+import type { Progress } from '../progress.js';
 import { prepareEndpoints } from './layerwise.js';
 import type { RobustnessRow } from '../rows/rows.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
@@ -118,13 +119,13 @@ export async function layerRobustness(a: Model, b: Model, data: EvaluationData, 
               }),
               buffers: mapTensors(pair.a.buffers, (x) => x.clone()),
             }),
-            (i) => options.progress?.(++done, total, label(todo[i]!.sample, todo[i]!.t)),
+            (i) => options.progress?.({ task: 'grid', step: ++done, total, message: label(todo[i]!.sample, todo[i]!.t) }),
           );
           const byCell = new Map(todo.map((c, i) => [c, metrics[i] as SplitMetrics]));
           for (const cell of cells) {
             const own = byCell.get(cell);
             if (own !== undefined && cell.t === 0) atA = own;
-            if (own === undefined) options.progress?.(++done, total, label(cell.sample, cell.t));
+            if (own === undefined) options.progress?.({ task: 'grid', step: ++done, total, message: label(cell.sample, cell.t) });
             const m = own ?? atA;
             if (m === undefined) throw new Error(`robustness: no metrics for ${label(cell.sample, cell.t)}`);
             for (const split of evaluator.splits) {

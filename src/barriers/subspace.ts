@@ -20,7 +20,8 @@ import type { Architecture, Model, ModelState, TensorMap } from '../models/types
 import { createRandom, type Random } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
-import { assertCompatibleModels, type Progress } from '../paths/linear-path.js';
+import { assertCompatibleModels } from '../paths/linear-path.js';
+import type { Progress } from '../progress.js';
 import { resolveArchitecture } from '../models/resolve.js';
 import type { SubspaceRow } from '../rows/rows.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
@@ -204,7 +205,7 @@ export async function subspacePerturbations(
         params: unflatten(a.params, u, a.params, m * distance),
         buffers: new Map([...a.buffers].map(([n, t]) => [n, t.clone()])),
       }),
-      (i) => options.progress?.(++done, cells.length, `subspace ${cells[i]!.kind} ${cells[i]!.sample} magnitude ${cells[i]!.m}`),
+      (i) => options.progress?.({ task: 'grid', step: ++done, total: cells.length, message: `subspace ${cells[i]!.kind} ${cells[i]!.sample} magnitude ${cells[i]!.m}` }),
     );
     cells.forEach(({ kind, sample, m }, i) => {
       for (const split of evaluator.splits) {

@@ -4,10 +4,12 @@
  * preprocessing it was trained with: native checkpoints carry it in their metadata; foreign
  * checkpoints get it from `--normalize/--pad-to/--channels`.
  */
-import { createPreprocessing, NORMALIZATIONS, parsePreprocessing, preprocessedShape, type Normalization, type Preprocessing } from '../data/preprocess.js';
+import { assertInputFits as libraryAssertInputFits, choosePreprocessing } from '../analysis/open-analysis.js';
+import { NORMALIZATIONS, type Normalization, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import type { ModelSpec } from '../models/types.js';
 import { numberOption } from './args.js';
+import { inFlagTermsSync } from './option-flags.js';
 
 /** parseArgs option declarations for the data options. */
 export const DATA_OPTIONS = {
@@ -64,35 +66,15 @@ export function preprocessingFlags(values: DataOptionValues): { normalize?: Norm
 
 /**
  * The preprocessing to use: the checkpoint's own when it has one (flags then may only repeat it),
- * else the flags, with standardization statistics computed from `train`.
+ * else the flags, with standardization statistics computed from `train` (the library's
+ * `choosePreprocessing`, errors in flag terms).
  */
 export function resolvePreprocessing(values: DataOptionValues, fromCheckpoint: unknown, train: ImageSplit | undefined, where: string): Preprocessing {
   const flags = preprocessingFlags(values);
-  if (fromCheckpoint !== undefined) {
-    const stored = parsePreprocessing(fromCheckpoint, `${where} metadata preprocessing`);
-    for (const key of ['normalize', 'padTo', 'channels'] as const) {
-      if (flags[key] !== undefined && flags[key] !== stored[key]) {
-        throw new Error(`${where} was trained with ${key} = ${String(stored[key])}, but --${key === 'padTo' ? 'pad-to' : key} ${String(flags[key])} was given`);
-      }
-    }
-    return stored;
-  }
-  if (flags.normalize === 'standardize') {
-    if (train === undefined) throw new Error('--normalize standardize needs the training split to compute channel statistics');
-    return createPreprocessing(train, flags);
-  }
-  return parsePreprocessing({ normalize: flags.normalize ?? 'unit', ...(flags.padTo === undefined ? {} : { padTo: flags.padTo }), ...(flags.channels === undefined ? {} : { channels: flags.channels }) }, 'preprocessing');
+  return inFlagTermsSync(() => choosePreprocessing(flags, fromCheckpoint, train, where));
 }
 
-/** Checks before any computation that preprocessed images of `split` fit the model's input. */
+/** Checks before any computation that preprocessed images of `split` fit the model's input (the library's, in flag terms). */
 export function assertInputFits(spec: ModelSpec, preprocessing: Preprocessing, split: ImageSplit, what: string): void {
-  const shape = preprocessedShape(preprocessing, split, `${split.dataset}/${split.split}`);
-  const [h, w, c] = spec.inputShape;
-  if (shape.height !== h || shape.width !== w || shape.channels !== c) {
-    throw new Error(
-      `${what} expects ${h}×${w}×${c} inputs but ${split.dataset} gives ${shape.height}×${shape.width}×${shape.channels} after preprocessing` +
-        (shape.channels !== c || shape.height !== h ? ` (try --pad-to ${h} --channels ${c})` : ''),
-    );
-  }
-  if (split.classes > spec.classes) throw new Error(`${what} has ${spec.classes} outputs but ${split.dataset} has ${split.classes} classes`);
+  inFlagTermsSync(() => libraryAssertInputFits(spec, preprocessing, split, what));
 }

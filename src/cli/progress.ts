@@ -1,14 +1,17 @@
 /**
  * Progress bars for the CLI: drawn on stderr when it is a terminal, silent otherwise (CI logs,
- * pipes). The library never prints; it calls `progress(done, total, label)` callbacks, which the
- * CLI turns into bars with these.
+ * pipes). The library never prints; it calls `progress(event)` callbacks (src/progress.ts), which
+ * the CLI turns into bars with these: `bar.progress` takes any library event.
  */
+import type { Progress } from '../progress.js';
 
 export interface ProgressBar {
   /** Updates the bar; `label` replaces the text after the counts. */
   update(done: number, total: number, label?: string): void;
   /** Finishes the line. */
   done(): void;
+  /** The library's progress callback drawing this bar: step of total, the event's message as label. */
+  readonly progress: Progress;
 }
 
 export interface ProgressOptions {
@@ -24,12 +27,12 @@ export interface ProgressOptions {
 export function createProgressBar(title: string, options: ProgressOptions = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const enabled = options.force === true || stream.isTTY;
-  if (!enabled) return { update: () => undefined, done: () => undefined };
+  if (!enabled) return { update: () => undefined, done: () => undefined, progress: () => undefined };
   const start = Date.now();
   const interval = options.intervalMs ?? 100;
   let last = 0;
   let drawn = false;
-  return {
+  const bar: ProgressBar = {
     update(done, total, label = '') {
       const now = Date.now();
       if (now - last < interval && done < total) return;
@@ -40,7 +43,9 @@ export function createProgressBar(title: string, options: ProgressOptions = {}):
     done() {
       if (drawn) stream.write('\n');
     },
+    progress: (event) => bar.update(event.step, event.total, event.message),
   };
+  return bar;
 }
 
 /** One line: `title [#####.....] 50% 5/10 12.3s eta 12.3s label`. */

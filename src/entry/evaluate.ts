@@ -10,4 +10,5 @@ export { createEvaluator, type Batch, type EvaluationData, type Evaluator, type 
 export { reestimateBatchNorm, type BnResetOptions } from '../evaluate/bn-reset.js';
 export { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 export { autoWorkerCount, createEvaluatorPool, type GridEvaluator, type PoolOptions } from '../evaluate/worker-pool.js';
-export { evaluatePath, uniformGrid, type EvaluatePathOptions, type GridOptions, type Progress } from '../paths/linear-path.js';
+export { evaluatePath, uniformGrid, type EvaluatePathOptions, type GridOptions } from '../paths/linear-path.js';
+export type { Progress, ProgressEvent } from '../progress.js';

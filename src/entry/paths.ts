@@ -5,10 +5,14 @@
  *
  * @module mode-connectivity/paths
  */
-export type { ParameterPath } from '../paths/path.js';
-export { linearPath, uniformGrid, assertCompatibleModels } from '../paths/linear-path.js';
+export type { ParameterPath, PathContent, PathOptions, PathResult } from '../paths/path.js';
+export { findLinearPath, linearPath, uniformGrid, assertCompatibleModels } from '../paths/linear-path.js';
+export { savePath, loadPath, PATH_FORMAT, PATH_VERSION, PATH_METHODS, type PathMethod, type SavePathOptions } from '../paths/saved-path.js';
 export { CURVE_KINDS, parseCurveKind, curveCoefficients, combineBends, createCurve, curveParamsAt, curvePath, disposeCurve, type Curve, type CurveKind, type CreateCurveOptions } from '../paths/curve.js';
 export {
+  findCurve,
+  type FindCurveOptions,
+  type CurveInfo,
   trainCurve,
   curveLossAndGradients,
   type CurveLossAndGradients,
@@ -17,12 +21,13 @@ export {
   type TrainCurveOptions,
   type TrainCurveResult,
   type CurveTrainingState,
-  type CurveTrainingProgress,
   type CurveEpochRow,
 } from '../paths/train-curve.js';
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from '../paths/curve-checkpoint.js';
 export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch, type SplitBatchOptions, type TensorBatchOptions } from '../paths/batch-source.js';
 export {
+  findAutoNebPath,
+  type AutoNebInfo,
   autoNeb,
   connectAutoNeb,
   modelNebEnergy,
@@ -35,7 +40,6 @@ export {
   type NebCycle,
   type NebCycleRow,
   type NebDensePoint,
-  type NebProgress,
   type AutoNebOptions,
   type AutoNebResult,
   type ConnectAutoNebResult,
@@ -44,4 +48,4 @@ export {
 export { saveNebChain, loadNebChain, NEB_FORMAT, type NebChainInfo, type SavedNebChain } from '../paths/neb-checkpoint.js';
 export { nebTangent, nudgeGradient, redistributeChain, choosePivotInsertions, insertPivots, segmentLengths, type InsertionOptions, type PivotInsertion } from '../paths/neb.js';
 export { flatLayout, flattenParams, unflattenParams, type FlatLayout } from '../paths/flat-params.js';
-export { runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData, type LlpfPoint, type LlpfProgress, type LlpfTrainingOptions } from '../paths/llpf.js';
+export { findLlpfPath, type LlpfInfo, runLlpf, llpfPath, disposeLlpfRun, defaultLlpfSchedule, defaultLrVarianceScaling, readLlpfRows, type LlpfTarget, type LlpfOptions, type LlpfRun, type LlpfData, type LlpfPoint, type LlpfTrainingOptions } from '../paths/llpf.js';

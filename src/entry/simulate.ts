@@ -35,7 +35,6 @@ export {
   type SimulationData,
   type SimulationOptions,
   type RunSimulationOptions,
-  type SimulationProgress,
 } from '../simulate/simulator.js';
 export { plateauDelay, ticksToAccuracy, accuracyBandRows, type TickRow, type NodeRow, type SimulationRows, type PlateauDelay } from '../simulate/metrics.js';
 export { writeSimulationOutputs, delayChart, type SimulationRun, type DelayRow } from '../simulate/outputs.js';

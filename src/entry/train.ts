@@ -15,7 +15,6 @@ export {
   checkpointPath,
   type TrainModeOptions,
   type TrainModeResult,
-  type TrainProgress,
   type EpochMetrics,
   type TrainingData,
 } from '../train/train-mode.js';

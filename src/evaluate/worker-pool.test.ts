@@ -50,7 +50,7 @@ describe('evaluatePath with worker threads (embedded Fashion-MNIST, LeNet5)', ()
     const inThread = await evaluatePath(path, data);
     const before = tf.memory().numTensors;
     const progress: number[] = [];
-    const pooled = await evaluatePath(path, data, { workers: 2, progress: (done) => progress.push(done) });
+    const pooled = await evaluatePath(path, data, { workers: 2, progress: (event) => progress.push(event.step) });
     expect(tf.memory().numTensors).toBe(before);
     expect(pooled).toHaveLength(22);
     expectSameRows(pooled, inThread);

@@ -30,7 +30,8 @@ import type { BatchSource, LabeledBatch } from './batch-source.js';
 import { createEvaluator, type PointMetrics } from '../evaluate/evaluate.js';
 import { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './flat-params.js';
 import { choosePivotInsertions, denseAlphas, insertPivots, nebTangent, nudgeGradient, redistributeChain, segmentLengths, type PivotInsertion } from './neb.js';
-import type { ParameterPath } from './path.js';
+import type { ParameterPath, PathResult } from './path.js';
+import type { Progress } from '../progress.js';
 
 /** The loss surface a chain relaxes on. */
 export interface NebEnergy {
@@ -87,18 +88,17 @@ export interface AutoNebOptions {
   readonly densePoints?: number;
   /** `Infinity` (default): redistribute by arc length every step; a finite k adds spring forces instead. */
   readonly springConstant?: number;
-  /** Called after every step. */
-  readonly progress?: (progress: NebProgress) => void;
-}
-
-export interface NebProgress {
-  readonly cycle: number;
-  readonly cycles: number;
-  /** Step within the cycle (1-based). */
-  readonly step: number;
-  readonly steps: number;
-  /** Minibatch losses at the pivots before this step's update. */
-  readonly losses: readonly number[];
+  /**
+   * Called after every step: task `autoneb`, step and total over all cycles, metrics `cycle`
+   * (0-based), `cycleStep` (1-based), `pivots` and `maxPivotLoss` (the highest minibatch loss at
+   * the pivots before this step's update).
+   */
+  readonly progress?: Progress;
+  /**
+   * Checked before every step: once aborted, the chain reached so far comes back with
+   * `completed: false` and no dense evaluation (AutoNEB does not resume; run again to redo it).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One row per cycle. */
@@ -127,7 +127,10 @@ export interface AutoNebResult {
   /** Target relative segment lengths (sum 1). */
   readonly weights: number[];
   readonly rows: NebCycleRow[];
+  /** Dense evaluation of the final chain (empty when stopped by `signal`). */
   readonly dense: NebDensePoint[];
+  /** False when stopped early by `signal`. */
+  readonly completed: boolean;
 }
 
 async function denseEvaluation(pivots: readonly tf.Tensor1D[], energy: NebEnergy, perSegment: number): Promise<number[]> {
@@ -160,6 +163,7 @@ export async function autoNeb(start: tf.Tensor1D, end: tf.Tensor1D, energy: NebE
   const rows: NebCycleRow[] = [];
   let globalStep = 0;
   const endToEnd = segmentLengths([start, end])[0] as number;
+  const totalSteps = cycles.reduce((sum, cycle) => sum + cycle.steps, 0);
   try {
     for (const [c, cycle] of cycles.entries()) {
       // 1. Insert pivots.
@@ -178,6 +182,7 @@ export async function autoNeb(start: tf.Tensor1D, end: tf.Tensor1D, energy: NebE
       const optimizer = createOptimizer({ kind: 'sgd', momentum: options.momentum ?? 0.9, weightDecay: 0 });
       try {
         for (let step = 0; step < cycle.steps; step++, globalStep++) {
+          if (options.signal?.aborted === true) return { pivots, weights, rows, dense: [], completed: false };
           if (spring === Infinity) {
             const redistributed = redistributeChain(pivots, weights);
             tf.dispose(pivots);
@@ -216,7 +221,14 @@ export async function autoNeb(start: tf.Tensor1D, end: tf.Tensor1D, energy: NebE
             p.dispose();
             return next as tf.Tensor1D;
           });
-          options.progress?.({ cycle: c, cycles: cycles.length, step: step + 1, steps: cycle.steps, losses });
+          const maxPivotLoss = losses.reduce((m, v) => Math.max(m, v), -Infinity);
+          options.progress?.({
+            task: 'autoneb',
+            step: globalStep + 1,
+            total: totalSteps,
+            message: `cycle ${c + 1}/${cycles.length} max pivot loss ${maxPivotLoss.toFixed(3)}`,
+            metrics: { cycle: c, cycleStep: step + 1, pivots: pivots.length, maxPivotLoss },
+          });
         }
       } finally {
         optimizer.dispose();
@@ -229,7 +241,7 @@ export async function autoNeb(start: tf.Tensor1D, end: tf.Tensor1D, energy: NebE
     if (dense.length === 0) dense = await denseEvaluation(pivots, energy, perSegment);
     const positions = pivots.slice(0, -1).flatMap((_, s) => denseAlphas(perSegment).map((alpha) => s + alpha));
     positions.push(pivots.length - 1);
-    return { pivots, weights, rows, dense: dense.map((loss, k) => ({ position: positions[k] as number, loss })) };
+    return { pivots, weights, rows, dense: dense.map((loss, k) => ({ position: positions[k] as number, loss })), completed: true };
   } catch (error) {
     tf.dispose(pivots);
     throw error;
@@ -324,6 +336,8 @@ export interface ConnectAutoNebResult<C> {
   readonly chain: NebChain<C>;
   readonly rows: NebCycleRow[];
   readonly dense: NebDensePoint[];
+  /** False when stopped early by `signal`. */
+  readonly completed: boolean;
 }
 
 /** AutoNEB between two networks of one architecture (see `autoNeb` for the options). Inputs are not disposed. */
@@ -341,6 +355,7 @@ export async function connectAutoNeb<C>(arch: Architecture<C>, a: Model<C>, b: M
       chain: { architecture: a.architecture, config: a.config, layout, pivots: result.pivots, endpointBuffers: [cloneTensors(a.buffers), cloneTensors(b.buffers)] },
       rows: result.rows,
       dense: result.dense,
+      completed: result.completed,
     };
   } finally {
     tf.dispose([start, end]);
@@ -358,11 +373,16 @@ export function nebPath<C>(chain: NebChain<C>): ParameterPath {
   const cumulative = [0];
   for (const length of lengths) cumulative.push((cumulative.at(-1) as number) + length);
   const total = cumulative.at(-1) as number;
+  let disposed = false;
+  const alive = (what: string): void => {
+    if (disposed) throw new Error(`nebPath: ${what} called after dispose()`);
+  };
   return {
     kind: 'autoneb',
     architecture: chain.architecture,
     config: chain.config,
     pointAt(t: number): ModelState {
+      alive('pointAt');
       if (!(t >= 0 && t <= 1)) throw new Error(`nebPath: expected 0 ≤ t ≤ 1, found ${t}`);
       const last = chain.pivots.length - 1;
       let flat: tf.Tensor1D;
@@ -382,6 +402,38 @@ export function nebPath<C>(chain: NebChain<C>): ParameterPath {
       flat.dispose();
       return { params, buffers: interpolateTensors(chain.endpointBuffers[0], chain.endpointBuffers[1], t) };
     },
-    dispose: () => disposeNebChain(chain),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      disposeNebChain(chain);
+    },
+    content() {
+      alive('content()');
+      const last = chain.pivots.length - 1;
+      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(chain.endpointBuffers[0]) : i === last ? cloneTensors(chain.endpointBuffers[1]) : new Map<string, tf.Tensor>());
+      const states = new Map(chain.pivots.map((pivot, i) => [`pivot${i}`, { params: unflattenParams(pivot, chain.layout), buffers: buffersOf(i) }]));
+      return { method: 'autoneb', states, fields: {} };
+    },
   };
+}
+
+/** How an AutoNEB chain was made: one row per cycle and the dense evaluation of the final chain. */
+export interface AutoNebInfo {
+  readonly cycles: NebCycleRow[];
+  readonly dense: NebDensePoint[];
+}
+
+/**
+ * AutoNEB between two networks in the shape of every path method (path.ts): `connectAutoNeb`
+ * and the chain as a path (kind `autoneb`). The endpoints stay the caller's; the path owns the
+ * chain. Stopped by `signal`, the path is the chain reached so far (`completed: false`).
+ *
+ * @example
+ * const { path, info } = await findAutoNebPath(lenet5, [a, b], { train, evaluation }, { cycles: parseNebCycles('2x200@0.1') });
+ */
+export async function findAutoNebPath<C>(architecture: Architecture<C>, endpoints: readonly [Model<C>, Model<C>], data: ModelNebData, options: AutoNebOptions = {}): Promise<PathResult<AutoNebInfo>> {
+  const [a, b] = endpoints;
+  if (a.architecture !== architecture.name) throw new Error(`findAutoNebPath: the endpoints are ${a.architecture} models, the architecture given is ${architecture.name}`);
+  const result = await connectAutoNeb(architecture, a, b, data, options);
+  return { path: nebPath(result.chain), completed: result.completed, info: { cycles: result.rows, dense: result.dense } };
 }

@@ -12,9 +12,8 @@
  * endpoints' buffers interpolated linearly in t only as a placeholder.
  *
  * @example
- * const curve = createCurve(modelA, modelB, { kind: 'bezier', bends: 3 });
- * const trained = (await trainCurve(arch, curve, batches, { epochs: 20 })).curve;
- * const path = curvePath(trained); // evaluate like the linear path
+ * const { path } = await findCurve(arch, [modelA, modelB], batches, { kind: 'bezier', bends: 3, epochs: 20 });
+ * // (train-curve.ts; or step by step: createCurve → trainCurve → curvePath)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
@@ -153,13 +152,29 @@ export function disposeCurve(curve: Curve): void {
  * The path takes ownership of the curve: `dispose()` frees it.
  */
 export function curvePath<C>(curve: Curve<C>): ParameterPath {
+  let disposed = false;
+  const alive = (what: string): void => {
+    if (disposed) throw new Error(`curvePath: ${what} called after dispose()`);
+  };
   return {
     kind: curve.kind,
     architecture: curve.architecture,
     config: curve.config,
     pointAt(t: number): ModelState {
+      alive('pointAt');
       return { params: curveParamsAt(curve, t), buffers: interpolateTensors(curve.endpointBuffers[0], curve.endpointBuffers[1], t) };
     },
-    dispose: () => disposeCurve(curve),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      disposeCurve(curve);
+    },
+    content() {
+      alive('content()');
+      const last = curve.bends.length - 1;
+      const buffersOf = (i: number): Map<string, tf.Tensor> => (i === 0 ? cloneTensors(curve.endpointBuffers[0]) : i === last ? cloneTensors(curve.endpointBuffers[1]) : new Map<string, tf.Tensor>());
+      const states = new Map(curve.bends.map((bend, i) => [`bend${i}`, { params: cloneTensors(bend), buffers: buffersOf(i) }]));
+      return { method: 'curve', states, fields: { kind: curve.kind, trainable: [...curve.trainable] } };
+    },
   };
 }

@@ -90,7 +90,7 @@ describe('linearPath + evaluatePath', () => {
     const b = toyModel(linear, 5);
     const path = linearPath(a, b);
     const calls: [number, number][] = [];
-    await evaluatePath(path, { test: batches, bnBatches: [] }, { points: 3, architecture: toy, progress: (d, t) => calls.push([d, t]) });
+    await evaluatePath(path, { test: batches, bnBatches: [] }, { points: 3, architecture: toy, progress: (e) => calls.push([e.step, e.total]) });
     expect(calls).toEqual([[1, 3], [2, 3], [3, 3]]);
     await expectNoLeakedTensors(() => evaluatePath(path, { test: batches, bnBatches: [] }, { points: 3, architecture: toy }));
     path.dispose();

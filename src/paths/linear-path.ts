@@ -10,17 +10,15 @@
  * the path's guess; evaluation re-estimates them (bn-reset.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameLayout, disposeTensors, mapTensors } from '../models/tensor-map.js';
+import { assertSameLayout, cloneTensors, disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Architecture, Model, ModelState, TensorMap } from '../models/types.js';
-import type { ParameterPath } from './path.js';
+import type { ParameterPath, PathOptions, PathResult } from './path.js';
 import type { PathRow } from '../rows/rows.js';
 import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 import { resolveArchitecture } from '../models/resolve.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
-
-/** Called after each unit of long work: `done` of `total` finished, `label` says what. */
-export type Progress = (done: number, total: number, label: string) => void;
+import { throwIfAborted, type Progress } from '../progress.js';
 
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -61,7 +59,7 @@ export function differenceTensors(a: TensorMap, b: TensorMap): Map<string, tf.Te
 
 /**
  * The straight line from model `a` to model `b`. Validates the endpoints first; holds its own
- * references to their tensors (call `dispose()` when done; the models stay valid).
+ * copies of their tensors (call `dispose()` when done; the models stay the caller's).
  *
  * @example
  * const path = linearPath(modelA, modelB);
@@ -89,7 +87,25 @@ export function linearPath(a: Model, b: Model): ParameterPath {
       disposed = true;
       disposeTensors(start, end, delta);
     },
+    content() {
+      if (disposed) throw new Error('linearPath: content() called after dispose()');
+      const copy = (state: ModelState): ModelState => ({ params: cloneTensors(state.params), buffers: cloneTensors(state.buffers) });
+      return { method: 'linear', states: new Map([['start', copy(start)], ['end', copy(end)]]), fields: {} };
+    },
   };
+}
+
+/**
+ * The linear path in the shape of every path method (path.ts): nothing to train, so `data` is
+ * not used and the result is always complete. The endpoints stay the caller's.
+ *
+ * @example
+ * const { path } = await findLinearPath(lenet5, [a, b]);
+ */
+export function findLinearPath<C>(architecture: Architecture<C>, endpoints: readonly [Model<C>, Model<C>], _data?: undefined, _options: PathOptions = {}): Promise<PathResult> {
+  const [a, b] = endpoints;
+  if (a.architecture !== architecture.name) throw new Error(`findLinearPath: the endpoints are ${a.architecture} models, the architecture given is ${architecture.name}`);
+  return Promise.resolve({ path: linearPath(a, b), completed: true, info: {} });
 }
 
 /** `points` evenly spaced values from 0 to 1 inclusive (exact endpoints). */
@@ -120,7 +136,10 @@ export interface EvaluatePathOptions extends GridOptions, EvaluatorOptions, Pool
   readonly architecture?: Architecture<unknown>;
   /** Label for the `path` column (default: the path's kind). */
   readonly label?: string;
+  /** Called as each point is evaluated (task `grid`, message `label t=…`, metrics `{ t }`). */
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -135,8 +154,13 @@ export async function evaluatePath(path: ParameterPath, data: EvaluationData, op
   const label = options.label ?? path.kind;
   let done = 0;
   try {
-    const metrics = await evaluatePoints(evaluator, ts, (t) => path.pointAt(t), (i) => {
-      options.progress?.(++done, ts.length, `${label} t=${(ts[i] as number).toFixed(3)}`);
+    const pointAt = (t: number): ModelState => {
+      throwIfAborted(options.signal, `evaluatePath (${label})`);
+      return path.pointAt(t);
+    };
+    const metrics = await evaluatePoints(evaluator, ts, pointAt, (i) => {
+      const t = ts[i] as number;
+      options.progress?.({ task: 'grid', step: ++done, total: ts.length, message: `${label} t=${t.toFixed(3)}`, metrics: { t } });
     });
     return ts.flatMap((t, i) =>
       evaluator.splits.flatMap((split) => {

@@ -41,7 +41,7 @@ describe('runLlpf resume', () => {
     const folder = join(dir, 'mismatch');
     const options: LlpfOptions = { ticks: 4, recordEvery: 2, stepAdaptive: 0.05, training: { lr: 0.05, minIterations: 2, maxIterations: 3 }, checkpoint: { directory: folder, every: 1 } };
     const controller = new AbortController();
-    const first = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train }, { ...options, signal: controller.signal }, (done) => done === 2 && controller.abort());
+    const first = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train }, { ...options, signal: controller.signal, progress: (e) => e.step === 2 && controller.abort() });
     expect(first.completed).toBe(false);
     disposeLlpfRun(first);
 

@@ -12,6 +12,7 @@ import type { ModelState } from '../models/types.js';
 import { createRandom, normalArray } from '../util/random.js';
 import { tensorBatchSource } from './batch-source.js';
 import { disposeLlpfRun, llpfPath, runLlpf } from './llpf.js';
+import type { ProgressEvent } from '../progress.js';
 
 const config: ToyConfig = { size: 2, classes: 3 };
 let x: tf.Tensor4D;
@@ -128,10 +129,10 @@ describe('runLlpf', () => {
     const full = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train, evaluation }, { ...options, ticks: 10 });
     const ckpt = join(dir, 'resume');
     const controller = new AbortController();
-    const stopAt5 = (done: number): void => {
-      if (done === 5) controller.abort();
+    const stopAt5 = (event: ProgressEvent): void => {
+      if (event.step === 5) controller.abort();
     };
-    const first = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train, evaluation }, { ...options, ticks: 10, checkpoint: { directory: ckpt, every: 2 }, signal: controller.signal }, stopAt5);
+    const first = await runLlpf(toyLinear, config, a, { kind: 'model', state: b }, { train, evaluation }, { ...options, ticks: 10, checkpoint: { directory: ckpt, every: 2 }, signal: controller.signal, progress: stopAt5 });
     expect(first.completed).toBe(false);
     expect(first.tick).toBe(5);
     disposeLlpfRun(first);

@@ -31,6 +31,11 @@
  * start and target parameters, the step sizes, schedule, projection, training options and batches
  * per epoch, plus the caller's `recipe` fields), and a resume under another recipe is an error that
  * names the differing fields. `ticks` is not part of it: a longer run continues the same course.
+ * The folder's files carry `format` (`modeconn-llpf-run` for
+ * the state, `modeconn-llpf-point` for each recorded point) and `version` 1, in the one layout of
+ * model states (`params/{name}`, `buffers/{name}`); the state's run record is checked field by
+ * field on load. The finished path itself is saved like every path, with `savePath`
+ * (saved-path.ts; `modeconn path llpf` writes it to the folder as path.safetensors).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,9 +45,9 @@ import { createEvaluator, type EvaluationData, type Evaluator, type EvaluatorOpt
 import type { LlpfRow, Split } from '../rows/rows.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { projectToVariance, tensorVariances, VARIANCE_EPSILON } from '../averaging/variance-correction.js';
-import { assertSameLayout, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
+import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
 import { getArchitecture } from '../models/registry.js';
-import type { Architecture, Model, ModelSpec, ModelState } from '../models/types.js';
+import type { Architecture, ArchitectureName, Model, ModelSpec, ModelState } from '../models/types.js';
 import { foldBatchStats, lossAndGradients } from '../train/step.js';
 import type { BatchSource } from './batch-source.js';
 import {
@@ -55,14 +60,12 @@ import {
   type HostTensors,
   type LlpfTarget,
 } from './llpf-move.js';
-import type { ParameterPath } from './path.js';
+import type { ParameterPath, PathResult } from './path.js';
+import type { Progress } from '../progress.js';
 import { removeStaleTempFiles } from '../util/atomic-write.js';
 import { recipeDifferences, resumeError, tensorFingerprint, type Recipe } from '../util/resume-check.js';
 
 export type { LlpfTarget } from './llpf-move.js';
-
-/** Called after each tick: `done` of `total` ticks, `label` says what. */
-export type LlpfProgress = (done: number, total: number, label: string) => void;
 
 export interface LlpfTrainingOptions {
   /** SGD learning rate (default 0.001, the paper's LeNet5 setting). */
@@ -112,6 +115,8 @@ export interface LlpfOptions {
   readonly checkpoint?: { readonly directory: string; readonly every: number };
   /** Continue from the state in `checkpoint.directory` when there is one (default false). */
   readonly resume?: boolean;
+  /** Called after every tick: task `llpf`, step = tick, total = ticks, metrics `tick` and `iterations`. */
+  readonly progress?: Progress;
   /**
    * Further fields that decide the run and that `runLlpf` cannot see (e.g. the dataset, the batch
    * size and seed of `data.train`), recorded with the state and compared on resume.
@@ -198,10 +203,43 @@ interface SavedMeta {
   readonly pointTicks: number[];
 }
 
-/** JSON turns NaN (rows without evaluation data) into null; turn it back. */
-function parseMeta(raw: string | undefined): SavedMeta | null {
-  if (raw === undefined) return null;
-  return JSON.parse(raw, (key, value: unknown) => ((key === 'loss' || key === 'accuracy') && value === null ? NaN : value)) as SavedMeta;
+/** `format` and `version` of the run folder's state file (older files without them read as version 0, the same layout). */
+export const LLPF_RUN_FORMAT = 'modeconn-llpf-run';
+const LLPF_RUN_VERSION = '1';
+const LLPF_POINT_FORMAT = 'modeconn-llpf-point';
+
+const ROW_NUMBERS = ['tick', 'weightNorm', 'distanceToTarget', 'loss', 'accuracy'] as const;
+
+/**
+ * The run metadata of a state file, checked field by field (errors name the file and the field).
+ * JSON turns NaN (rows without evaluation data) into null; it comes back as NaN.
+ */
+function parseMeta(path: string, metadata: Readonly<Record<string, string>>): SavedMeta {
+  const format = metadata.format;
+  if (format !== undefined && format !== LLPF_RUN_FORMAT) throw new Error(`${path}: not an LLPF run state (metadata format is "${format}", expected "${LLPF_RUN_FORMAT}")`);
+  if (format !== undefined && metadata.version !== LLPF_RUN_VERSION) {
+    throw new Error(`${path}: LLPF run state version ${metadata.version ?? '(missing)'} is not supported (expected ${LLPF_RUN_VERSION})`);
+  }
+  const raw = metadata.llpf;
+  if (raw === undefined) throw new Error(`${path} has no "llpf" metadata`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw, (key, v: unknown) => ((key === 'loss' || key === 'accuracy') && v === null ? NaN : v));
+  } catch {
+    throw new Error(`${path}: metadata field "llpf" is not valid JSON`);
+  }
+  const bad = (field: string, expected: string): Error => new Error(`${path}: metadata field "llpf" must have ${field} (${expected})`);
+  if (typeof value !== 'object' || value === null) throw bad('an object', 'tick, iterations, rows, pointTicks');
+  const meta = value as Record<string, unknown>;
+  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!count(meta.tick)) throw bad('"tick"', 'an integer ≥ 0');
+  if (!count(meta.iterations)) throw bad('"iterations"', 'an integer ≥ 0');
+  if (!Array.isArray(meta.pointTicks) || !meta.pointTicks.every(count)) throw bad('"pointTicks"', 'a list of integers ≥ 0');
+  const isRow = (row: unknown): boolean =>
+    typeof row === 'object' && row !== null && typeof (row as Record<string, unknown>).split === 'string' && ROW_NUMBERS.every((f) => typeof (row as Record<string, unknown>)[f] === 'number');
+  if (!Array.isArray(meta.rows) || !meta.rows.every(isRow)) throw bad('"rows"', `a list of rows with split, ${ROW_NUMBERS.join(', ')}`);
+  const recipe = typeof meta.recipe === 'object' && meta.recipe !== null && !Array.isArray(meta.recipe) ? { recipe: meta.recipe as Recipe } : {};
+  return { ...recipe, tick: meta.tick, iterations: meta.iterations, rows: meta.rows as LlpfRow[], pointTicks: meta.pointTicks };
 }
 
 function l2Distance(a: HostTensors, b: HostTensors): number {
@@ -248,7 +286,6 @@ export async function runLlpf<Config>(
   target: LlpfTarget,
   data: LlpfData,
   options: LlpfOptions,
-  progress?: LlpfProgress,
 ): Promise<LlpfRun<Config>> {
   // 1. Options and fixed quantities.
   const spec = arch.spec(config);
@@ -347,13 +384,13 @@ export async function runLlpf<Config>(
     }
     const copy: ModelState = { params: new Map([...state.params].map(([n, t]) => [n, t.clone()])), buffers: new Map([...state.buffers].map(([n, t]) => [n, t.clone()])) };
     points.push({ tick: atTick, state: copy });
-    if (dir !== undefined) await writeSafetensors(join(dir, pointFile(atTick)), toWritable(copy), { tick: String(atTick) });
+    if (dir !== undefined) await writeSafetensors(join(dir, pointFile(atTick)), toWritable(copy), { format: LLPF_POINT_FORMAT, version: LLPF_RUN_VERSION, tick: String(atTick) });
   };
 
   const save = async (): Promise<void> => {
     if (dir === undefined) return;
     const meta: SavedMeta = { recipe, tick, iterations, rows, pointTicks: points.map((p) => p.tick) };
-    await writeSafetensors(join(dir, STATE_FILE), toWritable(current), { llpf: JSON.stringify(meta) });
+    await writeSafetensors(join(dir, STATE_FILE), toWritable(current), { format: LLPF_RUN_FORMAT, version: LLPF_RUN_VERSION, llpf: JSON.stringify(meta) });
   };
 
   try {
@@ -364,13 +401,12 @@ export async function runLlpf<Config>(
       const path = join(dir, STATE_FILE);
       const startOver = 'run without resume';
       const unreadable = (error: unknown): Error => resumeError({ file: path, folder: dir, reason: `cannot be read (${(error as Error).message})`, differences: [] }, startOver);
-      let meta: SavedMeta | null;
+      let meta: SavedMeta;
       try {
-        meta = parseMeta((await readSafetensors(path)).metadata.llpf);
+        meta = parseMeta(`LLPF resume: ${path}`, (await readSafetensors(path)).metadata);
       } catch (error) {
         throw unreadable(error);
       }
-      if (meta === null) throw unreadable(new Error('no "llpf" metadata'));
       if (meta.recipe !== undefined) {
         const differences = recipeDifferences(meta.recipe, recipe);
         if (differences.length > 0) throw resumeError({ file: path, folder: dir, reason: 'was written by a run with another recipe', differences }, startOver);
@@ -433,7 +469,7 @@ export async function runLlpf<Config>(
       // 3e. Record and save.
       if (tick % recordEvery === 0 || tick === ticks) await record(current, tick, points.at(-1)?.state);
       if (options.checkpoint !== undefined && (tick % options.checkpoint.every === 0 || tick === ticks)) await save();
-      progress?.(tick, ticks, 'LLPF ticks');
+      options.progress?.({ task: 'llpf', step: tick, total: ticks, message: `tick ${tick}/${ticks}`, metrics: { tick, iterations } });
       if (options.signal?.aborted === true && tick < ticks) {
         await save();
         return { architecture: arch.name, config, points, rows, iterations, current, tick, completed: false };
@@ -472,17 +508,22 @@ export function disposeLlpfRun(run: LlpfRun): void {
 
 /**
  * The recorded points as a ParameterPath: piecewise linear in the tick, t = tick / last tick.
- * The path shares the run's tensors: dispose the run or the path, not both.
+ * The path takes the run over: its `dispose()` frees the run (do not dispose the run as well).
  */
 export function llpfPath(run: LlpfRun): ParameterPath {
   const points = run.points;
   if (points.length === 0) throw new Error('llpfPath: the run has no recorded points');
   const last = (points.at(-1) as LlpfPoint).tick;
+  let disposed = false;
+  const alive = (what: string): void => {
+    if (disposed) throw new Error(`llpfPath: ${what} called after dispose()`);
+  };
   return {
     kind: 'llpf',
     architecture: run.architecture,
     config: run.config,
     pointAt(t) {
+      alive('pointAt');
       if (!(t >= 0 && t <= 1)) throw new Error(`llpfPath: t must be in [0, 1], found ${t}`);
       const at = t * last;
       let k = 0;
@@ -493,18 +534,51 @@ export function llpfPath(run: LlpfRun): ParameterPath {
       return { params: interpolateTensors(a.state.params, b.state.params, local), buffers: interpolateTensors(a.state.buffers, b.state.buffers, local) };
     },
     dispose() {
+      if (disposed) return;
+      disposed = true;
       disposeLlpfRun(run);
     },
+    content() {
+      alive('content()');
+      const states = new Map(points.map((p, k) => [`point${k}`, { params: cloneTensors(p.state.params), buffers: cloneTensors(p.state.buffers) }]));
+      return { method: 'llpf', states, fields: { ticks: points.map((p) => p.tick) } };
+    },
   };
+}
+
+/** How an LLPF path was made: one row per recorded point and split, the SGD iterations, the last tick. */
+export interface LlpfInfo {
+  readonly rows: LlpfRow[];
+  readonly iterations: number;
+  readonly tick: number;
+}
+
+/**
+ * LLPF in the shape of every path method (path.ts): `runLlpf` from `start` towards `target`, and
+ * its recorded points as a path (kind `llpf`, see `llpfPath`). `start` and the target's models
+ * stay the caller's; the path owns the recorded points. Stopped by `signal`, the path ends at the
+ * last recorded point (`completed: false`); with `checkpoint`, `resume: true` continues the run.
+ *
+ * @example
+ * const { path, info } = await findLlpfPath(lenet5, { start: a, target: { kind: 'model', state: b } }, { train, evaluation }, { ticks: 3000, recordEvery: 100 });
+ */
+export async function findLlpfPath<Config>(
+  architecture: Architecture<Config>,
+  endpoints: { readonly start: Model<Config>; readonly target: LlpfTarget },
+  data: LlpfData,
+  options: LlpfOptions,
+): Promise<PathResult<LlpfInfo>> {
+  const { start, target } = endpoints;
+  if (start.architecture !== architecture.name) throw new Error(`findLlpfPath: the start is a ${start.architecture} model, the architecture given is ${architecture.name}`);
+  const run = await runLlpf(architecture, start.config, start, target, data, options);
+  return { path: llpfPath(run), completed: run.completed, info: { rows: run.rows, iterations: run.iterations, tick: run.tick } };
 }
 
 /** Reads the saved rows of a checkpointed run (for reports without re-running). */
 export async function readLlpfRows(directory: string): Promise<LlpfRow[]> {
   const path = join(directory, STATE_FILE);
   const { metadata } = await readSafetensors(path);
-  const raw = metadata.llpf;
-  if (raw === undefined) throw new Error(`readLlpfRows: ${path} has no "llpf" metadata`);
-  return (parseMeta(raw) as SavedMeta).rows;
+  return parseMeta(`readLlpfRows: ${path}`, metadata).rows;
 }
 
 // Exported for tests of the file layout.
@@ -519,8 +593,7 @@ export async function loadLlpfPath<Config>(directory: string, template: Model<Co
   const statePath = join(directory, STATE_FILE);
   if (!existsSync(statePath)) throw new Error(`${directory} is not an LLPF run folder (no ${STATE_FILE})`);
   const { metadata } = await readSafetensors(statePath);
-  const meta = parseMeta(metadata.llpf);
-  if (meta === null) throw new Error(`${statePath} has no "llpf" metadata`);
+  const meta = parseMeta(statePath, metadata);
   const points: LlpfPoint[] = [];
   try {
     for (const tick of meta.pointTicks) points.push({ tick, state: await readState(join(directory, pointFile(tick)), template) });

@@ -27,7 +27,10 @@ import { createOptimizer } from '../train/optimizer.js';
 import { learningRateAt, type Schedule } from '../train/schedule.js';
 import { createRandom } from '../util/random.js';
 import type { BatchSource, LabeledBatch } from './batch-source.js';
-import { curveCoefficients, type Curve } from './curve.js';
+import { createCurve, curvePath, curveCoefficients, disposeCurve, type CreateCurveOptions, type Curve } from './curve.js';
+import type { Model } from '../models/types.js';
+import type { PathResult } from './path.js';
+import type { Progress } from '../progress.js';
 
 export interface TrainCurveOptions {
   /** Number of epochs over the batch source (required; the schedule depends on it). */
@@ -46,19 +49,17 @@ export interface TrainCurveOptions {
   readonly resume?: CurveTrainingState;
   /** Stop after this many steps in this call (default: run to the end of the last epoch). */
   readonly maxSteps?: number;
-  /** Called after every step. */
-  readonly progress?: (progress: CurveTrainingProgress) => void;
-}
-
-export interface CurveTrainingProgress {
-  /** Steps done so far (1 after the first), over the whole run including resumed steps. */
-  readonly step: number;
-  readonly totalSteps: number;
-  readonly epoch: number;
-  readonly t: number;
-  readonly lr: number;
-  /** Cross-entropy of this minibatch at θ(t), before the update (regularizer excluded). */
-  readonly loss: number;
+  /**
+   * Called after every step: task `curve`, step and total over the whole run (resumed steps
+   * included), metrics `epoch`, `t`, `lr` and `loss` (cross-entropy of the minibatch at θ(t),
+   * before the update, regularizer excluded).
+   */
+  readonly progress?: Progress;
+  /**
+   * Checked before every step: once aborted, training stops and the curve and state reached so
+   * far come back with `completed: false`; pass `resume: state` to continue exactly.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One row per completed epoch. */
@@ -81,6 +82,8 @@ export interface TrainCurveResult<C> {
   readonly curve: Curve<C>;
   readonly state: CurveTrainingState;
   readonly rows: CurveEpochRow[];
+  /** False when stopped early by `signal` (state.step says where). */
+  readonly completed: boolean;
 }
 
 /** The name of bend i's tensor in flat maps, optimizer slots and checkpoints: `bend{i}.{name}`. */
@@ -180,8 +183,13 @@ export async function trainCurve<C>(
   const rows: CurveEpochRow[] = [];
   let epochLossSum = 0;
   let epochSteps = 0;
+  let reached = end;
   try {
     for (let step = start; step < end; step++) {
+      if (options.signal?.aborted === true) {
+        reached = step;
+        break;
+      }
       const epoch = Math.floor(step / data.batchesPerEpoch);
       const index = step % data.batchesPerEpoch;
       const lr = learningRateAt(schedule, baseLr, epoch, epochs);
@@ -214,7 +222,7 @@ export async function trainCurve<C>(
       if (!Number.isFinite(loss)) throw new Error(`trainCurve: the loss became ${loss} at step ${step + 1} (epoch ${epoch}, t = ${t.toFixed(4)}, lr = ${lr})`);
       epochLossSum += loss;
       epochSteps += 1;
-      options.progress?.({ step: step + 1, totalSteps, epoch, t, lr, loss });
+      options.progress?.({ task: 'curve', step: step + 1, total: totalSteps, message: `epoch ${epoch + 1}/${epochs} loss ${loss.toFixed(3)}`, metrics: { epoch, t, lr, loss } });
       if (index === data.batchesPerEpoch - 1) {
         rows.push({ epoch, lr, loss: epochLossSum / epochSteps });
         epochLossSum = 0;
@@ -227,11 +235,43 @@ export async function trainCurve<C>(
       bends,
       endpointBuffers: [new Map([...curve.endpointBuffers[0]].map(([n, x]) => [n, x.clone()])), new Map([...curve.endpointBuffers[1]].map(([n, x]) => [n, x.clone()]))],
     };
-    return { curve: trained, state: { step: end, slots: optimizer.slots() }, rows };
+    return { curve: trained, state: { step: reached, slots: optimizer.slots() }, rows, completed: reached === end };
   } catch (error) {
     for (const i of ownBends) disposeTensors(working.bends[i]);
     throw error;
   } finally {
     optimizer.dispose();
+  }
+}
+
+/** Options of `findCurve`: the curve's shape and its training (a run in one call: no resume). */
+export interface FindCurveOptions extends CreateCurveOptions, Omit<TrainCurveOptions, 'resume' | 'maxSteps'> {}
+
+/** How a curve was trained: one row per completed epoch and the steps done. */
+export interface CurveInfo {
+  readonly rows: CurveEpochRow[];
+  readonly step: number;
+}
+
+/**
+ * A curve between two modes, trained (Garipov et al. 2018): `createCurve` with the interior bends
+ * on the straight line, `trainCurve`, and the result as a path (kind `bezier` or `polychain`).
+ * The endpoints stay the caller's; the path owns the trained bends. Stopped by `signal`, the
+ * path is the curve trained so far (`completed: false`); to resume a run, use `trainCurve`
+ * with `resume` directly.
+ *
+ * @example
+ * const { path, info } = await findCurve(lenet5, [a, b], splitBatchSource(train, preprocessing, { batchSize: 128 }), { epochs: 4, lr: 0.015, weightDecay: 5e-4 });
+ */
+export async function findCurve<C>(architecture: Architecture<C>, endpoints: readonly [Model<C>, Model<C>], data: BatchSource, options: FindCurveOptions): Promise<PathResult<CurveInfo>> {
+  const [a, b] = endpoints;
+  if (a.architecture !== architecture.name) throw new Error(`findCurve: the endpoints are ${a.architecture} models, the architecture given is ${architecture.name}`);
+  const initial = createCurve(a, b, options);
+  try {
+    const trained = await trainCurve(architecture, initial, data, options);
+    disposeTensors(trained.state.slots);
+    return { path: curvePath(trained.curve), completed: trained.completed, info: { rows: trained.rows, step: trained.state.step } };
+  } finally {
+    disposeCurve(initial);
   }
 }

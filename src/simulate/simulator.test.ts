@@ -85,6 +85,24 @@ describe('simulator', () => {
     await expect(runSimulation({ ...SMALL, seed: 9 }, DATA, { statePath: path2 })).rejects.toThrow(/seed/);
   });
 
+  it('options.signal stops a run between ticks; runSimulation saves the state there and a later call resumes to the uninterrupted rows', async () => {
+    const straight = await rowsOf(SMALL);
+    const path = join(mkdtempSync(join(tmpdir(), 'simulate-')), 'state.safetensors');
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const stopped = await runSimulation(SMALL, DATA, {
+      statePath: path,
+      signal: controller.signal,
+      progress: (event) => {
+        steps.push(event.step);
+        if (event.step === 12) controller.abort();
+      },
+    });
+    expect(steps.at(-1)).toBe(12);
+    expect(stopped.ticks.map((r) => r.tick)).toEqual([0, 6, 12]);
+    expect(await runSimulation(SMALL, DATA, { statePath: path })).toEqual(straight);
+  });
+
   it('plain gossip multiplies the weight variance by c² + (1−c)²/K at an averaging of independent models; corrected keeps it', async () => {
     // lr = 0 and wd = 0: training leaves the weights alone; at tick 1 every node sends its initial
     // model and averages with its K = 4 neighbours' independent models.

@@ -53,6 +53,7 @@ import type { NodeRow, SimulationRows, TickRow } from './metrics.js';
 import { createPartition } from './partition.js';
 import { createTopology, type Topology } from './topology.js';
 import { subsetIndices } from '../data/subset.js';
+import type { Progress } from '../progress.js';
 
 export const SIMULATION_MODES = ['gossip', 'federated', 'single'] as const;
 export type SimulationMode = (typeof SIMULATION_MODES)[number];
@@ -159,17 +160,20 @@ export interface SimulationData {
   readonly test: ImageSplit;
 }
 
-export interface SimulationProgress {
-  readonly tick: number;
-  readonly ticks: number;
-  /** The latest recorded tick row. */
-  readonly last?: TickRow;
-}
-
 export interface SimulationOptions {
   /** A custom gossip rule; overrides `config.averaging` (which then only names the series). */
   readonly rule?: AveragingRule;
-  readonly progress?: (progress: SimulationProgress) => void;
+  /**
+   * Called at every recorded tick and every 10th tick: task `simulate`, step = tick, total = the
+   * ticks to run; at a recorded tick, metrics are the numeric fields of its tick row
+   * (`accuracyMean`, `trainSteps`, …).
+   */
+  readonly progress?: Progress;
+  /**
+   * Checked before every tick: once aborted, `run` returns at the tick reached (`runSimulation`
+   * then saves its state file, so a later call resumes from there).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A model snapshot shared by a node and the inboxes it was sent to; freed when no one holds it. */
@@ -223,7 +227,7 @@ export interface Simulation {
   /** Rows recorded so far (copies). */
   rows(): SimulationRows;
   /** Advances to `untilTick` (default config.ticks), recording on the way. */
-  run(untilTick?: number, options?: { readonly progress?: (p: SimulationProgress) => void; readonly onRecord?: () => Promise<void> }): Promise<void>;
+  run(untilTick?: number, options?: { readonly progress?: Progress; readonly onRecord?: () => Promise<void> }): Promise<void>;
   /** Writes the complete state atomically (safetensors + JSON metadata). */
   save(path: string): Promise<void>;
   /** Node i's current parameters (not a copy; valid until the next tick). */
@@ -599,6 +603,7 @@ function buildSimulation(
       const progress = runOptions.progress ?? options.progress;
       if (counters.tick === 0 && !recordedAt(0)) await record();
       while (counters.tick < untilTick) {
+        if (options.signal?.aborted === true) break;
         counters.tick += 1;
         const tick = counters.tick;
         const acting: number[] = [];
@@ -609,10 +614,11 @@ function buildSimulation(
         communicate(acting);
         if (tick % config.recordEvery === 0 || tick === config.ticks) {
           const last = await record();
-          progress?.({ tick, ticks: untilTick, last });
+          const metrics = Object.fromEntries(Object.entries(last).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+          progress?.({ task: 'simulate', step: tick, total: untilTick, message: `acc ${(last.accuracyMean * 100).toFixed(1)}%`, metrics });
           await runOptions.onRecord?.();
         } else if (tick % 10 === 0) {
-          progress?.({ tick, ticks: untilTick });
+          progress?.({ task: 'simulate', step: tick, total: untilTick });
         }
       }
     },

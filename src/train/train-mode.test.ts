@@ -48,7 +48,7 @@ describe('trainMode', () => {
       ...options(join(dir, 'resumed')),
       signal: abort.signal,
       progress: (p) => {
-        if (p.epoch === 2 && p.step === 3) abort.abort();
+        if (p.metrics?.['epoch'] === 2 && p.metrics['epochStep'] === 3) abort.abort();
       },
     });
     expect(interrupted.completed).toBe(false);

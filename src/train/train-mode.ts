@@ -36,6 +36,7 @@ import { createOptimizer, type OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 import { trainStep } from './step.js';
 import { loadTrainState, saveTrainState } from './train-state.js';
+import type { Progress } from '../progress.js';
 
 export interface TrainModeOptions {
   readonly architecture: string;
@@ -63,22 +64,16 @@ export interface TrainModeOptions {
   readonly resume?: boolean;
   /** Evaluate on the test split after every epoch (default true). */
   readonly evaluateTest?: boolean;
-  readonly progress?: (event: TrainProgress) => void;
+  /**
+   * Called after every step: task `train`, step and total over all epochs, metrics `seed`, `epoch`,
+   * `epochStep` (1-based within the epoch) and `loss` (mean training loss of the epoch so far).
+   */
+  readonly progress?: Progress;
   /**
    * Checked before every step: once aborted, the run stops, keeping the state of its last
    * completed epoch on disk, and returns with `completed: false`; run again to resume.
    */
   readonly signal?: AbortSignal;
-}
-
-export interface TrainProgress {
-  readonly seed: number;
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly step: number;
-  readonly stepsPerEpoch: number;
-  /** Mean training loss of the epoch so far (running, on the batches as they were trained). */
-  readonly loss: number;
 }
 
 export interface EpochMetrics {
@@ -289,7 +284,14 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         tf.dispose([batch.x, batch.y]);
         disposeTensors(model);
         model = { ...model, params: result.state.params, buffers: result.state.buffers };
-        options.progress?.({ seed, epoch, epochs: options.epochs, step: step + 1, stepsPerEpoch: order.length, loss: lossSum / seen });
+        const loss = lossSum / seen;
+        options.progress?.({
+          task: 'train',
+          step: (epoch - 1) * order.length + step + 1,
+          total: options.epochs * order.length,
+          message: `epoch ${epoch}/${options.epochs} loss ${loss.toFixed(4)}`,
+          metrics: { seed, epoch, epochStep: step + 1, loss },
+        });
       }
       const seconds = (performance.now() - started) / 1000;
       const test = evaluator === undefined ? undefined : (await evaluator.evaluate(model)).test;

@@ -35,7 +35,7 @@ const options = (outDir: string): TrainModeOptions => ({ architecture: 'lenet5',
 /** Runs `options` until the first step of epoch 2, leaving a train state of epoch 1 behind. */
 async function interrupted(outDir: string, seed = 1): Promise<void> {
   const abort = new AbortController();
-  const run = await trainMode(data, seed, { ...options(outDir), signal: abort.signal, progress: (p) => p.epoch === 2 && abort.abort() });
+  const run = await trainMode(data, seed, { ...options(outDir), signal: abort.signal, progress: (e) => e.metrics?.epoch === 2 && abort.abort() });
   expect(run.completed).toBe(false);
   disposeTensors(run.model);
 }

@@ -13,7 +13,7 @@ import { assertRowCount, gridOption, numberOption, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
-import { createProgressBar } from '../progress.js';
+import { createProgressBar, type ProgressBar } from '../progress.js';
 import type { Command, CommandContext } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
@@ -95,7 +95,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
       if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
       const [a, b] = analysis.models;
       const progress = bar(context, `barrier ${kind}`);
-      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.update };
+      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress };
       let output: { rows: object[]; [key: string]: unknown };
       if (kind === 'linear') {
         const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
@@ -146,10 +146,9 @@ export function parseWorkers(value: string | undefined, backend: string = tf.get
   return workers;
 }
 
-function bar(context: CommandContext, title: string): { update: (done: number, total: number, label: string) => void; done: () => void } {
-  if (context.quiet) return { update: () => undefined, done: () => undefined };
-  const progress = createProgressBar(title);
-  return { update: (d, t, l) => progress.update(d, t, l), done: () => progress.done() };
+function bar(context: CommandContext, title: string): ProgressBar {
+  if (context.quiet) return { update: () => undefined, done: () => undefined, progress: () => undefined };
+  return createProgressBar(title);
 }
 
 function printSummary(kind: Kind, output: { rows: object[]; [key: string]: unknown }): void {

@@ -13,21 +13,20 @@ import { batchIndices, disposeBatches, loadBatches } from '../../data/batches.js
 import { getArchitecture } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import type { Model } from '../../models/types.js';
-import { connectAutoNeb, nebPath, parseNebCycles } from '../../paths/autoneb.js';
+import { findAutoNebPath, parseNebCycles } from '../../paths/autoneb.js';
 import { splitBatchSource } from '../../paths/batch-source.js';
-import { saveCurve } from '../../paths/curve-checkpoint.js';
-import { saveNebChain } from '../../paths/neb-checkpoint.js';
-import { createCurve, curvePath, parseCurveKind } from '../../paths/curve.js';
-import { disposeLlpfRun, llpfPath, runLlpf, type LlpfOptions, type LlpfTarget } from '../../paths/llpf.js';
+import { parseCurveKind } from '../../paths/curve.js';
+import { findLlpfPath, type LlpfTarget } from '../../paths/llpf.js';
 import type { ParameterPath } from '../../paths/path.js';
-import { trainCurve } from '../../paths/train-curve.js';
+import { LLPF_PATH_FILE, savePath } from '../../paths/saved-path.js';
+import { findCurve } from '../../paths/train-curve.js';
 import { parseSchedule } from '../../train/schedule.js';
 import { gridOption, numberOption, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
-import { createProgressBar } from '../progress.js';
+import { createProgressBar, type ProgressBar } from '../progress.js';
 import type { Command, CommandContext } from './command.js';
 
 const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
@@ -223,14 +222,14 @@ function llpfTarget(to: string, models: readonly Model[]): LlpfTarget {
   return factor === undefined ? { kind: 'infinity' } : { kind: 'infinity', factor };
 }
 
-function bar(context: CommandContext, title: string): { update: (done: number, total: number, label?: string) => void; done: () => void } {
-  if (context.quiet) return { update: () => undefined, done: () => undefined };
+function bar(context: CommandContext, title: string): ProgressBar {
+  if (context.quiet) return { update: () => undefined, done: () => undefined, progress: () => undefined };
   return createProgressBar(title);
 }
 
 async function evaluate(path: ParameterPath, analysis: LoadedAnalysis, run: RunContext, label: string): Promise<PathRow[]> {
   const progress = bar(run.context, `evaluate ${label}`);
-  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.update });
+  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.progress });
   progress.done();
   return rows;
 }
@@ -239,31 +238,32 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
   async curve(analysis, values, run) {
     const [a, b] = analysis.models as [Model, Model];
     const arch = getArchitecture(a.architecture);
-    const curve = createCurve(a, b, {
+    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
+    const epochs = numberOption(values.epochs, 'epochs', { integer: true, min: 1 }) as number;
+    const progress = bar(run.context, 'train curve');
+    const found = await findCurve(arch, [a, b], train, {
       kind: parseCurveKind(values.curve),
       bends: gridOption(values.bends, 'bends', 2) ?? 3,
       trainStart: values['train-start'],
       trainEnd: values['train-end'],
-    });
-    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
-    const epochs = numberOption(values.epochs, 'epochs', { integer: true, min: 1 }) as number;
-    const progress = bar(run.context, 'train curve');
-    const trained = await trainCurve(arch, curve, train, {
       epochs,
       lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.015,
       momentum: numberOption(values.momentum, 'momentum', { min: 0 }) ?? 0.9,
       weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? 5e-4,
       schedule: parseSchedule(values.schedule),
       seed: run.seed,
-      progress: (p) => progress.update(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`),
+      progress: progress.progress,
     });
     progress.done();
-    for (const slot of trained.state.slots.values()) slot.dispose();
-    await saveCurve(run.out, trained.curve);
-    const path = curvePath(trained.curve);
-    const rows = await evaluate(path, analysis, run, values.curve);
-    path.dispose();
-    return { rows, training: trained.rows, barrier: barrierMetrics(rows) };
+    const path = found.path;
+    let rows: PathRow[];
+    try {
+      await savePath(run.out, path, { info: found.info });
+      rows = await evaluate(path, analysis, run, values.curve);
+    } finally {
+      path.dispose();
+    }
+    return { rows, training: found.info.rows, barrier: barrierMetrics(rows) };
   },
 
   async neb(analysis, values, run) {
@@ -273,21 +273,20 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const evalCount = Math.min(analysis.train.count, numberOption(values['eval-examples'], 'eval-examples', { integer: true, min: 1 }) ?? 1024);
     const evaluation = loadBatches(analysis.train, batchIndices(evalCount, { batchSize: 256, shuffle: false }), analysis.preprocessing);
     const progress = bar(run.context, 'AutoNEB');
-    const result = await connectAutoNeb(arch, a, b, { train, evaluation }, {
+    const result = await findAutoNebPath(arch, [a, b], { train, evaluation }, {
       cycles: parseNebCycles(values.cycles ?? '2x200@0.1,2x200@0.01'),
-      progress: (p) => progress.update(p.cycle, p.cycles, `cycle ${p.cycle}/${p.cycles}`),
-    });
+      progress: progress.progress,
+    }).finally(() => disposeBatches(evaluation));
     progress.done();
-    disposeBatches(evaluation);
-    const path = nebPath(result.chain);
+    const path = result.path;
     let rows: PathRow[];
     try {
-      await saveNebChain(run.out, result.chain, { cycles: result.rows });
+      await savePath(run.out, path, { info: { cycles: result.info.cycles } });
       rows = await evaluate(path, analysis, run, 'autoneb');
     } finally {
       path.dispose();
     }
-    return { rows, cycles: result.rows, barrier: barrierMetrics(rows) };
+    return { rows, cycles: result.info.cycles, barrier: barrierMetrics(rows) };
   },
 
   async llpf(analysis, values, run) {
@@ -303,56 +302,68 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
-    const options: LlpfOptions = {
-      ticks,
-      stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
-      stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
-      recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
-      segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
-      ...(stageTicks === undefined ? {} : { stageTicks }),
-      training: values['no-train']
-        ? false
-        : {
-            lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
-            lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
-            minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
-            maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
-            ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
-          },
-      evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
-      checkpoint: { directory: run.out, every: 10 },
-      resume: values.resume,
-      signal: abort.signal,
-      recipe: {
-        dataset: analysis.dataset,
-        preprocessing: { ...analysis.preprocessing },
-        batchSize: values['no-train'] ? null : batchSize,
-        seed: values['no-train'] ? null : run.seed,
-        evaluation: {
-          splits: analysis.splits,
-          trainExamples: values['train-examples'] ?? null,
-          testExamples: values['test-examples'] ?? null,
-          bnBatches: analysis.bnReset ? (values['bn-batches'] ?? '20') : null,
-        },
+    const recipe = {
+      dataset: analysis.dataset,
+      preprocessing: { ...analysis.preprocessing },
+      batchSize: values['no-train'] ? null : batchSize,
+      seed: values['no-train'] ? null : run.seed,
+      evaluation: {
+        splits: analysis.splits,
+        trainExamples: values['train-examples'] ?? null,
+        testExamples: values['test-examples'] ?? null,
+        bnBatches: analysis.bnReset ? (values['bn-batches'] ?? '20') : null,
       },
     };
-    const data = { ...(train === undefined ? {} : { train }), evaluation: analysis.data };
     const result = await withResumeFlags(
-      () => runLlpf(arch, start.config, start, target, data, options, (done, total, label) => progress.update(done, total, label)),
+      () => findLlpfPath(
+      arch,
+      { start, target },
+      { ...(train === undefined ? {} : { train }), evaluation: analysis.data },
+      {
+        ticks,
+        stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
+        stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
+        recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
+        segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
+        ...(stageTicks === undefined ? {} : { stageTicks }),
+        training: values['no-train']
+          ? false
+          : {
+              lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
+              lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
+              minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
+              maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
+              ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
+            },
+        evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
+        checkpoint: { directory: run.out, every: 10 },
+        resume: values.resume,
+        signal: abort.signal,
+        progress: progress.progress,
+        recipe,
+      },
+      ),
       LLPF_RECIPE_FLAGS,
       'run without --resume',
     ).finally(() => process.off('SIGINT', onSignal));
     progress.done();
-    const rows = result.rows;
-    await writeTextAtomic(join(run.out, 'rows.json'), `${JSON.stringify(rows, null, 1)}\n`);
+    const rows = result.info.rows;
+    const path = result.path;
     if (!result.completed) {
-      disposeLlpfRun(result);
-      return { rows, completed: false, iterations: result.iterations, interrupted: true };
+      // Interrupted: the run folder holds the resumable state; the partial path is not evaluated.
+      path.dispose();
+      await writeTextAtomic(join(run.out, 'rows.json'), `${JSON.stringify(rows, null, 1)}\n`);
+      return { rows, completed: false, iterations: result.info.iterations, interrupted: true };
     }
-    const path = llpfPath(result);
-    const pathRows = await evaluate(path, analysis, run, 'llpf');
-    path.dispose();
-    return { rows: pathRows, ticks: rows, completed: result.completed, iterations: result.iterations };
+    let pathRows: PathRow[];
+    try {
+      await writeTextAtomic(join(run.out, 'rows.json'), `${JSON.stringify(rows, null, 1)}\n`);
+      await savePath(join(run.out, LLPF_PATH_FILE), path, { info: result.info, completed: result.completed });
+      pathRows = await evaluate(path, analysis, run, 'llpf');
+    } finally {
+      path.dispose();
+    }
+    return { rows: pathRows, ticks: rows, completed: result.completed, iterations: result.info.iterations };
   },
 
   async align(analysis, _values, run) {
@@ -362,7 +373,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const rowsBefore = await evaluate(before, analysis, run, 'linear');
     before.dispose();
     const progress = bar(run.context, 'weight matching');
-    const matching = weightMatching(a, b, spec, { seed: run.seed, progress: (d, t, l) => progress.update(d, t, l) });
+    const matching = weightMatching(a, b, spec, { seed: run.seed, progress: progress.progress });
     progress.done();
     const permuted = applyPermutation(b, spec, matching.perms);
     const aligned: Model = { ...b, params: permuted.params, buffers: permuted.buffers };

@@ -124,7 +124,7 @@ export const simulateCommand: Command = {
       const bar = context.quiet ? undefined : createProgressBar(config.series);
       const rows = await runSimulation(config, data, {
         statePath: join(out, config.series, 'state.safetensors'),
-        progress: (p) => bar?.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`),
+        ...(bar === undefined ? {} : { progress: bar.progress }),
       });
       bar?.done();
       runs.push({ config, rows });

@@ -133,7 +133,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
             ...options,
             preprocessing,
             signal: abort.signal,
-            progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+            ...(bar === undefined ? {} : { progress: bar.progress }),
           }),
         RECIPE_FLAGS,
         'use --no-resume',
