@@ -104,7 +104,7 @@ describe('createGradientPool (LeNet5, embedded Fashion-MNIST, 300 images)', () =
       expect(got.loss).toBe(want.loss);
       for (const [name, g] of want.grads) expect([...(got.grads.get(name) as Float32Array)], `task ${j} ${name}`).toEqual([...g]);
     });
-    disposeTensors(states[1] as ModelState, states[2] as ModelState);
+    disposeTensors(states[1], states[2]);
   });
 
   it('leaves no tensor behind across repeated steps once the caller disposes the results', async () => {
@@ -142,7 +142,7 @@ describe('createGradientPool failures', () => {
     const pool = await createGradientPool(lenet5, config, {}, { workers: 2 });
     await pool.close();
     const state = lenet5.init(config, 1);
-    const batch = { x: tf.zeros([2, 28, 28, 1]) as tf.Tensor4D, y: tf.tensor1d([0, 1], 'int32') };
+    const batch = { x: tf.zeros<tf.Rank.R4>([2, 28, 28, 1]), y: tf.tensor1d([0, 1], 'int32') };
     await expect(pool.lossAndGradients(state, batch)).rejects.toThrow(/called after close/);
     tf.dispose([batch.x, batch.y]);
     disposeTensors(state);

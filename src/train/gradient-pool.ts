@@ -245,8 +245,8 @@ export async function createGradientPool<Config>(
   const writeState = async (state: ModelState, slot: number): Promise<void> => {
     assertStateMatches(layout, state, 'gradient pool');
     const base = slot * slotSize;
-    for (const e of layout.params) states.set((await (state.params.get(e.name) as tf.Tensor).data()) as Float32Array, base + e.offset);
-    for (const e of layout.buffers) states.set((await (state.buffers.get(e.name) as tf.Tensor).data()) as Float32Array, base + layout.paramSize + e.offset);
+    for (const e of layout.params) states.set((await (state.params.get(e.name) as tf.Tensor).data()), base + e.offset);
+    for (const e of layout.buffers) states.set((await (state.buffers.get(e.name) as tf.Tensor).data()), base + layout.paramSize + e.offset);
   };
 
   const inputs: { x: Float32Array; y: Int32Array } = { x: new Float32Array(new SharedArrayBuffer(4)), y: new Int32Array(new SharedArrayBuffer(4)) };
@@ -263,7 +263,7 @@ export async function createGradientPool<Config>(
     const own = reuse ? inputs : { x: new Float32Array(new SharedArrayBuffer(batch.x.size * 4)), y: new Int32Array(new SharedArrayBuffer(n * 4)) };
     if (own.x.length < batch.x.size) own.x = new Float32Array(new SharedArrayBuffer(batch.x.size * 4));
     if (own.y.length < n) own.y = new Int32Array(new SharedArrayBuffer(n * 4));
-    own.x.set((await batch.x.data()) as Float32Array);
+    own.x.set((await batch.x.data()));
     const labels = await batch.y.data();
     for (let i = 0; i < n; i++) own.y[i] = labels[i] as number;
     const { x, y } = own;

@@ -69,12 +69,12 @@ async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerI
         for (const e of layout.params) {
           const g = out.grads.get(e.name);
           if (g === undefined) throw new Error(`gradient worker: no gradient for parameter "${e.name}"`);
-          grads.set(g.dataSync() as Float32Array, e.offset);
+          grads.set(g.dataSync(), e.offset);
         }
         for (const e of layout.buffers) {
           const s = out.batchStats.get(e.name);
           if (s === undefined) throw new Error(`gradient worker: the forward pass gave no batch statistic for buffer "${e.name}"`);
-          stats.set(s.dataSync() as Float32Array, e.offset);
+          stats.set(s.dataSync(), e.offset);
         }
         scalars[0] = out.loss.dataSync()[0] as number;
         scalars[1] = out.correct.dataSync()[0] as number;
