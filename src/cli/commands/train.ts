@@ -7,6 +7,7 @@ import { loadTrainingData, trainMode, validateTrainOptions, type TrainModeOption
 import { integerListOption, jsonOption, numberOption, required } from '../args.js';
 import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
 import { createProgressBar } from '../progress.js';
+import { parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 export const trainCommand: Command = {
@@ -27,6 +28,9 @@ ${DATA_OPTIONS_HELP}
   --save-epochs LIST   epochs to checkpoint (default every epoch; the last always)
   --init I             pytorch (default) | xavier
   --no-resume          start over even when a training state exists
+  --workers N|auto     worker threads computing each step data-parallel (default auto: one per
+                       core on wasm/cpu; 1: this thread only). BatchNorm models use per-shard batch
+                       statistics above 1, as PyTorch DDP does; results are deterministic per N
   --out DIR            output folder (required): DIR/seed-S/epoch-E.safetensors, metrics.json
   --json               print the final metrics as JSON`,
   async run(args, context) {
@@ -48,6 +52,7 @@ ${DATA_OPTIONS_HELP}
         'save-epochs': { type: 'string' },
         init: { type: 'string', default: 'pytorch' },
         'no-resume': { type: 'boolean', default: false },
+        workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -79,6 +84,7 @@ ${DATA_OPTIONS_HELP}
     };
     validateTrainOptions(options);
     await context.initBackend();
+    const workers = parseWorkers(values.workers ?? 'auto');
     const data = await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
     const preprocessing = resolvePreprocessing(values, undefined, data.train, 'training');
     const arch = getArchitecture(options.architecture);
@@ -93,6 +99,7 @@ ${DATA_OPTIONS_HELP}
       const result = await trainMode(data, seed, {
         ...options,
         preprocessing,
+        workers,
         signal: abort.signal,
         progress: (p) => bar?.update((p.epoch - 1) * p.stepsPerEpoch + p.step, p.epochs * p.stepsPerEpoch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
       });
