@@ -25,6 +25,8 @@ import type { Architecture, TensorMap } from '../models/types.js';
 import { crossEntropy } from '../train/loss.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { learningRateAt, type Schedule } from '../train/schedule.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
+import { pooledCurveLossAndGradients } from './pooled-curve-gradients.js';
 import { createRandom } from '../util/random.js';
 import type { BatchSource, LabeledBatch } from './batch-source.js';
 import { curveCoefficients, type Curve } from './curve.js';
@@ -48,6 +50,11 @@ export interface TrainCurveOptions {
   readonly maxSteps?: number;
   /** Called after every step. */
   readonly progress?: (progress: CurveTrainingProgress) => void;
+  /**
+   * Worker threads computing each step's point gradient data-parallel (default 1: this thread,
+   * as before). `auto`: one per core on wasm and cpu. See pooled-curve-gradients.ts.
+   */
+  readonly workers?: WorkerCount;
 }
 
 export interface CurveTrainingProgress {
@@ -180,7 +187,10 @@ export async function trainCurve<C>(
   const rows: CurveEpochRow[] = [];
   let epochLossSum = 0;
   let epochSteps = 0;
+  const workers = resolveWorkers(options.workers, 'trainCurve workers');
+  let pool: GradientPool | undefined;
   try {
+    if (workers > 1) pool = await createGradientPool(arch, curve.config, {}, { workers });
     for (let step = start; step < end; step++) {
       const epoch = Math.floor(step / data.batchesPerEpoch);
       const index = step % data.batchesPerEpoch;
@@ -189,7 +199,7 @@ export async function trainCurve<C>(
       const batch = data.batch(epoch, index);
       let computed: CurveLossAndGradients;
       try {
-        computed = curveLossAndGradients(arch, working, batch, t, weightDecay);
+        computed = pool === undefined ? curveLossAndGradients(arch, working, batch, t, weightDecay) : await pooledCurveLossAndGradients(pool, working, batch, t, weightDecay);
       } finally {
         disposeTensors(new Map<string, tf.Tensor>([['x', batch.x], ['y', batch.y]]));
       }
@@ -232,6 +242,7 @@ export async function trainCurve<C>(
     for (const i of ownBends) disposeTensors(working.bends[i]);
     throw error;
   } finally {
+    await pool?.close();
     optimizer.dispose();
   }
 }

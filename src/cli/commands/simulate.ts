@@ -8,6 +8,7 @@ import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outpu
 import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
 import { numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
+import { parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -62,6 +63,8 @@ export const simulateCommand: Command = {
   --clients-per-round N  federated: models the server waits for (default: all clients)
   --engine E           separate (default; fastest on wasm) | batched
   --seed S             fixes init, graph, partition and batch order (default 1)
+  --workers N|auto     worker threads sharing the nodes that train in a tick (default auto: one per
+                       core on wasm/cpu; separate engine); the rows are the same for every N
   --series NAME        run label in rows and charts
   --config FILE        JSON config (fields as in SimulationConfig), an array of configs, or { "runs": [...] };
                        flags given on the command line override every run
@@ -82,6 +85,7 @@ export const simulateCommand: Command = {
         dataset: { type: 'string', default: 'fashion-mnist-small' },
         'data-dir': { type: 'string' },
         resume: { type: 'boolean', default: false },
+        workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -108,6 +112,7 @@ export const simulateCommand: Command = {
       if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
     }
     await context.initBackend();
+    const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
     const dataDir = values['data-dir'] as string | undefined;
     const dataOptions = dataDir === undefined ? {} : { dataDir };
     const dataset = values.dataset as string;
@@ -118,6 +123,7 @@ export const simulateCommand: Command = {
       const bar = context.quiet ? undefined : createProgressBar(config.series);
       const rows = await runSimulation(config, data, {
         statePath: join(out, config.series, 'state.safetensors'),
+        workers,
         progress: (p) => bar?.update(p.tick, p.ticks, p.last === undefined ? '' : `acc ${(p.last.accuracyMean * 100).toFixed(1)}%`),
       });
       bar?.done();
