@@ -45,7 +45,7 @@ export async function pooledCurveLossAndGradients<C>(
       }
       if (weightDecay === 0) return computed.loss.clone();
       const squared = tf.addN([...point.values()].map((p) => tf.sum(tf.square(p))));
-      return tf.add(computed.loss, tf.mul(squared, 0.5 * weightDecay)) as tf.Scalar;
+      return tf.add(computed.loss, tf.mul(squared, 0.5 * weightDecay));
     });
     tf.dispose([...computed.grads.values()]);
     // Keys in trainCurve's order: bend by bend, tensor by tensor.
