@@ -26,6 +26,7 @@ import { numberOption, required } from '../args.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar } from '../progress.js';
+import { parseWorkers } from './barrier.js';
 import type { Command, CommandContext } from './command.js';
 
 const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
@@ -38,6 +39,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
+  workers: { type: 'string' },
   // curve
   curve: { type: 'string', default: 'bezier' },
   bends: { type: 'string' },
@@ -88,6 +90,8 @@ modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
     --correction none|follow-others|conservative|self  --self-index I  --self-weight C
 
+--workers N|auto (curve, neb, llpf): worker threads for the training steps and the path evaluation
+    (default auto: one per core on wasm/cpu; 1: this thread only)
 Every path is evaluated on the t grid (--points, default 11) with the barrier metrics; the rows go
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
 Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
@@ -108,9 +112,10 @@ ${ENDPOINT_OPTIONS_HELP}`,
     if (kind === 'average' && positionals.length < 2) throw new Error(`path average expects at least two checkpoints, found ${positionals.length}`);
     validateKindOptions(kind, values);
     await context.initBackend();
+    const workers = parseWorkers(values.workers ?? 'auto');
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
     try {
-      const result = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals });
+      const result = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals, workers });
       if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(result.rows));
       if (values.json) console.log(JSON.stringify(result));
       else {
@@ -133,6 +138,8 @@ interface RunContext {
   readonly out: string;
   readonly context: CommandContext;
   readonly positionals: readonly string[];
+  /** Worker threads for training and evaluation (--workers). */
+  readonly workers: number;
 }
 interface PathResult {
   readonly rows: object[];
@@ -188,7 +195,7 @@ function bar(context: CommandContext, title: string): { update: (done: number, t
 
 async function evaluate(path: ParameterPath, analysis: LoadedAnalysis, run: RunContext, label: string): Promise<PathRow[]> {
   const progress = bar(run.context, `evaluate ${label}`);
-  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.update });
+  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.update, workers: run.workers });
   progress.done();
   return rows;
 }
@@ -213,6 +220,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? 5e-4,
       schedule: parseSchedule(values.schedule),
       seed: run.seed,
+      workers: run.workers,
       progress: (p) => progress.update(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}`),
     });
     progress.done();
@@ -233,6 +241,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const progress = bar(run.context, 'AutoNEB');
     const result = await connectAutoNeb(arch, a, b, { train, evaluation }, {
       cycles: parseNebCycles(values.cycles ?? '2x200@0.1,2x200@0.01'),
+      workers: run.workers,
       progress: (p) => progress.update(p.cycle, p.cycles, `cycle ${p.cycle}/${p.cycles}`),
     });
     progress.done();
@@ -286,6 +295,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         checkpoint: { directory: run.out, every: 10 },
         resume: values.resume,
         signal: abort.signal,
+        workers: run.workers,
       },
       (done, total, label) => progress.update(done, total, label),
     );
