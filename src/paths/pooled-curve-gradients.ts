@@ -37,7 +37,7 @@ export async function pooledCurveLossAndGradients<C>(
     const computed = await pool.lossAndGradients({ params: point, buffers: curve.endpointBuffers[0] }, batch);
     tf.dispose([computed.correct, ...computed.batchStats.values()]);
     const grads = new Map<string, tf.Tensor>();
-    const objective = tf.tidy(() => {
+    const objective = tf.tidy((): tf.Scalar => {
       for (const name of names) {
         const g = computed.grads.get(name) as tf.Tensor;
         const total = weightDecay === 0 ? g : tf.add(g, tf.mul(point.get(name) as tf.Tensor, weightDecay));
@@ -45,7 +45,7 @@ export async function pooledCurveLossAndGradients<C>(
       }
       if (weightDecay === 0) return computed.loss.clone();
       const squared = tf.addN([...point.values()].map((p) => tf.sum(tf.square(p))));
-      return tf.add(computed.loss, tf.mul(squared, 0.5 * weightDecay));
+      return tf.add<tf.Scalar>(computed.loss, tf.mul(squared, 0.5 * weightDecay));
     });
     tf.dispose([...computed.grads.values()]);
     // Keys in trainCurve's order: bend by bend, tensor by tensor.
