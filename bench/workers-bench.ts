@@ -86,7 +86,7 @@ async function secondsPerCall(step: () => Promise<void>, seconds: number, min = 
 }
 
 /** Images/s of trainMode's step with `workers` workers. */
-async function trainThroughput(m: TrainModel, workers: number, seconds: number): Promise<{ imagesPerSecond: number; startup: number }> {
+async function trainThroughput(m: TrainModel, workers: number, seconds: number): Promise<{ imagesPerSecond: number; startup: number; cpuMsPerImage: number }> {
   const arch = getArchitecture(m.architecture);
   const model = createModel(m.architecture, m.config, 1);
   const split = randomSplit(arch.spec(model.config).inputShape, 4 * m.batch);
@@ -97,7 +97,10 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
   let state: ModelState = model;
   let k = 0;
   try {
+    const cpuStart = process.cpuUsage();
+    let images = 0;
     const perStep = await secondsPerCall(async () => {
+      images += m.batch;
       const indices = Int32Array.from({ length: m.batch }, (_, i) => ((k * m.batch + i) % split.count));
       k += 1;
       const result = applyGradients(state, await pool.lossAndGradients(state, indices), optimizer, 0.01);
@@ -106,7 +109,10 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
       disposeTensors(state);
       state = result.state;
     }, seconds);
-    return { imagesPerSecond: m.batch / perStep, startup };
+    // CPU time of every thread of the process per image: equal at 1 and N workers means the pool
+    // adds no work, and N idle cores would give N times the images/s.
+    const cpu = process.cpuUsage(cpuStart);
+    return { imagesPerSecond: m.batch / perStep, startup, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images };
   } finally {
     await pool.close();
     optimizer.dispose();
@@ -215,9 +221,9 @@ export async function benchWorkers(seconds: number, log: (line: string) => void 
   for (const m of TRAIN_MODELS) {
     let base: number | undefined;
     for (const workers of counts) {
-      const { imagesPerSecond, startup } = await trainThroughput(m, workers, seconds);
+      const { imagesPerSecond, startup, cpuMsPerImage } = await trainThroughput(m, workers, seconds);
       base ??= imagesPerSecond;
-      const note = `${(imagesPerSecond / base).toFixed(2)}× of 1 worker; pool start-up ${startup.toFixed(1)} s; ${availableParallelism()} cores, ${loadNote()}`;
+      const note = `${(imagesPerSecond / base).toFixed(2)}× of 1 worker; ${cpuMsPerImage.toFixed(2)} CPU-ms/image (all threads); pool start-up ${startup.toFixed(1)} s; ${availableParallelism()} cores, ${loadNote()}`;
       rows.push({ name: `train step, ${m.id}, batch ${m.batch}, ${workers} worker${workers > 1 ? 's' : ''}`, unit: 'images/s', value: imagesPerSecond, note });
       log(`  train ${m.id} ${workers} worker(s): ${imagesPerSecond.toFixed(0)} images/s (${note})`);
     }

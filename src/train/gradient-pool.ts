@@ -343,24 +343,25 @@ export async function createGradientPool<Config>(
       exclusive(async () => {
         const results: LossAndGradients[] = new Array<LossAndGradients>(tasks.length);
         let next = 0;
-        try {
-          // Worker w takes tasks w, w + W, … in turn; each result is read out before its next task.
-          await Promise.all(
-            Array.from({ length: Math.min(count, tasks.length) }, async (_, w) => {
-              for (let j = next++; j < tasks.length; j = next++) {
-                const task = tasks[j] as (typeof tasks)[number];
-                const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
-                if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
-                await writeState(task.state, w);
-                const [shard] = await shardsOf(task.batch, [n], false);
-                await send(w, w, shard as ShardMessage);
-                results[j] = resultOf(w);
-              }
-            }),
-          );
-        } catch (error) {
+        // Worker w takes the next task whenever it is free; each result is read out before its next task.
+        const loops = await Promise.allSettled(
+          Array.from({ length: Math.min(count, tasks.length) }, async (_, w) => {
+            for (let j = next++; j < tasks.length; j = next++) {
+              const task = tasks[j] as (typeof tasks)[number];
+              const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
+              if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
+              await writeState(task.state, w);
+              const [shard] = await shardsOf(task.batch, [n], false);
+              await send(w, w, shard as ShardMessage);
+              results[j] = resultOf(w);
+            }
+          }),
+        );
+        const failed = loops.find((l) => l.status === 'rejected');
+        if (failed !== undefined) {
+          // Every loop has stopped: nothing is added to results after this.
           for (const r of results) if (r !== undefined) tf.dispose([r.loss, r.correct, ...r.grads.values(), ...r.batchStats.values()]);
-          throw error;
+          throw failed.reason;
         }
         return results;
       }),
