@@ -43,6 +43,8 @@ export interface SharedMemory {
   readonly stats: SharedArrayBuffer;
   /** float64, workers × SCALARS_PER_WORKER. */
   readonly scalars: SharedArrayBuffer;
+  /** float32, paramSize: the summed gradient, each worker writing its own range. */
+  readonly reduced: SharedArrayBuffer;
 }
 
 /** `workerData` of a gradient worker. */
@@ -77,9 +79,23 @@ export type ShardMessage =
 
 /** Parent → worker: compute loss and gradients at the state in `stateSlot` on `shard`. */
 export interface GradientTask {
+  readonly kind: 'step';
   readonly id: number;
   readonly stateSlot: number;
   readonly shard: ShardMessage;
+}
+
+/**
+ * Parent → worker, once every gradient slot is written: reduced[i] = Σ_k weights[k]·slot_{slots[k]}[i]
+ * for i in [start, start + length), in the order of `slots` (weightedSum, shards.ts).
+ */
+export interface ReduceTask {
+  readonly kind: 'reduce';
+  readonly id: number;
+  readonly slots: readonly number[];
+  readonly weights: readonly number[];
+  readonly start: number;
+  readonly length: number;
 }
 
 /** Worker → parent. */

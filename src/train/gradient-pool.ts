@@ -9,8 +9,10 @@
  *   2. the batch is cut into W contiguous shards; worker w computes the loss, the gradient of the
  *      MEAN loss over its shard and its shard's BN batch statistics with the parent's own
  *      `lossAndGradients` (step.ts) and writes them into its slots;
- *   3. the parent sums the slots in worker order weighted by shard size (deterministic), combines
- *      the BN statistics (parallel-variance formula, shards.ts) and returns tensors.
+ *   3. the slots are summed in worker order weighted by shard size (deterministic): each worker
+ *      sums one contiguous range of the parameters over all slots (a reduce-scatter in shared
+ *      memory, so the sum is not a serial W·P loop in the parent); the parent combines the BN
+ *      statistics (parallel-variance formula, shards.ts) and returns tensors.
  *
  * The caller then applies its optimizer once, so every replica sees the same update. Per step only
  * the indices (or one copy of a tensor batch) and a few numbers cross threads by message.
@@ -39,6 +41,7 @@ import {
   specLayout,
   type GradientReply,
   type GradientTask,
+  type ReduceTask,
   type GradientWorkerInit,
   type ShardMessage,
   type StateLayout,
@@ -151,7 +154,9 @@ export async function createGradientPool<Config>(
     grads: new SharedArrayBuffer(Math.max(1, count * layout.paramSize) * 4),
     stats: new SharedArrayBuffer(Math.max(1, count * layout.bufferSize) * 4),
     scalars: new SharedArrayBuffer(count * SCALARS_PER_WORKER * 8),
+    reduced: new SharedArrayBuffer(Math.max(1, layout.paramSize) * 4),
   };
+  const reduced = new Float32Array(memory.reduced);
   const states = new Float32Array(memory.states);
   const grads = new Float32Array(memory.grads);
   const stats = new Float32Array(memory.stats);
@@ -231,16 +236,24 @@ export async function createGradientPool<Config>(
     throw error;
   }
 
-  /** Runs `task` on worker `w`; resolves when its slots hold the result. */
-  const send = (w: number, stateSlot: number, shard: ShardMessage): Promise<void> =>
+  /** Posts `task` to worker `w`; resolves when the worker has written its result. */
+  const post = (w: number, task: GradientTask | ReduceTask): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
       if (closed) return reject(new Error('gradient pool: closed before this step was computed'));
       const worker = workers[w] as Worker;
       pending.set(worker, { resolve, reject });
-      const task: GradientTask = { id: nextId++, stateSlot, shard };
       worker.postMessage(task);
     });
+  const send = (w: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(w, { kind: 'step', id: nextId++, stateSlot, shard });
+  /** The weighted gradient sum into `reduced`, each active worker summing one contiguous range. */
+  const reduceOnWorkers = async (active: readonly number[], weights: readonly number[]): Promise<void> => {
+    const lengths = shardSizes(layout.paramSize, active.length);
+    const starts = shardStarts(lengths);
+    await Promise.all(
+      active.map((w, k) => post(w, { kind: 'reduce', id: nextId++, slots: active, weights, start: starts[k] as number, length: lengths[k] as number })),
+    );
+  };
 
   const writeState = async (state: ModelState, slot: number): Promise<void> => {
     assertStateMatches(layout, state, 'gradient pool');
@@ -271,15 +284,20 @@ export async function createGradientPool<Config>(
   };
 
   /** The result in worker `w`'s slots, as tensors (one worker's whole task). */
-  const resultOf = (w: number): LossAndGradients => combine([w], [1]);
+  const resultOf = (w: number): LossAndGradients => combine([w], [1], false);
 
-  /** Σ_w weights[w]·(slot of worker w), BN statistics combined (shards.ts). */
-  const combine = (active: readonly number[], weights: readonly number[]): LossAndGradients => {
+  /**
+   * Σ_w weights[w]·(slot of worker w) as tensors, BN statistics combined (shards.ts). With
+   * `summed`, the gradient sum is already in `reduced` (reduceOnWorkers: the same sums, same order).
+   */
+  const combine = (active: readonly number[], weights: readonly number[], summed: boolean): LossAndGradients => {
     const part = (array: Float32Array, w: number, size: number, offset: number, length: number): Float32Array =>
       array.subarray(w * size + offset, w * size + offset + length);
     const gradMap = new Map<string, tf.Tensor>();
     for (const e of layout.params) {
-      const values = weightedSum(active.map((w) => part(grads, w, layout.paramSize, e.offset, e.size)), weights, new Float32Array(e.size));
+      const values = summed
+        ? reduced.slice(e.offset, e.offset + e.size)
+        : weightedSum(active.map((w) => part(grads, w, layout.paramSize, e.offset, e.size)), weights, new Float32Array(e.size));
       gradMap.set(e.name, tf.tensor(values, [...e.shape], 'float32'));
     }
     const batchStats = new Map<string, tf.Tensor>();
@@ -337,7 +355,9 @@ export async function createGradientPool<Config>(
         const shards = await shardsOf(batch, sizes, true);
         const active = sizes.flatMap((size, w) => (size > 0 ? [w] : []));
         await Promise.all(active.map((w) => send(w, 0, shards[w] as ShardMessage)));
-        return combine(active, active.map((w) => (sizes[w] as number) / n));
+        const weights = active.map((w) => (sizes[w] as number) / n);
+        await reduceOnWorkers(active, weights);
+        return combine(active, weights, true);
       }),
     lossAndGradientsEach: (tasks) =>
       exclusive(async () => {

@@ -15,7 +15,8 @@ import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
-import { SCALARS_PER_WORKER, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry } from './gradient-messages.js';
+import { SCALARS_PER_WORKER, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask } from './gradient-messages.js';
+import { weightedSum } from './shards.js';
 import { lossAndGradients } from './step.js';
 
 function reply(message: GradientReply): void {
@@ -36,6 +37,8 @@ async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerI
   const grads = new Float32Array(memory.grads, index * layout.paramSize * 4, layout.paramSize);
   const stats = new Float32Array(memory.stats, index * layout.bufferSize * 4, layout.bufferSize);
   const scalars = new Float64Array(memory.scalars, index * SCALARS_PER_WORKER * 8, SCALARS_PER_WORKER);
+  const allGrads = new Float32Array(memory.grads);
+  const reduced = new Float32Array(memory.reduced);
 
   /** Tensors of slot `slot` (copied: the cpu backend would otherwise keep a view of shared memory). */
   const readState = (slot: number): ModelState => {
@@ -90,7 +93,17 @@ async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerI
       if (batch !== undefined) tf.dispose([batch.x, batch.y]);
     }
   };
-  port.on('message', run);
+  /** This worker's range of the summed gradient (the parent's serial sum, spread over the workers). */
+  const reduce = (task: ReduceTask): void => {
+    try {
+      const parts = task.slots.map((w) => allGrads.subarray(w * layout.paramSize + task.start, w * layout.paramSize + task.start + task.length));
+      weightedSum(parts, task.weights, reduced.subarray(task.start, task.start + task.length));
+      reply({ kind: 'done', id: task.id });
+    } catch (error) {
+      reply(errorReply(task.id, error));
+    }
+  };
+  port.on('message', (task: GradientTask | ReduceTask) => (task.kind === 'reduce' ? reduce(task) : run(task)));
   reply({ kind: 'ready' });
 }
 

@@ -4,25 +4,26 @@
  *
  * One step of batch B on W workers takes
  *
- *   T(W) = a + b·⌈B/W⌉ + T_opt + [W > 1]·(L + 4·(P + S)·(2/β) + 4·P·(2/β) + W·P/σ)
- *          └ shard compute ┘  │           │       │               │            └ parent sums W slots
- *                             │           │       │               └ worker writes its gradient slot;
- *                             │           │       │                 parent makes the gradient tensors
- *                             │           │       └ parent writes the state, worker reads it
- *                             │           └ signalling: one message round trip (post + reply)
- *                             └ optimizer update in the parent (serial)
+ *   T(W) = a + b·⌈B/W⌉ + T_opt + [W > 1]·(2L + 4·(P + S)·(2/β) + 4·P·(2/β) + P/σ)
+ *
+ *   a + b·⌈B/W⌉       shard compute (in parallel)
+ *   T_opt             optimizer update in the parent (serial)
+ *   2L                signalling: two message round trips (the step, then the reduction)
+ *   4·(P + S)·(2/β)   the parent writes the state, each worker reads it
+ *   4·P·(2/β)         each worker writes its gradient slot; the parent makes the gradient tensors
+ *   P/σ               the weighted sum of the W slots, spread over the W workers (W·P/W values each)
  *
  * with a + b·n the in-thread time of the gradient of n examples (a: per-call cost independent of
  * the batch, b: per example), P parameters and S buffer values (float32), β the memory copy
- * bandwidth (bytes/s) of one thread and σ the rate of the parent's weighted sum (elements/s).
- * The workers' copies run in parallel; the parent's are serial, which is what limits scaling
- * for large models. T(1) = a + b·B + T_opt (in-thread, no exchange), speed-up S(W) = T(1)/T(W).
+ * bandwidth (bytes/s) of one thread and σ the rate of one thread's weighted sum (slot values/s).
+ * T(1) = a + b·B + T_opt (in-thread, no exchange), speed-up S(W) = T(1)/T(W). The serial parts
+ * (T_opt, the state write and the tensor creation, ∝ P) are what limits scaling for large models.
  *
  * Assumptions the model does not capture: cores sharing memory bandwidth (compute per core slows
  * when many cores stream weights), SMT siblings counted as cores, and kernels that get less
  * efficient on tiny shards beyond what `a` captures. It is an upper bound in those respects.
- * PyTorch DDP's ring all-reduce moves ≈ 2·4·P bytes per replica (shared/ALGORITHMS.md §9); here the
- * parent is the reducer, hence the W·P/σ term.
+ * PyTorch DDP's ring all-reduce moves ≈ 2·4·P bytes per replica (shared/ALGORITHMS.md §9); here
+ * the reduce-scatter reads W·P/W values per worker from shared memory.
  */
 
 /** What was measured for one model at one worker. */
@@ -47,7 +48,7 @@ export interface ExchangeCostMeasurement {
   readonly latencySeconds: number;
   /** Float32Array copy bandwidth of one thread, bytes/s. */
   readonly copyBytesPerSecond: number;
-  /** Parent's weighted gradient sum, elements (one slot value) per second. */
+  /** One thread's weighted gradient sum, slot values per second. */
   readonly sumElementsPerSecond: number;
 }
 
@@ -71,7 +72,7 @@ export function predictStepTime(step: StepCostMeasurement, exchange: ExchangeCos
   const exchangeSeconds =
     workers === 1
       ? 0
-      : exchange.latencySeconds + (2 * stateBytes + 2 * gradBytes) / exchange.copyBytesPerSecond + (workers * step.parameters) / exchange.sumElementsPerSecond;
+      : 2 * exchange.latencySeconds + (2 * stateBytes + 2 * gradBytes) / exchange.copyBytesPerSecond + step.parameters / exchange.sumElementsPerSecond;
   const one = step.perCallSeconds + step.perExampleSeconds * step.batch + step.optimizerSeconds;
   const stepSeconds = computeSeconds + exchangeSeconds;
   return { workers, computeSeconds, exchangeSeconds, stepSeconds, speedup: one / stepSeconds };
