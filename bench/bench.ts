@@ -4,7 +4,10 @@
  * selected backend, with forward FLOPs per image. Where Debian's python3-torch is installed, the
  * same models run in PyTorch (1 and 2 threads, the faster counts) in the same invocation and the table shows the ratio.
  *
- *   npm run bench [-- --backend wasm --seconds 3 --models lenet5,resnet18-k0.25 --no-torch]
+ *   npm run bench [-- --backend wasm --seconds 3 --models lenet5,resnet18-k0.25 --no-torch --no-workers]
+ *
+ * Then (wasm/cpu, unless --no-workers) the worker-thread rows of workers-bench.ts: training
+ * images/s at 1 and 2 workers, simulator node-steps/s, and the scaling model's predictions.
  *
  * Writes bench/results/bench-<backend>.json.
  */
@@ -32,6 +35,7 @@ import { trainCurve } from '../src/paths/train-curve.js';
 import { benchSimulator } from './simulator-bench.js';
 import { forwardFlopsPerImage } from './flops.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { benchWorkers } from './workers-bench.js';
 
 interface BenchModel {
   readonly id: string;
@@ -228,6 +232,7 @@ async function main(): Promise<void> {
       models: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
       'no-analyses': { type: 'boolean', default: false },
+      'no-workers': { type: 'boolean', default: false },
     },
   });
   const seconds = Number(values.seconds);
@@ -286,9 +291,16 @@ async function main(): Promise<void> {
     console.log('|---|---|---:|---|');
     for (const a of analyses) console.log(`| ${a.name} | ${a.unit} | ${a.value.toFixed(2)} | ${a.reference} |`);
   }
+  // Data-parallel training and node-parallel simulation on worker threads, and the scaling model.
+  const workers = values['no-workers'] || (choice.active !== 'wasm' && choice.active !== 'cpu') ? [] : await benchWorkers(seconds, (line) => console.error(line));
+  if (workers.length > 0) {
+    console.log('\n| worker threads | unit | value | note |');
+    console.log('|---|---|---:|---|');
+    for (const r of workers) console.log(`| ${r.name} | ${r.unit} | ${r.value.toFixed(2)} | ${r.note} |`);
+  }
   await mkdir('bench/results', { recursive: true });
   const file = `bench/results/bench-${choice.active}.json`;
-  await writeFileAtomic(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses }, null, 2)}\n`);
+  await writeFileAtomic(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses, workers }, null, 2)}\n`);
   console.log(`\n${file}`);
   // webgpu: Dawn holds the event loop while its instance lives, so a finished run ends explicitly.
   if (choice.holdsEventLoop) process.exit(0);

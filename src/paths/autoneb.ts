@@ -26,6 +26,7 @@ import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } fr
 import type { Architecture, ArchitectureName, Model, ModelState, TensorMap } from '../models/types.js';
 import { crossEntropySum } from '../train/loss.js';
 import { createOptimizer } from '../train/optimizer.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
 import type { BatchSource, LabeledBatch } from './batch-source.js';
 import { createEvaluator, type PointMetrics } from '../evaluate/evaluate.js';
 import { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './flat-params.js';
@@ -99,6 +100,11 @@ export interface AutoNebOptions {
    * `completed: false` and no dense evaluation (AutoNEB does not resume; run again to redo it).
    */
   readonly signal?: AbortSignal;
+  /**
+   * `connectAutoNeb`: worker threads computing the pivots' gradients, one pivot per worker at a
+   * time (default 1: this thread, as before). `auto`: one per core on wasm and cpu.
+   */
+  readonly workers?: WorkerCount;
 }
 
 /** One row per cycle. */
@@ -276,18 +282,52 @@ export interface ModelNebData {
  * minibatch forwards run in training mode (BatchNorm normalizes with batch statistics); the dense
  * evaluation goes through the shared evaluator (src/evaluate/), with BatchNorm statistics
  * re-estimated on the fixed evaluation batches at every point. Networks without BatchNorm are
- * unaffected by either choice.
+ * unaffected by either choice. With a gradient `pool`, the points that need a gradient are computed
+ * on its workers, one whole point per worker (same numbers up to float rounding: the pool's loss
+ * is step.ts's mean cross-entropy).
  */
-export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: FlatLayout, buffers: TensorMap, data: ModelNebData): NebEnergy {
+export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: FlatLayout, buffers: TensorMap, data: ModelNebData, pool?: GradientPool): NebEnergy {
   const lossOf = (flat: tf.Tensor1D, batch: LabeledBatch): tf.Scalar => {
     const params = unflattenParams(flat, layout);
     const out = arch.apply(config, { params, buffers }, batch.x, { training: true });
     return tf.div(crossEntropySum(out.logits, batch.y), batch.y.shape[0]);
   };
+  const pooledLossesAndGradients = async (
+    gradientPool: GradientPool,
+    points: readonly tf.Tensor1D[],
+    withGradient: readonly boolean[],
+    batch: LabeledBatch,
+  ): Promise<{ losses: number[]; gradients: (tf.Tensor1D | undefined)[] }> => {
+    const chosen = points.flatMap((_, i) => (withGradient[i] === true ? [i] : []));
+    const states = chosen.map((i) => ({ params: unflattenParams(points[i] as tf.Tensor1D, layout), buffers }));
+    try {
+      const pending = gradientPool.lossAndGradientsEach(states.map((state) => ({ state, batch })));
+      // The other points (the fixed endpoints) need only their loss, computed here.
+      const losses = points.map((point, i) => {
+        if (withGradient[i] === true) return Number.NaN;
+        const loss = tf.tidy(() => lossOf(point, batch));
+        const value = loss.arraySync();
+        loss.dispose();
+        return value;
+      });
+      const results = await pending;
+      const gradients: (tf.Tensor1D | undefined)[] = points.map(() => undefined);
+      results.forEach((r, j) => {
+        const i = chosen[j] as number;
+        losses[i] = r.loss.arraySync();
+        gradients[i] = flattenParams(r.grads, layout);
+        tf.dispose([r.loss, r.correct, ...r.grads.values(), ...r.batchStats.values()]);
+      });
+      return { losses, gradients };
+    } finally {
+      for (const state of states) disposeTensors(state.params);
+    }
+  };
   return {
     async lossesAndGradients(points, withGradient, step) {
       const batch = data.train.batch(Math.floor(step / data.train.batchesPerEpoch), step % data.train.batchesPerEpoch);
       try {
+        if (pool !== undefined) return await pooledLossesAndGradients(pool, points, withGradient, batch);
         const lossTensors: tf.Scalar[] = [];
         const gradients: (tf.Tensor1D | undefined)[] = [];
         for (const [i, point] of points.entries()) {
@@ -348,8 +388,11 @@ export async function connectAutoNeb<C>(arch: Architecture<C>, a: Model<C>, b: M
   const layout = flatLayout(a.params);
   const start = flattenParams(a.params, layout);
   const end = flattenParams(b.params, layout);
+  const workers = resolveWorkers(options.workers, 'connectAutoNeb workers');
+  let pool: GradientPool | undefined;
   try {
-    const energy = modelNebEnergy(arch, a.config, layout, a.buffers, data);
+    if (workers > 1) pool = await createGradientPool(arch, a.config, {}, { workers });
+    const energy = modelNebEnergy(arch, a.config, layout, a.buffers, data, pool);
     const result = await autoNeb(start, end, energy, options);
     return {
       chain: { architecture: a.architecture, config: a.config, layout, pivots: result.pivots, endpointBuffers: [cloneTensors(a.buffers), cloneTensors(b.buffers)] },
@@ -358,6 +401,7 @@ export async function connectAutoNeb<C>(arch: Architecture<C>, a: Model<C>, b: M
       completed: result.completed,
     };
   } finally {
+    await pool?.close();
     tf.dispose([start, end]);
   }
 }

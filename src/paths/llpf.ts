@@ -47,8 +47,9 @@ import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from
 import { projectToVariance, tensorVariances, VARIANCE_EPSILON } from '../averaging/variance-correction.js';
 import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
 import { getArchitecture } from '../models/registry.js';
-import type { Architecture, ArchitectureName, Model, ModelSpec, ModelState } from '../models/types.js';
+import type { Architecture, Model, ModelSpec, ModelState } from '../models/types.js';
 import { foldBatchStats, lossAndGradients } from '../train/step.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
 import type { BatchSource } from './batch-source.js';
 import {
   destination,
@@ -127,6 +128,12 @@ export interface LlpfOptions {
    * is returned with `completed: false`, to be continued later with `resume`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Worker threads computing each training iteration's gradient data-parallel (default 1: this
+   * thread, as before). `auto`: one per core on wasm and cpu. BatchNorm networks normalize with
+   * per-shard batch statistics above 1 (src/train/gradient-pool.ts).
+   */
+  readonly workers?: WorkerCount;
 }
 
 export interface LlpfData {
@@ -343,6 +350,8 @@ export async function runLlpf<Config>(
     trainBatchesPerEpoch: training === undefined ? null : (data.train?.batchesPerEpoch ?? null),
   };
   const evaluator: Evaluator | undefined = data.evaluation === undefined ? undefined : createEvaluator(arch, config, data.evaluation, options.evaluator ?? {});
+  const workers = resolveWorkers(options.workers, 'runLlpf workers');
+  let pool: GradientPool | undefined;
 
   // 2. Fresh start or resume.
   let current: ModelState = { params: new Map([...start.params].map(([n, t]) => [n, t.clone()])), buffers: new Map([...start.buffers].map(([n, t]) => [n, t.clone()])) };
@@ -394,6 +403,7 @@ export async function runLlpf<Config>(
   };
 
   try {
+    if (workers > 1 && training !== undefined) pool = await createGradientPool(arch, config, {}, { workers });
     if (dir !== undefined) await mkdir(dir, { recursive: true });
     if (resumed) {
       // Temporary files of writes that a kill interrupted.
@@ -451,7 +461,7 @@ export async function runLlpf<Config>(
           const source = data.train;
           const batch = source.batch(Math.floor(iterations / source.batchesPerEpoch), iterations % source.batchesPerEpoch);
           iterations += 1;
-          const { loss, grads, batchStats, correct } = lossAndGradients(arch, config, current, batch);
+          const { loss, grads, batchStats, correct } = pool === undefined ? lossAndGradients(arch, config, current, batch) : await pool.lossAndGradients(current, batch);
           const params = new Map([...current.params].map(([n, p]) => [n, tf.tidy(() => tf.sub(p, tf.mul(grads.get(n) as tf.Tensor, lrs.get(n) as number)))]));
           const buffers = current.buffers.size === 0 ? new Map<string, tf.Tensor>() : foldBatchStats(current.buffers, batchStats, training.bnMomentum ?? 0.1);
           const lossValue = loss.dataSync()[0] as number;
@@ -481,6 +491,7 @@ export async function runLlpf<Config>(
     disposeTensors(current);
     throw error;
   } finally {
+    await pool?.close();
     evaluator?.dispose();
   }
 }

@@ -28,7 +28,7 @@ import { Ajv } from 'ajv';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, type SafetensorsContents, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import { hasArchitecture, listArchitectures } from '../models/registry.js';
-import type { ArchitectureName, ModelState, TensorMap } from '../models/types.js';
+import type { ModelState, TensorMap } from '../models/types.js';
 import type { LlpfRow } from '../rows/rows.js';
 import { disposeNebChain, nebPath } from './autoneb.js';
 import { CURVE_FORMAT, loadCurve } from './curve-checkpoint.js';
@@ -265,7 +265,7 @@ function llpfRows(file: string, info: Record<string, unknown>): LlpfRow[] {
 }
 
 function pathFrom(file: string, header: PathHeader, states: ModelState[]): ParameterPath {
-  const architecture = header.architecture as ArchitectureName;
+  const architecture = header.architecture;
   const config = header.config;
   const first = states[0] as ModelState;
   const last = states.at(-1) as ModelState;

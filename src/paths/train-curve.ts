@@ -25,6 +25,8 @@ import type { Architecture, TensorMap } from '../models/types.js';
 import { crossEntropy } from '../train/loss.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { learningRateAt, type Schedule } from '../train/schedule.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
+import { pooledCurveLossAndGradients } from './pooled-curve-gradients.js';
 import { createRandom } from '../util/random.js';
 import type { BatchSource, LabeledBatch } from './batch-source.js';
 import { createCurve, curvePath, curveCoefficients, disposeCurve, type CreateCurveOptions, type Curve } from './curve.js';
@@ -60,6 +62,11 @@ export interface TrainCurveOptions {
    * far come back with `completed: false`; pass `resume: state` to continue exactly.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Worker threads computing each step's point gradient data-parallel (default 1: this thread,
+   * as before). `auto`: one per core on wasm and cpu. See pooled-curve-gradients.ts.
+   */
+  readonly workers?: WorkerCount;
 }
 
 /** One row per completed epoch. */
@@ -184,7 +191,10 @@ export async function trainCurve<C>(
   let epochLossSum = 0;
   let epochSteps = 0;
   let reached = end;
+  const workers = resolveWorkers(options.workers, 'trainCurve workers');
+  let pool: GradientPool | undefined;
   try {
+    if (workers > 1) pool = await createGradientPool(arch, curve.config, {}, { workers });
     for (let step = start; step < end; step++) {
       if (options.signal?.aborted === true) {
         reached = step;
@@ -197,7 +207,7 @@ export async function trainCurve<C>(
       const batch = data.batch(epoch, index);
       let computed: CurveLossAndGradients;
       try {
-        computed = curveLossAndGradients(arch, working, batch, t, weightDecay);
+        computed = pool === undefined ? curveLossAndGradients(arch, working, batch, t, weightDecay) : await pooledCurveLossAndGradients(pool, working, batch, t, weightDecay);
       } finally {
         disposeTensors(new Map<string, tf.Tensor>([['x', batch.x], ['y', batch.y]]));
       }
@@ -240,6 +250,7 @@ export async function trainCurve<C>(
     for (const i of ownBends) disposeTensors(working.bends[i]);
     throw error;
   } finally {
+    await pool?.close();
     optimizer.dispose();
   }
 }

@@ -45,7 +45,8 @@ import { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelSpec, ModelState } from '../models/types.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../train/optimizer.js';
-import { trainStep } from '../train/step.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
+import { applyGradients, trainStep } from '../train/step.js';
 import { createRandom, permutation, type Random } from '../util/random.js';
 import { createAveragingRule, federatedMean, type AveragingRule } from './averaging-rules.js';
 import { batchedLossAndGradients, stackParams, unstackParams } from './batched-lenet5.js';
@@ -174,6 +175,12 @@ export interface SimulationOptions {
    * then saves its state file, so a later call resumes from there).
    */
   readonly signal?: AbortSignal;
+  /**
+   * Worker threads sharing the nodes that train in a tick (default 1: this thread). `auto`: one
+   * per core on wasm and cpu. Each node's step is computed whole by one worker, so the rows are
+   * bit-identical for every count. Used by the `separate` engine; `batched` stays in this thread.
+   */
+  readonly workers?: WorkerCount;
 }
 
 /** A model snapshot shared by a node and the inboxes it was sent to; freed when no one holds it. */
@@ -432,10 +439,22 @@ function buildSimulation(
     node.model = model;
   };
 
-  const trainNodes = (acting: readonly number[]): void => {
+  const workers = resolveWorkers(options.workers, 'simulation workers');
+  let pool: Promise<GradientPool> | undefined;
+  const trainNodes = async (acting: readonly number[]): Promise<void> => {
     if (acting.length === 0) return;
     const batches = acting.map((i) => nextBatch(i));
-    if (config.engine === 'separate' || acting.length === 1) {
+    if (workers > 1 && config.engine === 'separate' && acting.length > 1) {
+      // The acting nodes' gradients on the workers, the updates here in node order (as below).
+      pool ??= createGradientPool(lenet5, lenetConfig, { train: data.train, preprocessing: PREPROCESSING }, { workers });
+      const nodes = acting.map((i) => internals.nodes[i] as NodeState);
+      const computed = await (await pool).lossAndGradientsEach(nodes.map((node, j) => ({ state: node.model.state, batch: batches[j] as Int32Array })));
+      nodes.forEach((node, j) => {
+        const out = applyGradients(node.model.state, computed[j] as (typeof computed)[number], node.optimizer, config.lr);
+        tf.dispose([out.loss, out.correct]);
+        setModel(node, share(out.state));
+      });
+    } else if (config.engine === 'separate' || acting.length === 1) {
       acting.forEach((i, j) => {
         const node = internals.nodes[i] as NodeState;
         const batch = toTensors(data.train, batches[j] as Int32Array, PREPROCESSING);
@@ -610,7 +629,7 @@ function buildSimulation(
         internals.nodes.forEach((node, i) => {
           if (node.nextTrain === tick) acting.push(i);
         });
-        trainNodes(acting);
+        await trainNodes(acting);
         communicate(acting);
         if (tick % config.recordEvery === 0 || tick === config.ticks) {
           const last = await record();
@@ -662,6 +681,8 @@ function buildSimulation(
     dispose() {
       if (disposed) return;
       disposed = true;
+      // Terminating starts at once; nothing waits on the pool afterwards.
+      void pool?.then((p) => p.close(), () => undefined);
       for (const node of internals.nodes) {
         for (const m of node.inbox.values()) release(m);
         node.inbox.clear();

@@ -69,6 +69,29 @@ export function foldBatchStats(buffers: TensorMap, batchStats: TensorMap, moment
   return out;
 }
 
+/**
+ * The update of one step from its loss and gradients: the optimizer step on the parameters and
+ * the running statistics folded from the batch statistics. Disposes `computed.grads` and
+ * `computed.batchStats`; the inputs' state is left untouched. `trainStep` is
+ * `applyGradients(lossAndGradients(…))`; a data-parallel step (gradient-pool.ts) is the same
+ * update on the combined shards.
+ */
+export function applyGradients(
+  state: ModelState,
+  computed: LossAndGradients,
+  optimizer: Optimizer,
+  lr: number,
+  options: TrainStepOptions = {},
+): TrainStepResult {
+  const { loss, grads, batchStats, correct } = computed;
+  const params = optimizer.step(state.params, grads, lr);
+  const update = options.updateBuffers ?? foldBatchStats;
+  const buffers = state.buffers.size === 0 ? new Map<string, tf.Tensor>() : update(state.buffers, batchStats, options.bnMomentum ?? 0.1);
+  for (const g of grads.values()) g.dispose();
+  for (const s of batchStats.values()) s.dispose();
+  return { state: { params, buffers }, loss, correct };
+}
+
 /** One SGD/Adam step on one batch. */
 export function trainStep<C>(
   arch: Architecture<C>,
@@ -79,11 +102,5 @@ export function trainStep<C>(
   lr: number,
   options: TrainStepOptions = {},
 ): TrainStepResult {
-  const { loss, grads, batchStats, correct } = lossAndGradients(arch, config, state, batch);
-  const params = optimizer.step(state.params, grads, lr);
-  const update = options.updateBuffers ?? foldBatchStats;
-  const buffers = state.buffers.size === 0 ? new Map<string, tf.Tensor>() : update(state.buffers, batchStats, options.bnMomentum ?? 0.1);
-  for (const g of grads.values()) g.dispose();
-  for (const s of batchStats.values()) s.dispose();
-  return { state: { params, buffers }, loss, correct };
+  return applyGradients(state, lossAndGradients(arch, config, state, batch), optimizer, lr, options);
 }

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { createEvaluator } from '../evaluate/evaluate.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import type { JsonValue } from '../checkpoint/metadata.js';
-import { batchIndices, disposeBatches, loadBatches, toTensors } from '../data/batches.js';
+import { batchIndices, disposeBatches, loadBatches } from '../data/batches.js';
 import { loadDataset } from '../data/datasets.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
@@ -34,7 +34,8 @@ import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-write.js';
 import { recipeDifferences, resumeError, type Recipe } from '../util/resume-check.js';
 import { createOptimizer, type OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type Schedule } from './schedule.js';
-import { trainStep } from './step.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from './gradient-pool.js';
+import { applyGradients } from './step.js';
 import { loadTrainState, saveTrainState } from './train-state.js';
 import type { Progress } from '../progress.js';
 
@@ -74,6 +75,12 @@ export interface TrainModeOptions {
    * completed epoch on disk, and returns with `completed: false`; run again to resume.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Worker threads computing each step data-parallel (gradient-pool.ts; default 1: this thread,
+   * no workers). `auto`: one per core on wasm and cpu. Deterministic for a given count; models
+   * with BatchNorm normalize with per-shard batch statistics when it is above 1.
+   */
+  readonly workers?: WorkerCount;
 }
 
 export interface EpochMetrics {
@@ -128,6 +135,7 @@ export function validateTrainOptions(options: TrainModeOptions): void {
   for (const e of options.saveEpochs ?? []) {
     if (!Number.isInteger(e) || e < 1 || e > options.epochs) throw new Error(`--save-epochs: ${e} is not an epoch in 1..${options.epochs}`);
   }
+  resolveWorkers(options.workers, 'trainMode workers');
 }
 
 const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 };
@@ -255,7 +263,9 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
   const evaluator = testBatches === undefined ? undefined : createEvaluator(arch, config, { test: testBatches, bnBatches: [] }, { bnReset: false });
 
   let completed = true;
+  let pool: GradientPool | undefined;
   try {
+    pool = await createGradientPool(arch, config, { train: data.train, preprocessing }, { workers: resolveWorkers(options.workers, 'trainMode workers') });
     epochs: for (let epoch = startEpoch; epoch <= options.epochs; epoch++) {
       const started = performance.now();
       const order = batchIndices(data.train.count, { batchSize, seed, epoch, shuffle: true });
@@ -275,13 +285,11 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         }
         const indices = order[step] as Int32Array;
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);
-        const batch = toTensors(data.train, indices, preprocessing);
-        const result = trainStep(arch, config, model, batch, optimizer, stepLr);
+        const result = applyGradients(model, await pool.lossAndGradients(model, indices), optimizer, stepLr);
         lossSum += (result.loss.dataSync()[0] as number) * indices.length;
         correct += result.correct.dataSync()[0] as number;
         seen += indices.length;
         tf.dispose([result.loss, result.correct]);
-        tf.dispose([batch.x, batch.y]);
         disposeTensors(model);
         model = { ...model, params: result.state.params, buffers: result.state.buffers };
         const loss = lossSum / seen;
@@ -328,6 +336,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
     }
     if (completed) await rm(statePath, { force: true });
   } finally {
+    await pool?.close();
     evaluator?.dispose();
     if (testBatches !== undefined) disposeBatches(testBatches);
     optimizer.dispose();

@@ -27,6 +27,7 @@ import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { parseWorkers } from './barrier.js';
 import type { Command, CommandContext } from './command.js';
 
 const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
@@ -39,6 +40,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
+  workers: { type: 'string' },
   // curve
   curve: { type: 'string', default: 'bezier' },
   bends: { type: 'string' },
@@ -92,6 +94,8 @@ modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-
 modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
     --correction none|follow-others|conservative|self  --self-index I  --self-weight C
 
+--workers N|auto (curve, neb, llpf): worker threads for the training steps and the path evaluation
+    (default auto: one per core on wasm/cpu; 1: this thread only)
 Every path is evaluated on the t grid (--points, default 11, at most 10000) with the barrier metrics
 (average: the averaged model next to its inputs); the rows go
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
@@ -117,9 +121,10 @@ ${ENDPOINT_OPTIONS_HELP}`,
       ...(values.csv === undefined ? [] : [{ path: values.csv, kind: 'file' as const, option: '--csv' }]),
     ]);
     await context.initBackend();
+    const workers = parseWorkers(values.workers ?? 'auto');
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
     try {
-      const { summary, interrupted, ...result } = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals });
+      const { summary, interrupted, ...result } = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals, workers });
       if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(result.rows));
       if (values.json) console.log(JSON.stringify(result));
       if (interrupted === true) {
@@ -148,6 +153,8 @@ interface RunContext {
   readonly out: string;
   readonly context: CommandContext;
   readonly positionals: readonly string[];
+  /** Worker threads for training and evaluation (--workers). */
+  readonly workers: number;
 }
 interface PathResult {
   readonly rows: object[];
@@ -229,7 +236,7 @@ function bar(context: CommandContext, title: string): ProgressBar {
 
 async function evaluate(path: ParameterPath, analysis: LoadedAnalysis, run: RunContext, label: string): Promise<PathRow[]> {
   const progress = bar(run.context, `evaluate ${label}`);
-  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.progress });
+  const rows = await evaluatePath(path, analysis.data, { points: run.points, splits: analysis.splits, bnReset: analysis.bnReset, label, progress: progress.progress, workers: run.workers });
   progress.done();
   return rows;
 }
@@ -252,6 +259,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? 5e-4,
       schedule: parseSchedule(values.schedule),
       seed: run.seed,
+      workers: run.workers,
       progress: progress.progress,
     });
     progress.done();
@@ -275,6 +283,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const progress = bar(run.context, 'AutoNEB');
     const result = await findAutoNebPath(arch, [a, b], { train, evaluation }, {
       cycles: parseNebCycles(values.cycles ?? '2x200@0.1,2x200@0.01'),
+      workers: run.workers,
       progress: progress.progress,
     }).finally(() => disposeBatches(evaluation));
     progress.done();
@@ -339,6 +348,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         checkpoint: { directory: run.out, every: 10 },
         resume: values.resume,
         signal: abort.signal,
+        workers: run.workers,
         progress: progress.progress,
         recipe,
       },

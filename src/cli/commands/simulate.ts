@@ -10,6 +10,7 @@ import { assertRowCount, numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
+import { parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -64,6 +65,8 @@ export const simulateCommand: Command = {
   --clients-per-round N  federated: models the server waits for (default: all clients)
   --engine E           separate (default; fastest on wasm) | batched
   --seed S             fixes init, graph, partition and batch order (default 1)
+  --workers N|auto     worker threads sharing the nodes that train in a tick (default auto: one per
+                       core on wasm/cpu; separate engine); the rows are the same for every N
   --series NAME        run label in rows and charts
   --config FILE        JSON config (fields as in SimulationConfig), an array of configs, or { "runs": [...] };
                        flags given on the command line override every run
@@ -84,6 +87,7 @@ export const simulateCommand: Command = {
         dataset: { type: 'string', default: 'fashion-mnist-small' },
         'data-dir': { type: 'string' },
         resume: { type: 'boolean', default: false },
+        workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -117,6 +121,7 @@ export const simulateCommand: Command = {
     const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
     await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
     await context.initBackend();
+    const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
     const runs: SimulationRun[] = [];
     for (const config of configs) {
@@ -124,6 +129,7 @@ export const simulateCommand: Command = {
       const bar = context.quiet ? undefined : createProgressBar(config.series);
       const rows = await runSimulation(config, data, {
         statePath: join(out, config.series, 'state.safetensors'),
+        workers,
         ...(bar === undefined ? {} : { progress: bar.progress }),
       });
       bar?.done();

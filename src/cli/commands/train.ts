@@ -10,6 +10,7 @@ import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDD
 import { checkOutputPaths } from '../output-paths.js';
 import { createProgressBar } from '../progress.js';
 import { withResumeFlags } from '../resume-message.js';
+import { parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 /** The flags behind each field of the training recipe (src/train/train-mode.ts), for resume errors. */
@@ -48,6 +49,9 @@ ${DATA_OPTIONS_HELP}
   --train-examples N   train on a seeded class-balanced subset of N training images (the same for every seed)
   --test-examples N    evaluate after each epoch on a seeded class-balanced subset of N test images
   --no-resume          start over even when a training state exists
+  --workers N|auto     worker threads computing each step data-parallel (default auto: one per
+                       core on wasm/cpu; 1: this thread only). BatchNorm models use per-shard batch
+                       statistics above 1, as PyTorch DDP does; results are deterministic per N
   --out DIR            output folder (required): DIR/seed-S/epoch-E.safetensors, metrics.json
   --json               print the final metrics as JSON
 
@@ -76,6 +80,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
         'train-examples': { type: 'string' },
         'test-examples': { type: 'string' },
         'no-resume': { type: 'boolean', default: false },
+        workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -111,6 +116,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
     validateTrainOptions(options);
     await checkOutputPaths([{ path: options.outDir, kind: 'folder', option: '--out' }]);
     await context.initBackend();
+    const workers = parseWorkers(values.workers ?? 'auto');
     const loaded = await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
     // Subsets are seeded with 0, not with the training seed: every seed trains on the same images.
     const data = {
@@ -132,6 +138,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
           trainMode(data, seed, {
             ...options,
             preprocessing,
+            workers,
             signal: abort.signal,
             ...(bar === undefined ? {} : { progress: bar.progress }),
           }),

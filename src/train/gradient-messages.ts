@@ -1,0 +1,150 @@
+/**
+ * The shared memory and the messages of the gradient pool (gradient-pool.ts, gradient-worker.ts).
+ *
+ * Everything large lives in SharedArrayBuffers allocated once by the parent: the training split's
+ * raw bytes, one state slot per worker (parameters then buffers, float32, in the layout's order),
+ * one gradient slot and one BatchNorm-statistics slot per worker, and per-worker scalars
+ * (loss, correct, examples; float64). Per step only small messages cross threads: which state slot
+ * to read and which examples (indices into the shared split, or rows of a shared input buffer).
+ */
+import type { Preprocessing } from '../data/preprocess.js';
+import type { ImageSplit } from '../data/types.js';
+import type { ModelSpec, ModelState } from '../models/types.js';
+
+/** One tensor's place in a slot. */
+export interface LayoutEntry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Offset in float32 elements from the start of its part (parameters or buffers). */
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Where every parameter and buffer of a state sits in a slot. */
+export interface StateLayout {
+  readonly params: readonly LayoutEntry[];
+  readonly buffers: readonly LayoutEntry[];
+  /** Float32 elements of all parameters. */
+  readonly paramSize: number;
+  /** Float32 elements of all buffers. */
+  readonly bufferSize: number;
+}
+
+/** Values per worker in the scalars buffer: loss, correct, examples. */
+export const SCALARS_PER_WORKER = 3;
+
+/** The shared buffers of a pool of `workers` workers. */
+export interface SharedMemory {
+  /** float32, workers × (paramSize + bufferSize). */
+  readonly states: SharedArrayBuffer;
+  /** float32, workers × paramSize. */
+  readonly grads: SharedArrayBuffer;
+  /** float32, workers × bufferSize. */
+  readonly stats: SharedArrayBuffer;
+  /** float64, workers × SCALARS_PER_WORKER. */
+  readonly scalars: SharedArrayBuffer;
+  /** float32, paramSize: the summed gradient, each worker writing its own range. */
+  readonly reduced: SharedArrayBuffer;
+}
+
+/** `workerData` of a gradient worker. */
+export interface GradientWorkerInit {
+  readonly backend: 'wasm' | 'cpu';
+  /** Registry name of the architecture; the worker imports the toolkit's implementation. */
+  readonly architecture: string;
+  readonly config: unknown;
+  /** This worker's index: its gradient, statistics and scalars slot. */
+  readonly index: number;
+  readonly layout: StateLayout;
+  readonly memory: SharedMemory;
+  /** The training split with images and labels in shared memory, for index batches. */
+  readonly split?: ImageSplit;
+  readonly preprocessing?: Preprocessing;
+}
+
+/** The examples of one worker's task. */
+export type ShardMessage =
+  /** Indices into the shared split. */
+  | { readonly kind: 'indices'; readonly indices: Int32Array }
+  /** Rows [start, start + count) of a preprocessed batch in shared memory. */
+  | {
+      readonly kind: 'inputs';
+      readonly x: Float32Array;
+      readonly y: Int32Array;
+      /** [N, H, W, C] of the whole batch. */
+      readonly shape: readonly [number, number, number, number];
+      readonly start: number;
+      readonly count: number;
+    };
+
+/** Parent → worker: compute loss and gradients at the state in `stateSlot` on `shard`. */
+export interface GradientTask {
+  readonly kind: 'step';
+  readonly id: number;
+  readonly stateSlot: number;
+  readonly shard: ShardMessage;
+}
+
+/**
+ * Parent → worker, once every gradient slot is written: reduced[i] = Σ_k weights[k]·slot_{slots[k]}[i]
+ * for i in [start, start + length), in the order of `slots` (weightedSum, shards.ts).
+ */
+export interface ReduceTask {
+  readonly kind: 'reduce';
+  readonly id: number;
+  readonly slots: readonly number[];
+  readonly weights: readonly number[];
+  readonly start: number;
+  readonly length: number;
+}
+
+/** Worker → parent. */
+export type GradientReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'done'; readonly id: number }
+  | { readonly kind: 'error'; readonly id: number | undefined; readonly message: string; readonly stack: string | undefined };
+
+function entries(list: readonly { name: string; shape: readonly number[] }[]): { entries: LayoutEntry[]; size: number } {
+  let offset = 0;
+  const out = list.map(({ name, shape }) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const entry = { name, shape: [...shape], offset, size };
+    offset += size;
+    return entry;
+  });
+  return { entries: out, size: offset };
+}
+
+/** The layout of a model's tensors, in the spec's order (the order `init` gives a state). */
+export function specLayout(spec: ModelSpec): StateLayout {
+  const params = entries(spec.params);
+  const buffers = entries(spec.buffers);
+  return { params: params.entries, buffers: buffers.entries, paramSize: params.size, bufferSize: buffers.size };
+}
+
+/** Throws unless `state` has exactly the tensors of `layout` (names and shapes; any order). */
+export function assertStateMatches(layout: StateLayout, state: ModelState, where: string): void {
+  const check = (expected: readonly LayoutEntry[], found: ReadonlyMap<string, { shape: readonly number[] }>, what: string): void => {
+    const missing = expected.filter((e) => !found.has(e.name)).map((e) => e.name);
+    const known = new Set(expected.map((e) => e.name));
+    const extra = [...found.keys()].filter((name) => !known.has(name));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new Error(`${where}: the state's ${what} do not match the architecture: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`);
+    }
+    for (const e of expected) {
+      const shape = (found.get(e.name) as { shape: readonly number[] }).shape;
+      if (shape.join('x') !== e.shape.join('x')) throw new Error(`${where}: ${what} "${e.name}" expected [${e.shape.join(', ')}], found [${shape.join(', ')}]`);
+    }
+  };
+  check(layout.params, state.params, 'parameters');
+  check(layout.buffers, state.buffers, 'buffers');
+}
+
+/** A copy of `split` whose images and labels live in SharedArrayBuffers. */
+export function shareSplit(split: ImageSplit): ImageSplit {
+  const images = new Uint8Array(new SharedArrayBuffer(split.images.byteLength));
+  images.set(split.images);
+  const labels = new Uint8Array(new SharedArrayBuffer(split.labels.byteLength));
+  labels.set(split.labels);
+  return { ...split, images, labels };
+}

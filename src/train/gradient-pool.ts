@@ -1,0 +1,394 @@
+/**
+ * Loss and gradients on every core: data-parallel worker threads with PyTorch
+ * DistributedDataParallel semantics (shared/ALGORITHMS.md §9; arithmetic in shards.ts).
+ *
+ * The wasm and cpu backends compute on one core in Node. A pool of W workers, each with its own
+ * backend, holds the training split in shared memory (sent once). One data-parallel call:
+ *
+ *   1. the parent writes the state (parameters, BN buffers) into shared slot 0;
+ *   2. the batch is cut into W contiguous shards; worker w computes the loss, the gradient of the
+ *      MEAN loss over its shard and its shard's BN batch statistics with the parent's own
+ *      `lossAndGradients` (step.ts) and writes them into its slots;
+ *   3. the slots are summed in worker order weighted by shard size (deterministic): each worker
+ *      sums one contiguous range of the parameters over all slots (a reduce-scatter in shared
+ *      memory, so the sum is not a serial W·P loop in the parent); the parent combines the BN
+ *      statistics (parallel-variance formula, shards.ts) and returns tensors.
+ *
+ * The caller then applies its optimizer once, so every replica sees the same update. Per step only
+ * the indices (or one copy of a tensor batch) and a few numbers cross threads by message.
+ *
+ * `workers: 1` runs in this thread: exactly `lossAndGradients` of step.ts, no threads. With more
+ * workers, results are deterministic for a given worker count and equal the one-thread results up
+ * to float summation order, except for BatchNorm networks, whose forward pass normalizes with
+ * per-shard statistics (as DDP does).
+ *
+ * `lossAndGradientsEach` is the other use of the same workers: independent (state, batch) tasks,
+ * one whole task per worker (the simulator's nodes within a tick); each result is bit-identical to
+ * the in-thread one, whichever worker computed it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Worker } from 'node:worker_threads';
+import { toTensors, type Batch } from '../data/batches.js';
+import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
+import type { ImageSplit } from '../data/types.js';
+import { autoWorkerCount, checkWorkerCount, workerLaunch } from '../evaluate/worker-pool.js';
+import { getArchitecture } from '../models/registry.js';
+import type { Architecture, ModelState } from '../models/types.js';
+import {
+  SCALARS_PER_WORKER,
+  assertStateMatches,
+  shareSplit,
+  specLayout,
+  type GradientReply,
+  type GradientTask,
+  type ReduceTask,
+  type GradientWorkerInit,
+  type ShardMessage,
+  type StateLayout,
+} from './gradient-messages.js';
+import { combineBatchNormStats, shardSizes, shardStarts, weightedSum } from './shards.js';
+import { lossAndGradients, type LossAndGradients } from './step.js';
+
+/** `workers` as the options of every training method take it: a count, or `auto` (one per core). */
+export type WorkerCount = number | 'auto';
+
+/** The worker count `workers` stands for on `backend` (`auto`: one per core on wasm/cpu, else 1). */
+export function resolveWorkers(workers: WorkerCount | undefined, where = 'workers', backend: string = tf.getBackend()): number {
+  if (workers === undefined) return 1;
+  if (workers === 'auto') return autoWorkerCount(backend);
+  return checkWorkerCount(workers, where);
+}
+
+/** Data the workers receive once: the training split that index batches refer to. */
+export interface GradientPoolData {
+  readonly train?: ImageSplit;
+  /** How the split's bytes become inputs (default: pixels scaled to [0, 1]). */
+  readonly preprocessing?: Preprocessing;
+}
+
+export interface GradientPoolOptions {
+  /** Worker threads (default 1: in this thread). `auto`: one per core on wasm and cpu. */
+  readonly workers?: WorkerCount;
+}
+
+/** A batch as the pool takes it: indices into the pool's training split, or tensors. */
+export type PoolBatch = Int32Array | Batch;
+
+/** Loss and gradients on every core; `close()` it when done. */
+export interface GradientPool {
+  /** Threads computing (1: in this thread). */
+  readonly workers: number;
+  /**
+   * The contract of step.ts's `lossAndGradients` (mean loss of the batch, its gradient for every
+   * parameter, BN batch statistics, correct count; the caller disposes all of them), computed
+   * data-parallel over the workers. `state` is not taken over.
+   */
+  lossAndGradients(state: ModelState, batch: PoolBatch): Promise<LossAndGradients>;
+  /** Independent tasks, each computed whole by one worker; results in task order. */
+  lossAndGradientsEach(tasks: readonly { readonly state: ModelState; readonly batch: PoolBatch }[]): Promise<LossAndGradients[]>;
+  /** Terminates the workers (in-thread: nothing to do). Pending calls are rejected. */
+  close(): Promise<void>;
+}
+
+function batchTensors(batch: PoolBatch, data: GradientPoolData, where: string): { batch: Batch; own: boolean } {
+  if (!(batch instanceof Int32Array)) return { batch, own: false };
+  if (data.train === undefined) throw new Error(`${where}: an index batch needs the pool's training split (data.train), which was not given`);
+  return { batch: toTensors(data.train, batch, data.preprocessing ?? DEFAULT_PREPROCESSING), own: true };
+}
+
+/** In this thread: step.ts's `lossAndGradients`, nothing else. */
+function inThreadPool<Config>(architecture: Architecture<Config>, config: Config, data: GradientPoolData): GradientPool {
+  const one = (state: ModelState, b: PoolBatch): LossAndGradients => {
+    const { batch, own } = batchTensors(b, data, 'gradient pool');
+    try {
+      return lossAndGradients(architecture, config, state, batch);
+    } finally {
+      if (own) tf.dispose([batch.x, batch.y]);
+    }
+  };
+  return {
+    workers: 1,
+    lossAndGradients: (state, batch) => Promise.resolve().then(() => one(state, batch)),
+    lossAndGradientsEach: (tasks) => Promise.resolve().then(() => tasks.map((t) => one(t.state, t.batch))),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Starts a gradient pool for `architecture`/`config` (module doc). `workers: 1` (default) computes
+ * in this thread; more workers need the wasm or cpu backend and an architecture from the registry.
+ * The first error in a worker rejects the pending call, terminates every worker and makes later
+ * calls throw it. Always `close()` the pool.
+ *
+ * @example
+ * const pool = await createGradientPool(lenet5, config, { train }, { workers: 'auto' });
+ * try {
+ *   const { loss, grads, batchStats, correct } = await pool.lossAndGradients(state, indices);
+ *   // optimizer.step(state.params, grads, lr) …, then dispose loss, grads, batchStats, correct
+ * } finally {
+ *   await pool.close();
+ * }
+ */
+export async function createGradientPool<Config>(
+  architecture: Architecture<Config>,
+  config: Config,
+  data: GradientPoolData = {},
+  options: GradientPoolOptions = {},
+): Promise<GradientPool> {
+  const count = resolveWorkers(options.workers);
+  if (count === 1) return inThreadPool(architecture, config, data);
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    throw new Error(
+      `workers: gradient workers run the wasm or cpu backend, the active backend is ${backend}` +
+        (backend === 'tensorflow' ? ' (which already computes on every core; use workers: 1)' : ''),
+    );
+  }
+  if (getArchitecture(architecture.name) !== (architecture as Architecture<unknown>)) {
+    throw new Error(`workers: worker threads use the toolkit's own ${architecture.name}; a custom implementation cannot be sent to them (use workers: 1)`);
+  }
+  const layout: StateLayout = specLayout(architecture.spec(config));
+  const slotSize = layout.paramSize + layout.bufferSize;
+  const memory = {
+    states: new SharedArrayBuffer(count * slotSize * 4),
+    grads: new SharedArrayBuffer(Math.max(1, count * layout.paramSize) * 4),
+    stats: new SharedArrayBuffer(Math.max(1, count * layout.bufferSize) * 4),
+    scalars: new SharedArrayBuffer(count * SCALARS_PER_WORKER * 8),
+    reduced: new SharedArrayBuffer(Math.max(1, layout.paramSize) * 4),
+  };
+  const reduced = new Float32Array(memory.reduced);
+  const states = new Float32Array(memory.states);
+  const grads = new Float32Array(memory.grads);
+  const stats = new Float32Array(memory.stats);
+  const scalars = new Float64Array(memory.scalars);
+  const split = data.train === undefined ? undefined : shareSplit(data.train);
+  const launch = workerLaunch('gradient-worker', import.meta.url);
+
+  const pending = new Map<Worker, { resolve: () => void; reject: (error: Error) => void }>();
+  let failure: Error | undefined;
+  let closed = false;
+  let nextId = 0;
+  let ready = 0;
+  let started: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  const allReady = new Promise<void>((resolve, reject) => {
+    started = { resolve, reject };
+  });
+
+  const workers = Array.from({ length: count }, (_, index) => {
+    const init: GradientWorkerInit = {
+      backend,
+      architecture: architecture.name,
+      config,
+      index,
+      layout,
+      memory,
+      ...(split !== undefined ? { split } : {}),
+      ...(data.preprocessing !== undefined ? { preprocessing: data.preprocessing } : {}),
+    };
+    const worker = new Worker(launch.entry, { eval: launch.eval, workerData: init });
+    worker.on('message', (message: GradientReply) => {
+      if (message.kind === 'ready') {
+        ready += 1;
+        if (ready === count) started?.resolve();
+        return;
+      }
+      const task = pending.get(worker);
+      pending.delete(worker);
+      if (message.kind === 'error') {
+        const error = new Error(`gradient worker ${index + 1} of ${count}: ${message.message}`);
+        if (message.stack !== undefined) error.stack = `${error.message}\n    (in the worker) ${message.stack}`;
+        task?.reject(error);
+        fail(error);
+        return;
+      }
+      task?.resolve();
+    });
+    worker.on('error', (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      fail(new Error(`gradient worker ${index + 1} of ${count} failed: ${message}`, { cause: error }));
+    });
+    worker.on('exit', (code) => {
+      if (!closed) fail(new Error(`gradient worker ${index + 1} of ${count} exited (code ${code}) while the pool was open`));
+    });
+    return worker;
+  });
+
+  let terminated: Promise<void> | undefined;
+  const stopWorkers = (): Promise<void> => {
+    closed = true;
+    terminated ??= Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
+    return terminated;
+  };
+  function fail(error: Error): void {
+    if (failure !== undefined || closed) return;
+    failure = error;
+    started?.reject(error);
+    const stopped = new Error(`gradient pool stopped: ${error.message}`, { cause: error });
+    for (const task of pending.values()) task.reject(stopped);
+    pending.clear();
+    void stopWorkers();
+  }
+
+  try {
+    await allReady;
+  } catch (error) {
+    await stopWorkers();
+    throw error;
+  }
+
+  /** Posts `task` to worker `w`; resolves when the worker has written its result. */
+  const post = (w: number, task: GradientTask | ReduceTask): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      if (closed) return reject(new Error('gradient pool: closed before this step was computed'));
+      const worker = workers[w] as Worker;
+      pending.set(worker, { resolve, reject });
+      worker.postMessage(task);
+    });
+  const send = (w: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(w, { kind: 'step', id: nextId++, stateSlot, shard });
+  /** The weighted gradient sum into `reduced`, each active worker summing one contiguous range. */
+  const reduceOnWorkers = async (active: readonly number[], weights: readonly number[]): Promise<void> => {
+    const lengths = shardSizes(layout.paramSize, active.length);
+    const starts = shardStarts(lengths);
+    await Promise.all(
+      active.map((w, k) => post(w, { kind: 'reduce', id: nextId++, slots: active, weights, start: starts[k] as number, length: lengths[k] as number })),
+    );
+  };
+
+  const writeState = async (state: ModelState, slot: number): Promise<void> => {
+    assertStateMatches(layout, state, 'gradient pool');
+    const base = slot * slotSize;
+    for (const e of layout.params) states.set((await (state.params.get(e.name) as tf.Tensor).data()), base + e.offset);
+    for (const e of layout.buffers) states.set((await (state.buffers.get(e.name) as tf.Tensor).data()), base + layout.paramSize + e.offset);
+  };
+
+  const inputs: { x: Float32Array; y: Int32Array } = { x: new Float32Array(new SharedArrayBuffer(4)), y: new Int32Array(new SharedArrayBuffer(4)) };
+  /** Shard messages for `batch` cut into `sizes`. */
+  const shardsOf = async (batch: PoolBatch, sizes: readonly number[], reuse: boolean): Promise<ShardMessage[]> => {
+    const starts = shardStarts(sizes);
+    if (batch instanceof Int32Array) {
+      if (split === undefined) throw new Error('gradient pool: an index batch needs the pool\'s training split (data.train), which was not given');
+      return sizes.map((size, w) => ({ kind: 'indices', indices: batch.slice(starts[w], (starts[w] as number) + size) }));
+    }
+    const [n, h, wd, c] = batch.x.shape;
+    if (batch.y.shape[0] !== n) throw new Error(`gradient pool: the batch has ${n} images but ${batch.y.shape[0]} labels`);
+    // Concurrent independent tasks each need their own buffer; a data-parallel step reuses one.
+    const own = reuse ? inputs : { x: new Float32Array(new SharedArrayBuffer(batch.x.size * 4)), y: new Int32Array(new SharedArrayBuffer(n * 4)) };
+    if (own.x.length < batch.x.size) own.x = new Float32Array(new SharedArrayBuffer(batch.x.size * 4));
+    if (own.y.length < n) own.y = new Int32Array(new SharedArrayBuffer(n * 4));
+    own.x.set((await batch.x.data()));
+    const labels = await batch.y.data();
+    for (let i = 0; i < n; i++) own.y[i] = labels[i] as number;
+    const { x, y } = own;
+    return sizes.map((size, w) => ({ kind: 'inputs', x, y, shape: [n, h, wd, c], start: starts[w] as number, count: size }));
+  };
+
+  /** The result in worker `w`'s slots, as tensors (one worker's whole task). */
+  const resultOf = (w: number): LossAndGradients => combine([w], [1], false);
+
+  /**
+   * Σ_w weights[w]·(slot of worker w) as tensors, BN statistics combined (shards.ts). With
+   * `summed`, the gradient sum is already in `reduced` (reduceOnWorkers: the same sums, same order).
+   */
+  const combine = (active: readonly number[], weights: readonly number[], summed: boolean): LossAndGradients => {
+    const part = (array: Float32Array, w: number, size: number, offset: number, length: number): Float32Array =>
+      array.subarray(w * size + offset, w * size + offset + length);
+    const gradMap = new Map<string, tf.Tensor>();
+    for (const e of layout.params) {
+      const values = summed
+        ? reduced.slice(e.offset, e.offset + e.size)
+        : weightedSum(active.map((w) => part(grads, w, layout.paramSize, e.offset, e.size)), weights, new Float32Array(e.size));
+      gradMap.set(e.name, tf.tensor(values, [...e.shape], 'float32'));
+    }
+    const batchStats = new Map<string, tf.Tensor>();
+    const byName = new Map(layout.buffers.map((e) => [e.name, e]));
+    for (const e of layout.buffers) {
+      if (batchStats.has(e.name)) continue;
+      const meanName = e.name.endsWith('.running_var') ? `${e.name.slice(0, -'.running_var'.length)}.running_mean` : undefined;
+      const varName = e.name.endsWith('.running_mean') ? `${e.name.slice(0, -'.running_mean'.length)}.running_var` : undefined;
+      const pair = meanName !== undefined ? byName.get(meanName) : varName !== undefined ? byName.get(varName) : undefined;
+      if (pair === undefined) {
+        const values = weightedSum(active.map((w) => part(stats, w, layout.bufferSize, e.offset, e.size)), weights, new Float32Array(e.size));
+        batchStats.set(e.name, tf.tensor(values, [...e.shape], 'float32'));
+        continue;
+      }
+      const [mean, variance] = meanName !== undefined ? [pair, e] : [e, pair];
+      const combined = combineBatchNormStats(
+        active.map((w) => part(stats, w, layout.bufferSize, mean.offset, mean.size)),
+        active.map((w) => part(stats, w, layout.bufferSize, variance.offset, variance.size)),
+        weights,
+      );
+      batchStats.set(mean.name, tf.tensor(combined.mean, [...mean.shape], 'float32'));
+      batchStats.set(variance.name, tf.tensor(combined.variance, [...variance.shape], 'float32'));
+    }
+    // Keep the layout's order, as the in-thread batchStats has it.
+    const orderedStats = new Map(layout.buffers.map((e) => [e.name, batchStats.get(e.name) as tf.Tensor]));
+    let loss = 0;
+    let correct = 0;
+    active.forEach((w, j) => {
+      loss += (weights[j] as number) * (scalars[w * SCALARS_PER_WORKER] as number);
+      correct += scalars[w * SCALARS_PER_WORKER + 1] as number;
+    });
+    return { loss: tf.scalar(Math.fround(loss)), grads: gradMap, batchStats: orderedStats, correct: tf.scalar(correct) };
+  };
+
+  // One call at a time: the slots belong to the call in flight.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(() => {
+      if (failure !== undefined) throw failure;
+      if (closed) throw new Error('gradient pool: called after close()');
+      return work();
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    workers: count,
+    lossAndGradients: (state, batch) =>
+      exclusive(async () => {
+        const n = batch instanceof Int32Array ? batch.length : batch.x.shape[0];
+        if (n === 0) throw new Error('gradient pool: the batch is empty');
+        await writeState(state, 0);
+        const sizes = shardSizes(n, count);
+        const shards = await shardsOf(batch, sizes, true);
+        const active = sizes.flatMap((size, w) => (size > 0 ? [w] : []));
+        await Promise.all(active.map((w) => send(w, 0, shards[w] as ShardMessage)));
+        const weights = active.map((w) => (sizes[w] as number) / n);
+        await reduceOnWorkers(active, weights);
+        return combine(active, weights, true);
+      }),
+    lossAndGradientsEach: (tasks) =>
+      exclusive(async () => {
+        const results: LossAndGradients[] = new Array<LossAndGradients>(tasks.length);
+        let next = 0;
+        // Worker w takes the next task whenever it is free; each result is read out before its next task.
+        const loops = await Promise.allSettled(
+          Array.from({ length: Math.min(count, tasks.length) }, async (_, w) => {
+            for (let j = next++; j < tasks.length; j = next++) {
+              const task = tasks[j] as (typeof tasks)[number];
+              const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
+              if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
+              await writeState(task.state, w);
+              const [shard] = await shardsOf(task.batch, [n], false);
+              await send(w, w, shard as ShardMessage);
+              results[j] = resultOf(w);
+            }
+          }),
+        );
+        const failed = loops.find((l) => l.status === 'rejected');
+        if (failed !== undefined) {
+          // Every loop has stopped: nothing is added to results after this.
+          for (const r of results) if (r !== undefined) tf.dispose([r.loss, r.correct, ...r.grads.values(), ...r.batchStats.values()]);
+          throw failed.reason;
+        }
+        return results;
+      }),
+    async close() {
+      for (const task of pending.values()) task.reject(new Error('gradient pool: closed before this step was computed'));
+      pending.clear();
+      await stopWorkers();
+    },
+  };
+}
