@@ -1,0 +1,102 @@
+/**
+ * Interleaved A/B of our wasm kernels against the paths they replace, on the real layer shapes of
+ * ResNet-18 (k = 1 and k = 1/4, 32×32 inputs) and CCT-2: in one process, old and new alternate,
+ * and each reports the median of `--reps` timings. On a shared machine only the ratio old/new
+ * means anything; the load average is printed beside every row.
+ *
+ * Run: `npx tsx bench/ab-kernels.ts [--kernel filter|input|bmm|all] [--reps 7] [--batch-k1 8] [--batch-k4 32]`.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+
+import './tfjs-core-resolve.js';
+const tf = await import('@tensorflow/tfjs-core');
+const { initBackend } = await import('../src/backend/init-backend.js');
+const { filterGradientByConvolution } = await import('../src/backend/wasm-conv2d-backprop-filter.js');
+const { filterGradientByIm2col } = await import('../src/backend/wasm-im2col-filter-gradient.js');
+const { createRandom, normalArray } = await import('../src/util/random.js');
+
+type TensorInfo = import('@tensorflow/tfjs-core').TensorInfo;
+type BackendWasm = import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+
+const { values } = parseArgs({
+  options: {
+    kernel: { type: 'string', default: 'all' },
+    reps: { type: 'string', default: '7' },
+    'batch-k1': { type: 'string', default: '8' },
+    'batch-k4': { type: 'string', default: '32' },
+  },
+});
+const REPS = Number(values.reps);
+await initBackend('wasm');
+const backend = tf.backend() as BackendWasm;
+const random = createRandom(3);
+
+/** One convolution layer: input [n, size, size, cin], k×k filter to cout, stride, 'same' padding. */
+interface Layer {
+  readonly name: string;
+  readonly n: number;
+  readonly size: number;
+  readonly cin: number;
+  readonly cout: number;
+  readonly k: number;
+  readonly stride: number;
+}
+
+/** ResNet-18's distinct convolutions at width multiplier `width` (CIFAR stem: 3×3, stride 1). */
+function resnetLayers(width: number, n: number, tag: string): Layer[] {
+  const w = [64, 128, 256, 512].map((c) => Math.round(c * width)) as [number, number, number, number];
+  const layers: Layer[] = [{ name: `${tag} stem`, n, size: 32, cin: 3, cout: w[0], k: 3, stride: 1 }];
+  let size = 32;
+  let cin = w[0];
+  for (let s = 0; s < 4; s++) {
+    const cout = w[s] as number;
+    if (s > 0) {
+      layers.push({ name: `${tag} layer${s + 1}.0.conv1`, n, size, cin, cout, k: 3, stride: 2 });
+      layers.push({ name: `${tag} layer${s + 1}.0.shortcut`, n, size, cin, cout, k: 1, stride: 2 });
+      size /= 2;
+    }
+    layers.push({ name: `${tag} layer${s + 1} 3×3`, n, size, cin: cout, cout, k: 3, stride: 1 });
+    cin = cout;
+  }
+  void cin;
+  return layers;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** Times `a` and `b` alternately (`REPS` each, after one warm-up each) and prints the medians and the ratio. */
+function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
+  const times: [number[], number[]] = [[], []];
+  const runs = [a, b] as const;
+  for (const f of runs) backend.disposeData(f().dataId);
+  for (let r = 0; r < REPS; r++) {
+    for (let v = 0; v < 2; v++) {
+      const start = performance.now();
+      const out = (runs[v] as () => TensorInfo)();
+      backend.typedArrayFromHeap(out);
+      times[v]?.push(performance.now() - start);
+      backend.disposeData(out.dataId);
+    }
+  }
+  const [ma, mb] = [median(times[0]), median(times[1])];
+  console.log(`${name.padEnd(34)} old ${ma.toFixed(1).padStart(8)} ms  new ${mb.toFixed(1).padStart(8)} ms  old/new ${(ma / mb).toFixed(2).padStart(6)}×  load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+const layers = [...resnetLayers(1, Number(values['batch-k1']), 'k=1'), ...resnetLayers(0.25, Number(values['batch-k4']), 'k=1/4')];
+const kernel = values.kernel;
+
+if (kernel === 'filter' || kernel === 'all') {
+  console.log(`Conv2DBackpropFilter: old = transposed XNNPACK convolution, new = im2col + GEMM; ${REPS} reps`);
+  for (const l of layers) {
+    const x = tf.tensor4d(normalArray(l.n * l.size * l.size * l.cin, 0, 1, random), [l.n, l.size, l.size, l.cin]);
+    const info = tf.backend_util.computeConv2DInfo(x.shape, [l.k, l.k, l.cin, l.cout], l.stride, 1, 'same');
+    const dy = tf.tensor4d(normalArray(l.n * info.outHeight * info.outWidth * l.cout, 0, 1, random), [l.n, info.outHeight, info.outWidth, l.cout]);
+    ab(
+      `${l.name} [${x.shape.join(',')}] ${l.k}×${l.k}/${l.stride}→${l.cout}`,
+      () => filterGradientByConvolution(backend, x, dy, info),
+      () => filterGradientByIm2col(backend, x, dy, info),
+    );
+    tf.dispose([x, dy]);
+  }
+}
