@@ -14,6 +14,8 @@ const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('../src/backend/init-backend.js');
 const { filterGradientByConvolution } = await import('../src/backend/wasm-conv2d-backprop-filter.js');
 const { filterGradientByIm2col } = await import('../src/backend/wasm-im2col-filter-gradient.js');
+const { writeRotatedSubFilter } = await import('../src/backend/wasm-conv2d-backprop-input.js');
+const { callWasmKernel } = await import('../src/backend/wasm-kernel-calls.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');
 
 type TensorInfo = import('@tensorflow/tfjs-core').TensorInfo;
@@ -98,5 +100,34 @@ if (kernel === 'filter' || kernel === 'all') {
       () => filterGradientByIm2col(backend, x, dy, info),
     );
     tf.dispose([x, dy]);
+  }
+}
+
+if (kernel === 'input' || kernel === 'all') {
+  console.log(`Conv2DBackpropInput's filter rotation (per residue class): old = StridedSlice + Reverse + Transpose kernels, new = one JS pass; ${REPS} reps`);
+  const seen = new Set<string>();
+  for (const l of layers) {
+    const key = `${l.k} ${l.cin} ${l.cout} ${l.stride}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const filter = tf.tensor4d(normalArray(l.k * l.k * l.cin * l.cout, 0, 1, random), [l.k, l.k, l.cin, l.cout]);
+    const taps = Math.ceil(l.k / l.stride);
+    ab(
+      `${l.name} filter [${filter.shape.join(',')}] stride ${l.stride}`,
+      () => {
+        const sub = l.stride === 1 ? filter : callWasmKernel(tf.StridedSlice, { x: filter }, { begin: [0, 0, 0, 0], end: filter.shape, strides: [l.stride, l.stride, 1, 1] }, backend);
+        const reversed = callWasmKernel(tf.Reverse, { x: sub }, { dims: [0, 1] }, backend);
+        if (sub !== filter) backend.disposeData(sub.dataId);
+        const rotated = callWasmKernel(tf.Transpose, { x: reversed }, { perm: [0, 1, 3, 2] }, backend);
+        backend.disposeData(reversed.dataId);
+        return rotated;
+      },
+      () => {
+        const out = backend.makeOutput([taps, taps, l.cout, l.cin], 'float32');
+        writeRotatedSubFilter(backend.typedArrayFromHeap(filter) as Float32Array, [l.k, l.k, l.cin, l.cout], [0, 0], [l.stride, l.stride], backend.typedArrayFromHeap(out) as Float32Array);
+        return out;
+      },
+    );
+    filter.dispose();
   }
 }

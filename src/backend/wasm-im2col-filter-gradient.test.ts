@@ -100,7 +100,7 @@ describe('filter gradient by im2col + GEMM on wasm', () => {
   it('writeTransposedPatches writes Pᵀ[(kh,kw,ci),(n,oh,ow)] = x[n, oh·s+kh−p_t, ow·s+kw−p_l, ci], zero outside', () => {
     // Reference: the definition evaluated per element on x itself (not on its transpose).
     const random = createRandom(41);
-    for (let trial = 0; trial < 30; trial++) {
+    for (let trial = 0; trial < 60; trial++) {
       const g: PatchGeometry = {
         batchSize: 1 + random.int(3),
         inHeight: 1 + random.int(7),
@@ -116,7 +116,8 @@ describe('filter gradient by im2col + GEMM on wasm', () => {
         padLeft: random.int(3),
       };
       // Half the trials take the stride-1, OW = W geometry of the whole-row copy.
-      if (trial % 2 === 0) Object.assign(g, { strideHeight: 1, strideWidth: 1, outWidth: g.inWidth, outHeight: 1 + random.int(g.inHeight + 2) });
+      // Every third trial has OH = H as well: the whole-image copy.
+      if (trial % 2 === 0) Object.assign(g, { strideHeight: 1, strideWidth: 1, outWidth: g.inWidth, outHeight: trial % 3 === 0 ? g.inHeight : 1 + random.int(g.inHeight + 2) });
       else Object.assign(g, { outWidth: 1 + random.int(30) });
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = g;
       const x = normalArray(n * h * w * c, 0, 1, random);

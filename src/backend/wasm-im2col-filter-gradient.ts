@@ -49,12 +49,15 @@ export interface PatchGeometry {
  *
  * At stride 1 with OW = W (e.g. 'same' padding) the rows of one (kh, kw, ci, n) are one shifted
  * contiguous run of xT: one copy, then the |kw − p_l| columns per row that the shift pulled in
- * from the neighbouring row are zeroed. Otherwise each output row is a (strided) gather.
+ * from the neighbouring row are zeroed; with OH = H too, all images of one channel are one run
+ * (the |kh − p_t| rows per image pulled in from the neighbouring image zeroed alike). Otherwise
+ * each output row is a (strided) gather.
  */
 export function writeTransposedPatches(heap: Float32Array, xAt: number, outAt: number, g: PatchGeometry, first: number, count: number): void {
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = g;
   const columns = count * oh * ow;
   const wholeRows = sh === 1 && sw === 1 && ow === w;
+  const wholeImages = wholeRows && oh === h;
   for (let kh = 0; kh < g.filterHeight; kh++) {
     // Output rows whose input row r·s_h + kh − p_t lies inside [0, h).
     const down = kh - g.padTop;
@@ -66,6 +69,26 @@ export function writeTransposedPatches(heap: Float32Array, xAt: number, outAt: n
       const owHi = Math.max(owLo, Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1));
       for (let ci = 0; ci < g.inChannels; ci++) {
         const row = outAt + ((kh * g.filterWidth + kw) * g.inChannels + ci) * columns;
+        if (wholeImages) {
+          // All `count` images of channel ci are one run of xT and one run of Pᵀ's row.
+          const images = xAt + (ci * g.batchSize + first) * h * w;
+          const src = images + down * w + shift;
+          const length = count * h * w;
+          const from = Math.max(src, images);
+          const to = Math.min(src + length, images + length);
+          heap.copyWithin(row + (from - src), from, to);
+          for (let n = 0; n < count; n++) {
+            const block = row + n * oh * ow;
+            for (let i = block; i < block + rLo * ow; i++) heap[i] = 0;
+            for (let i = block + rHi * ow; i < block + oh * ow; i++) heap[i] = 0;
+            for (let r = rLo; r < rHi; r++) {
+              const at = block + r * ow;
+              for (let c = 0; c < owLo; c++) heap[at + c] = 0;
+              for (let c = owHi; c < ow; c++) heap[at + c] = 0;
+            }
+          }
+          continue;
+        }
         for (let n = 0; n < count; n++) {
           const image = xAt + (ci * g.batchSize + first + n) * h * w;
           const block = row + n * oh * ow;
