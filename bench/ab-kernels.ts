@@ -30,6 +30,10 @@ const { values } = parseArgs({
   },
 });
 const REPS = Number(values.reps);
+// tfjs-backend-wasm's own BatchMatMul, captured before our registration replaces it (its setup
+// still runs at backend start: the replacement keeps the original's setupFunc).
+await import('@tensorflow/tfjs-backend-wasm');
+const originalBatchMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
 await initBackend('wasm');
 const backend = tf.backend() as BackendWasm;
 const random = createRandom(3);
@@ -130,4 +134,22 @@ if (kernel === 'input' || kernel === 'all') {
     );
     filter.dispose();
   }
+}
+
+if (kernel === 'bmm' || kernel === 'all') {
+  console.log(`batched BatchMatMul (CCT-2 attention, batch 32 × 2 heads, T 64, d 64): old = tfjs-backend-wasm's C++ loop, new = matrix by matrix through XNNPACK; ${REPS} reps`);
+  if (originalBatchMatMul === undefined) throw new Error('tfjs-backend-wasm registered no BatchMatMul');
+  const ours = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (ours === undefined) throw new Error('no BatchMatMul on wasm');
+  const a = tf.tensor3d(normalArray(64 * 64 * 64, 0, 1, random), [64, 64, 64]);
+  const b = tf.tensor3d(normalArray(64 * 64 * 64, 0, 1, random), [64, 64, 64]);
+  for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false]] as const) {
+    const attrs = { transposeA, transposeB };
+    ab(
+      `[64,64,64]${transposeA ? 'ᵀ' : ''}·[64,64,64]${transposeB ? 'ᵀ' : ''}`,
+      () => originalBatchMatMul.kernelFunc({ inputs: { a, b }, attrs, backend }) as TensorInfo,
+      () => ours.kernelFunc({ inputs: { a, b }, attrs, backend }) as TensorInfo,
+    );
+  }
+  tf.dispose([a, b]);
 }

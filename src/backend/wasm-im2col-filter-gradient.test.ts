@@ -198,7 +198,7 @@ describe('filter gradient by im2col + GEMM on wasm', () => {
     const x = tf.zeros([1, 5, 5, 2]);
     const dy = tf.zeros([1, 4, 4, 3]);
     expect(() =>
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap),
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] }),
     ).toThrow(/expected dy of shape \[1, 3, 3, 3\].*found \[1, 4, 4, 3\]/);
     tf.dispose([x, dy]);
   });
