@@ -4,7 +4,13 @@
  * wasm backend: `tf.profile` over a few steps, summed by kernel name.
  *
  * Run: `npx tsx bench/profile.ts --model lenet5|resnet18-k1/4|resnet18-k1|cct2 [--batch N]
- * [--steps 5] [--backend wasm] [--threads N] [--json FILE]`.
+ * [--steps 5] [--backend wasm] [--threads N] [--json FILE] [--baseline DIR]`.
+ *
+ * `--baseline DIR` (a checkout of this repository, e.g. `git worktree add /tmp/base <commit>` or
+ * `git archive <commit> | tar -x -C DIR`, with node_modules linked to this one's) is an
+ * interleaved A/B in one process: steps alternate between DIR's wasm kernel set
+ * (`src/backend/wasm-gradient-kernels.ts` there) and ours, re-registered between steps, and the
+ * table gives both medians and their ratio. On a loaded machine that ratio is the number to read.
  *
  * wasm kernels run synchronously, so the wall time tf.profile records per kernel is its cost.
  * Per kernel it reports the median over steps of the step's total (robust on a shared machine,
@@ -39,6 +45,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     threads: { type: 'string' },
     json: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const choice = MODELS[values.model];
@@ -46,7 +53,48 @@ if (choice === undefined) throw new Error(`--model: expected one of ${Object.key
 const STEPS = Number(values.steps);
 const BATCH = values.batch === undefined ? choice.batch : Number(values.batch);
 
+type KernelConfig = import('@tensorflow/tfjs-core').KernelConfig;
+type KernelModule = typeof import('../src/backend/wasm-gradient-kernels.js');
+/** name → config of one wasm kernel set. */
+type KernelSet = Map<string, KernelConfig | undefined>;
+
+// tfjs-backend-wasm's own kernels, before our registration replaces some (a baseline set is built from them).
+const originals: KernelSet = new Map();
+if (values.baseline !== undefined) {
+  await import('@tensorflow/tfjs-backend-wasm');
+  for (const k of tf.getKernelsForBackend('wasm')) originals.set(k.kernelName, k);
+}
 await initBackend(values.backend, values.threads === undefined ? {} : { threads: Number(values.threads) });
+
+/** The kernel set a wasm-gradient-kernels module registers, for the names in `names`. */
+function kernelSet(module: KernelModule, names: readonly string[]): KernelSet {
+  const set: KernelSet = new Map();
+  for (const name of names) {
+    const added = module.WASM_GRADIENT_KERNELS.find((k) => k.kernelName === name);
+    const replace = module.WASM_REPLACED_KERNELS[name];
+    const original = originals.get(name);
+    set.set(name, added ?? (replace !== undefined && original !== undefined ? replace(original) : original));
+  }
+  return set;
+}
+
+function activate(set: KernelSet): void {
+  for (const [name, config] of set) {
+    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+    if (config !== undefined) tf.registerKernel(config);
+  }
+}
+
+const sets: { label: string; set: KernelSet | undefined }[] = [{ label: 'ours', set: undefined }];
+if (values.baseline !== undefined) {
+  const ours = (await import('../src/backend/wasm-gradient-kernels.js'));
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  const theirs = (await import(pathToFileURL(resolve(values.baseline, 'src/backend/wasm-gradient-kernels.ts')).href)) as KernelModule;
+  const names = [...new Set([...[ours, theirs].flatMap((m) => [...m.WASM_GRADIENT_KERNELS.map((k) => k.kernelName), ...Object.keys(m.WASM_REPLACED_KERNELS)])])];
+  sets[0] = { label: 'ours', set: kernelSet(ours, names) };
+  sets.push({ label: 'baseline', set: kernelSet(theirs, names) });
+}
 const arch = getArchitecture(choice.arch);
 const model = createModel(choice.arch, choice.config, 1);
 const [h, w, c] = arch.spec(model.config).inputShape;
@@ -64,50 +112,77 @@ function step(): void {
   });
 }
 
-step();
-step();
-const perStep = new Map<string, { ms: number[]; calls: number; shapes: Map<string, number> }>();
+for (const { set } of sets) {
+  if (set !== undefined) activate(set);
+  step();
+  step();
+}
+
+interface KernelStats {
+  ms: number[];
+  calls: number;
+  shapes: Map<string, number>;
+}
+const stats = sets.map(() => new Map<string, KernelStats>());
 let wall = 0;
 for (let i = 0; i < STEPS; i++) {
-  const start = performance.now();
-  const info = await tf.profile(step);
-  wall += performance.now() - start;
-  for (const k of info.kernels) {
-    const entry = perStep.get(k.name) ?? { ms: new Array<number>(STEPS).fill(0), calls: 0, shapes: new Map<string, number>() };
-    const ms = Number(k.kernelTimeMs);
-    entry.ms[i] = (entry.ms[i] ?? 0) + ms;
-    entry.calls += 1;
-    const shapes = k.inputShapes.map((shape) => `[${(shape ?? []).join(',')}]`).join(' ');
-    entry.shapes.set(shapes, (entry.shapes.get(shapes) ?? 0) + ms);
-    perStep.set(k.name, entry);
+  for (let v = 0; v < sets.length; v++) {
+    const chosen = sets[v]?.set;
+    if (chosen !== undefined) activate(chosen);
+    const perKernel = stats[v] as Map<string, KernelStats>;
+    const start = performance.now();
+    const info = await tf.profile(step);
+    if (v === 0) wall += performance.now() - start;
+    for (const k of info.kernels) {
+      const entry = perKernel.get(k.name) ?? { ms: new Array<number>(STEPS).fill(0), calls: 0, shapes: new Map<string, number>() };
+      const ms = Number(k.kernelTimeMs);
+      entry.ms[i] = (entry.ms[i] ?? 0) + ms;
+      entry.calls += 1;
+      const shapes = k.inputShapes.map((shape) => `[${(shape ?? []).join(',')}]`).join(' ');
+      entry.shapes.set(shapes, (entry.shapes.get(shapes) ?? 0) + ms);
+      perKernel.set(k.name, entry);
+    }
   }
 }
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
-const medians = new Map([...perStep.entries()].map(([name, e]) => [name, median(e.ms)]));
-const kernelMs = [...medians.values()].reduce((a, b) => a + b, 0);
-const rows = [...perStep.entries()]
-  .sort((a, b) => (medians.get(b[0]) ?? 0) - (medians.get(a[0]) ?? 0))
-  .map(([name, e]) => ({
-    kernel: name,
-    msPerStep: Number((medians.get(name) ?? 0).toFixed(2)),
-    share: `${((100 * (medians.get(name) ?? 0)) / kernelMs).toFixed(1)}%`,
-    callsPerStep: e.calls / STEPS,
-    // The input shapes that cost most over all steps, with their ms per step.
-    costliestInputs: [...e.shapes]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 3)
-      .map(([shapes, ms]) => `${shapes} ${(ms / STEPS).toFixed(1)}`)
-      .join(' | '),
-  }));
+const medians = stats.map((perKernel) => new Map([...perKernel.entries()].map(([name, e]) => [name, median(e.ms)])));
+const totals = medians.map((m) => [...m.values()].reduce((a, b) => a + b, 0));
+const ours = stats[0] as Map<string, KernelStats>;
+const oursMedians = medians[0] as Map<string, number>;
+const kernelMs = totals[0] as number;
+const baselineMedians = medians[1];
+const names = [...new Set([...ours.keys(), ...(stats[1]?.keys() ?? [])])];
+const rows = names
+  .sort((a, b) => Math.max(oursMedians.get(b) ?? 0, baselineMedians?.get(b) ?? 0) - Math.max(oursMedians.get(a) ?? 0, baselineMedians?.get(a) ?? 0))
+  .map((name) => {
+    const e = ours.get(name);
+    const ms = oursMedians.get(name) ?? 0;
+    const before = baselineMedians?.get(name) ?? 0;
+    return {
+      kernel: name,
+      msPerStep: Number(ms.toFixed(2)),
+      share: `${((100 * ms) / kernelMs).toFixed(1)}%`,
+      ...(baselineMedians === undefined ? {} : { baselineMsPerStep: Number(before.toFixed(2)), baselineOverOurs: ms > 0 ? Number((before / ms).toFixed(2)) : null }),
+      callsPerStep: (e?.calls ?? 0) / STEPS,
+      // The input shapes that cost most over all steps, with their ms per step.
+      costliestInputs: [...(e?.shapes ?? [])]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([shapes, t]) => `${shapes} ${(t / STEPS).toFixed(1)}`)
+        .join(' | '),
+    };
+  });
 console.table(rows);
 const load = await import('node:os').then((os) => os.loadavg().map((v) => v.toFixed(2)).join(' '));
+const baselineMs = totals[1];
 console.log(
-  `${values.model} batch ${BATCH}: kernel time (sum of medians) ${kernelMs.toFixed(1)} ms/step; ` +
-    `mean wall under tf.profile ${(wall / STEPS).toFixed(1)} ms/step; load average ${load}`,
+  `${values.model} batch ${BATCH}: kernel time (sum of medians) ${kernelMs.toFixed(1)} ms/step` +
+    (baselineMs === undefined ? '' : ` (baseline ${baselineMs.toFixed(1)}, baseline/ours ${(baselineMs / kernelMs).toFixed(2)}×)`) +
+    `; mean wall under tf.profile ${(wall / STEPS).toFixed(1)} ms/step; load average ${load}`,
 );
 if (values.json !== undefined) {
-  writeFileSync(values.json, JSON.stringify({ model: values.model, batch: BATCH, steps: STEPS, load, kernelMs, rows }, null, 2));
+  writeFileSync(values.json, JSON.stringify({ model: values.model, batch: BATCH, steps: STEPS, load, kernelMs, baselineMs, rows }, null, 2));
 }
