@@ -1,8 +1,11 @@
 /**
  * Interleaved A/B of our wasm kernels against the paths they replace, on the real layer shapes of
  * ResNet-18 (k = 1 and k = 1/4, 32×32 inputs) and CCT-2: in one process, old and new alternate,
- * and each reports the median of `--reps` timings. On a shared machine only the ratio old/new
- * means anything; the load average is printed beside every row.
+ * and each reports the median and the minimum of `--reps` timings. On a shared machine only the
+ * ratio old/new means anything, and on an oversubscribed one (CPU pressure near 100%, where a
+ * call is preempted for tens of ms at random) the minimum, the least-disturbed run, is the more
+ * faithful of the two: preemption hits long calls more often than short ones, so it biases
+ * medians against the slower variant. The load average is printed beside every row.
  *
  * Run: `npx tsx bench/ab-kernels.ts [--kernel filter|input|bmm|all] [--reps 7] [--batch-k1 8] [--batch-k4 32]`.
  */
@@ -86,7 +89,12 @@ function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
     }
   }
   const [ma, mb] = [median(times[0]), median(times[1])];
-  console.log(`${name.padEnd(34)} old ${ma.toFixed(1).padStart(8)} ms  new ${mb.toFixed(1).padStart(8)} ms  old/new ${(ma / mb).toFixed(2).padStart(6)}×  load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const [fa, fb] = [Math.min(...times[0]), Math.min(...times[1])];
+  const f = (ms: number): string => ms.toFixed(ms < 10 ? 2 : 1).padStart(7);
+  console.log(
+    `${name.padEnd(44)} median old ${f(ma)} new ${f(mb)} ms, old/new ${(ma / mb).toFixed(2).padStart(6)}×; ` +
+      `min old ${f(fa)} new ${f(fb)} ms, old/new ${(fa / fb).toFixed(2).padStart(6)}×; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
 }
 
 const layers = [...resnetLayers(1, Number(values['batch-k1']), 'k=1'), ...resnetLayers(0.25, Number(values['batch-k4']), 'k=1/4')];
@@ -153,3 +161,4 @@ if (kernel === 'bmm' || kernel === 'all') {
   }
   tf.dispose([a, b]);
 }
+

@@ -6,7 +6,7 @@
  * - DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput (loops over the wasm
  *   heap, `wasm-depthwise-conv2d-backprop.ts`)
  *
- * and replaces eleven of tfjs-backend-wasm's kernels that dominate a training step:
+ * and replaces six of tfjs-backend-wasm's kernels that dominate a training step:
  *
  * - Conv2DBackpropInput (a plain loop nest) by a wrapper that runs NHWC square-stride cases as
  *   XNNPACK convolutions, one per residue class of the stride (`wasm-conv2d-backprop-input.ts`),
@@ -20,11 +20,7 @@
  * - Identity by one that shares the buffer (`wasm-identity.ts`), as the cpu and webgl backends do,
  *   instead of copying it on each of the ~36 calls tfjs's gradient code makes per step;
  * - Tile by block copies (`wasm-tile.ts`): the wasm kernel's per-element loop made BatchNorm's
- *   gradient tiles over a third of a ResNet-18 training step;
- * - Sum and Mean over leading axes (BatchNorm's per-channel moments, bias gradients) by one JS
- *   pass (`wasm-leading-axes-sum.ts`) instead of a generic transpose and a reduction;
- * - Sub, Multiply and RealDiv of a per-channel vector or a scalar against a tensor by one JS
- *   pass (`wasm-trailing-broadcast.ts`) instead of the wasm kernels' per-element index loop.
+ *   gradient tiles over a third of a ResNet-18 training step.
  *
  * Conv2DBackpropFilter runs as im2col + one XNNPACK GEMM (`wasm-im2col-filter-gradient.ts`) and
  * batched BatchMatMul products matrix by matrix through XNNPACK; `bench/PROFILE.md` has the
@@ -42,9 +38,7 @@ import {
   wasmDepthwiseConv2dNativeBackpropInputConfig,
 } from './wasm-depthwise-conv2d-backprop.js';
 import { isOurReplacement, replaceWasmKernel } from './wasm-kernel-calls.js';
-import { makeWasmLeadingAxesReduceConfig } from './wasm-leading-axes-sum.js';
 import { wasmMaxPoolGrad } from './wasm-max-pool-grad.js';
-import { makeWasmTrailingBroadcastConfig } from './wasm-trailing-broadcast.js';
 
 /** The kernels `registerWasmGradientKernels` adds, in registration order. */
 export const WASM_GRADIENT_KERNELS: readonly tf.KernelConfig[] = [
@@ -61,11 +55,6 @@ export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.Kernel
   [tf.Add]: makeWasmAddConfig,
   [tf.Identity]: makeWasmIdentityConfig,
   [tf.Tile]: makeWasmTileConfig,
-  [tf.Sum]: makeWasmLeadingAxesReduceConfig,
-  [tf.Mean]: makeWasmLeadingAxesReduceConfig,
-  [tf.Sub]: makeWasmTrailingBroadcastConfig,
-  [tf.Multiply]: makeWasmTrailingBroadcastConfig,
-  [tf.RealDiv]: makeWasmTrailingBroadcastConfig,
 };
 
 /**
