@@ -10,7 +10,8 @@
  * `git archive <commit> | tar -x -C DIR`, with node_modules linked to this one's) is an
  * interleaved A/B in one process: steps alternate between DIR's wasm kernel set
  * (`src/backend/wasm-gradient-kernels.ts` there) and ours, re-registered between steps, and the
- * table gives both medians and their ratio. On a loaded machine that ratio is the number to read.
+ * table gives both medians and their ratio (and the ratio of the per-kernel minima over steps,
+ * the least-preempted step). On a loaded machine those ratios are the numbers to read.
  *
  * wasm kernels run synchronously, so the wall time tf.profile records per kernel is its cost.
  * Per kernel it reports the median over steps of the step's total (robust on a shared machine,
@@ -149,6 +150,8 @@ const median = (xs: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 const medians = stats.map((perKernel) => new Map([...perKernel.entries()].map(([name, e]) => [name, median(e.ms)])));
+// The least-disturbed step per kernel: on an oversubscribed machine a step is preempted at random.
+const minima = stats.map((perKernel) => new Map([...perKernel.entries()].map(([name, e]) => [name, Math.min(...e.ms)])));
 const totals = medians.map((m) => [...m.values()].reduce((a, b) => a + b, 0));
 const ours = stats[0] as Map<string, KernelStats>;
 const oursMedians = medians[0] as Map<string, number>;
@@ -165,7 +168,13 @@ const rows = names
       kernel: name,
       msPerStep: Number(ms.toFixed(2)),
       share: `${((100 * ms) / kernelMs).toFixed(1)}%`,
-      ...(baselineMedians === undefined ? {} : { baselineMsPerStep: Number(before.toFixed(2)), baselineOverOurs: ms > 0 ? Number((before / ms).toFixed(2)) : null }),
+      ...(baselineMedians === undefined
+        ? {}
+        : {
+            baselineMsPerStep: Number(before.toFixed(2)),
+            baselineOverOurs: ms > 0 ? Number((before / ms).toFixed(2)) : null,
+            minOverMin: (minima[0]?.get(name) ?? 0) > 0 ? Number(((minima[1]?.get(name) ?? 0) / (minima[0]?.get(name) ?? 1)).toFixed(2)) : null,
+          }),
       callsPerStep: (e?.calls ?? 0) / STEPS,
       // The input shapes that cost most over all steps, with their ms per step.
       costliestInputs: [...(e?.shapes ?? [])]
