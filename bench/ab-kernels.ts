@@ -7,7 +7,7 @@
  * faithful of the two: preemption hits long calls more often than short ones, so it biases
  * medians against the slower variant. The load average is printed beside every row.
  *
- * Run: `npx tsx bench/ab-kernels.ts [--kernel filter|input|bmm|all] [--reps 7] [--batch-k1 8] [--batch-k4 32]`.
+ * Run: `npx tsx bench/ab-kernels.ts [--kernel filter|input|bmm|bn|all] [--reps 7] [--batch-k1 8] [--batch-k4 32]`.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,9 +19,13 @@ const { filterGradientByConvolution } = await import('../src/backend/wasm-conv2d
 const { filterGradientByIm2col } = await import('../src/backend/wasm-im2col-filter-gradient.js');
 const { writeRotatedSubFilter } = await import('../src/backend/wasm-conv2d-backprop-input.js');
 const { callWasmKernel } = await import('../src/backend/wasm-kernel-calls.js');
+const { batchNormTrain, BATCH_NORM_EPSILON } = await import('../src/models/batch-norm.js');
 const { createRandom, normalArray } = await import('../src/util/random.js');
 
 type TensorInfo = import('@tensorflow/tfjs-core').TensorInfo;
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type Tensor1D = import('@tensorflow/tfjs-core').Tensor1D;
+type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
 type BackendWasm = import('@tensorflow/tfjs-backend-wasm').BackendWasm;
 
 const { values } = parseArgs({
@@ -74,18 +78,16 @@ function resnetLayers(width: number, n: number, tag: string): Layer[] {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-/** Times `a` and `b` alternately (`REPS` each, after one warm-up each) and prints the medians and the ratio. */
-function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
+/** Times `a` and `b` alternately (`REPS` each, after one warm-up each) and prints medians, minima and their ratios. */
+function abRuns(name: string, a: () => void, b: () => void): void {
   const times: [number[], number[]] = [[], []];
   const runs = [a, b] as const;
-  for (const f of runs) backend.disposeData(f().dataId);
+  for (const f of runs) f();
   for (let r = 0; r < REPS; r++) {
     for (let v = 0; v < 2; v++) {
       const start = performance.now();
-      const out = (runs[v] as () => TensorInfo)();
-      backend.typedArrayFromHeap(out);
+      (runs[v] as () => void)();
       times[v]?.push(performance.now() - start);
-      backend.disposeData(out.dataId);
     }
   }
   const [ma, mb] = [median(times[0]), median(times[1])];
@@ -95,6 +97,16 @@ function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
     `${name.padEnd(44)} median old ${f(ma)} new ${f(mb)} ms, old/new ${(ma / mb).toFixed(2).padStart(6)}×; ` +
       `min old ${f(fa)} new ${f(fb)} ms, old/new ${(fa / fb).toFixed(2).padStart(6)}×; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
+}
+
+/** `abRuns` for two kernel-level producers of a TensorInfo (read back from the heap, then freed). */
+function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
+  const run = (f: () => TensorInfo) => (): void => {
+    const out = f();
+    backend.typedArrayFromHeap(out);
+    backend.disposeData(out.dataId);
+  };
+  abRuns(name, run(a), run(b));
 }
 
 const layers = [...resnetLayers(1, Number(values['batch-k1']), 'k=1'), ...resnetLayers(0.25, Number(values['batch-k4']), 'k=1/4')];
@@ -162,3 +174,33 @@ if (kernel === 'bmm' || kernel === 'all') {
   tf.dispose([a, b]);
 }
 
+
+if (kernel === 'bn' || kernel === 'all') {
+  console.log(`training-mode BatchNorm forward + gradient (x, γ, β): old = tf.moments + tf.batchNorm differentiated op by op, new = batchNormTrain's closed-form custom gradient; ${REPS} reps`);
+  const seen = new Set<string>();
+  for (const l of layers) {
+    const shape: [number, number, number, number] = [l.n, l.size / l.stride, l.size / l.stride, l.cout];
+    const key = shape.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const x = tf.tensor4d(normalArray(tf.util.sizeFromShape(shape), 0, 1, random), shape);
+    const dy = tf.tensor4d(normalArray(tf.util.sizeFromShape(shape), 0, 1, random), shape);
+    const gamma = tf.tensor1d(normalArray(l.cout, 1, 0.1, random));
+    const beta = tf.tensor1d(normalArray(l.cout, 0, 0.1, random));
+    const gradients = (f: (x: Tensor4D, g: Tensor1D, b: Tensor1D) => Tensor) => (): void => {
+      tf.tidy(() => {
+        const grads = tf.grads((xx: Tensor, g: Tensor, b: Tensor) => tf.sum(tf.mul(f(xx as Tensor4D, g as Tensor1D, b as Tensor1D), dy)))([x, gamma, beta]);
+        for (const g of grads) g.dataSync();
+      });
+    };
+    abRuns(
+      `${l.name.split(' ')[0]} BN on [${shape.join(',')}]`,
+      gradients((xx, g, b) => {
+        const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+        return tf.batchNorm4d(xx, mean as Tensor1D, variance as Tensor1D, b, g, BATCH_NORM_EPSILON);
+      }),
+      gradients((xx, g, b) => batchNormTrain(xx, g, b).y),
+    );
+    tf.dispose([x, dy, gamma, beta]);
+  }
+}
