@@ -109,14 +109,25 @@ function ab(name: string, a: () => TensorInfo, b: () => TensorInfo): void {
   abRuns(name, run(a), run(b));
 }
 
-const layers = [...resnetLayers(1, Number(values['batch-k1']), 'k=1'), ...resnetLayers(0.25, Number(values['batch-k4']), 'k=1/4')];
+/** LeNet-5's two convolutions (batch 128) and CCT-2's tokenizer (batch 32), with their own paddings. */
+const otherLayers: (Layer & { readonly pad: 'same' | 'valid' })[] = [
+  { name: 'LeNet-5 conv1', n: 128, size: 28, cin: 1, cout: 6, k: 5, stride: 1, pad: 'same' },
+  { name: 'LeNet-5 conv2', n: 128, size: 14, cin: 6, cout: 16, k: 5, stride: 1, pad: 'valid' },
+  { name: 'CCT-2 conv1', n: 32, size: 32, cin: 3, cout: 64, k: 3, stride: 1, pad: 'same' },
+  { name: 'CCT-2 conv2', n: 32, size: 16, cin: 64, cout: 128, k: 3, stride: 1, pad: 'same' },
+];
+const layers: (Layer & { readonly pad?: 'same' | 'valid' })[] = [
+  ...resnetLayers(1, Number(values['batch-k1']), 'k=1'),
+  ...resnetLayers(0.25, Number(values['batch-k4']), 'k=1/4'),
+  ...otherLayers,
+];
 const kernel = values.kernel;
 
 if (kernel === 'filter' || kernel === 'all') {
   console.log(`Conv2DBackpropFilter: old = transposed XNNPACK convolution, new = im2col + GEMM; ${REPS} reps`);
   for (const l of layers) {
     const x = tf.tensor4d(normalArray(l.n * l.size * l.size * l.cin, 0, 1, random), [l.n, l.size, l.size, l.cin]);
-    const info = tf.backend_util.computeConv2DInfo(x.shape, [l.k, l.k, l.cin, l.cout], l.stride, 1, 'same');
+    const info = tf.backend_util.computeConv2DInfo(x.shape, [l.k, l.k, l.cin, l.cout], l.stride, 1, l.pad ?? 'same');
     const dy = tf.tensor4d(normalArray(l.n * info.outHeight * info.outWidth * l.cout, 0, 1, random), [l.n, info.outHeight, info.outWidth, l.cout]);
     ab(
       `${l.name} [${x.shape.join(',')}] ${l.k}×${l.k}/${l.stride}→${l.cout}`,
@@ -132,6 +143,7 @@ if (kernel === 'input' || kernel === 'all') {
   const seen = new Set<string>();
   for (const l of layers) {
     const key = `${l.k} ${l.cin} ${l.cout} ${l.stride}`;
+    if (l.pad !== undefined) continue;
     if (seen.has(key)) continue;
     seen.add(key);
     const filter = tf.tensor4d(normalArray(l.k * l.k * l.cin * l.cout, 0, 1, random), [l.k, l.k, l.cin, l.cout]);
@@ -179,6 +191,7 @@ if (kernel === 'bn' || kernel === 'all') {
   console.log(`training-mode BatchNorm forward + gradient (x, γ, β): old = tf.moments + tf.batchNorm differentiated op by op, new = batchNormTrain's closed-form custom gradient; ${REPS} reps`);
   const seen = new Set<string>();
   for (const l of layers) {
+    if (l.pad !== undefined) continue;
     const shape: [number, number, number, number] = [l.n, l.size / l.stride, l.size / l.stride, l.cout];
     const key = shape.join(',');
     if (seen.has(key)) continue;

@@ -15,7 +15,8 @@
  * the input has rows the forward pass never read (VALID, stride 2), the output is cropped instead.
  *
  * The kernel runs the im2col + GEMM of `wasm-im2col-filter-gradient.ts` instead wherever it applies
- * (NHWC float32, dilation 1: every gradient tfjs asks for): one XNNPACK matrix product in place of
+ * (NHWC float32, dilation 1: every gradient tfjs asks for) and measured faster (all but stride-1
+ * convolutions with narrower output rows, see `narrowRows`): one XNNPACK matrix product in place of
  * a convolution whose "filter" is the whole output gradient, which XNNPACK runs poorly (the
  * measured A/B is in `bench/PROFILE.md`). The transposed convolution stays as the general path.
  */
@@ -23,6 +24,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradientByIm2col } from './wasm-im2col-filter-gradient.js';
 import { asWasmBackend, callWasmKernel, disposeWasmIntermediates } from './wasm-kernel-calls.js';
+
+/**
+ * Stride-1 convolutions whose output rows are narrower than the input's ('valid'-style padding,
+ * e.g. LeNet-5's conv2, x [128,14,14,6] 5×5 → 16): im2col copies them row by row, and the A/B in
+ * bench/PROFILE.md had the transposed convolution ~2× faster there, so they keep it.
+ */
+function narrowRows(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.strideHeight === 1 && info.strideWidth === 1 && info.outWidth !== info.inWidth;
+}
 
 /** Computes dW from x [n, h, w, ci] and dy [n, oh, ow, co] on the wasm backend (see the module comment). */
 export function wasmConv2DBackpropFilter(args: {
@@ -50,7 +60,7 @@ export function wasmConv2DBackpropFilter(args: {
       `Conv2DBackpropFilter on wasm: expected dy of shape [${expected.join(', ')}] for x [${x.shape.join(', ')}] and filter [${attrs.filterShape.join(', ')}], found [${dy.shape.join(', ')}]`,
     );
   }
-  const im2col = x.dtype === 'float32' && dy.dtype === 'float32' && convInfo.dilationHeight === 1 && convInfo.dilationWidth === 1;
+  const im2col = x.dtype === 'float32' && dy.dtype === 'float32' && convInfo.dilationHeight === 1 && convInfo.dilationWidth === 1 && !narrowRows(convInfo);
   return im2col ? filterGradientByIm2col(backend, x, dy, convInfo) : filterGradientByConvolution(backend, x, dy, convInfo);
 }
 
