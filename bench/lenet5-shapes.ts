@@ -1,4 +1,4 @@
-/** Parameter shapes (NHWC/HWIO) of the raw-op LeNet-5 that bench/wasm-lenet5.ts and bench/profile-lenet5.ts time. */
+/** Parameter shapes (NHWC/HWIO) of the raw-op LeNet-5 that bench/wasm-lenet5.ts times. */
 export const SHAPES: Record<string, number[]> = {
   conv1W: [5, 5, 1, 6],
   conv1B: [6],

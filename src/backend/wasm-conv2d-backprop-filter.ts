@@ -13,12 +13,26 @@
  * so the work runs in XNNPACK's convolution (the kernel tfjs-backend-wasm's Conv2D uses), with three
  * small transposes around it. Bottom/right padding is chosen so the output is exactly kh × kw; where
  * the input has rows the forward pass never read (VALID, stride 2), the output is cropped instead.
- * Measured on LeNet-5 shapes this is faster than im2col + MatMul and than plain loops (bench notes
- * in `bench/wasm-lenet5.ts`).
+ *
+ * The kernel runs the im2col + GEMM of `wasm-im2col-filter-gradient.ts` instead wherever it applies
+ * (NHWC float32, dilation 1: every gradient tfjs asks for) and measured faster (all but stride-1
+ * convolutions with narrower output rows, see `narrowRows`): one XNNPACK matrix product in place of
+ * a convolution whose "filter" is the whole output gradient, which XNNPACK runs poorly (the
+ * measured A/B is in `bench/PROFILE.md`). The transposed convolution stays as the general path.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradientByIm2col } from './wasm-im2col-filter-gradient.js';
 import { asWasmBackend, callWasmKernel, disposeWasmIntermediates } from './wasm-kernel-calls.js';
+
+/**
+ * Stride-1 convolutions whose output rows are narrower than the input's ('valid'-style padding,
+ * e.g. LeNet-5's conv2, x [128,14,14,6] 5×5 → 16): im2col copies them row by row, and the A/B in
+ * bench/PROFILE.md had the transposed convolution ~2× faster there, so they keep it.
+ */
+function narrowRows(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.strideHeight === 1 && info.strideWidth === 1 && info.outWidth !== info.inWidth;
+}
 
 /** Computes dW from x [n, h, w, ci] and dy [n, oh, ow, co] on the wasm backend (see the module comment). */
 export function wasmConv2DBackpropFilter(args: {
@@ -40,7 +54,14 @@ export function wasmConv2DBackpropFilter(args: {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  return filterGradientByConvolution(backend, x, dy, convInfo);
+  const expected = [convInfo.batchSize, convInfo.outHeight, convInfo.outWidth, convInfo.outChannels];
+  if (dy.shape.length !== 4 || expected.some((d, i) => dy.shape[i] !== d)) {
+    throw new Error(
+      `Conv2DBackpropFilter on wasm: expected dy of shape [${expected.join(', ')}] for x [${x.shape.join(', ')}] and filter [${attrs.filterShape.join(', ')}], found [${dy.shape.join(', ')}]`,
+    );
+  }
+  const im2col = x.dtype === 'float32' && dy.dtype === 'float32' && convInfo.dilationHeight === 1 && convInfo.dilationWidth === 1 && !narrowRows(convInfo);
+  return im2col ? filterGradientByIm2col(backend, x, dy, convInfo) : filterGradientByConvolution(backend, x, dy, convInfo);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, maxRelativeError, onBackend, useTestBackend } from '../../test/helpers.js';
 import { createRandom, normalArray, type Random } from '../util/random.js';
+import { writeRotatedSubFilter } from './wasm-conv2d-backprop-input.js';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -73,6 +74,34 @@ function describeCase(c: InputGradCase): string {
 describe('Conv2DBackpropInput on wasm (sub-pixel decomposition into stride-1 convolutions)', () => {
   beforeAll(async () => {
     expect(await useTestBackend()).toBe('wasm');
+  });
+
+  it('writeRotatedSubFilter writes out[a,b,co,ci] = W[s·(A−1−a)+ρ, s·(B−1−b)+ρ′, ci, co] (channels past one 32-tile too)', () => {
+    const random = createRandom(77);
+    for (let trial = 0; trial < 40; trial++) {
+      const shape: [number, number, number, number] = [1 + random.int(5), 1 + random.int(5), 1 + random.int(trial % 4 === 0 ? 70 : 6), 1 + random.int(trial % 4 === 1 ? 70 : 6)];
+      const strides: [number, number] = [1 + random.int(3), 1 + random.int(3)];
+      const firsts: [number, number] = [random.int(strides[0]), random.int(strides[1])];
+      const [kh, kw, ci, co] = shape;
+      const rows = Math.max(0, Math.ceil((kh - firsts[0]) / strides[0]));
+      const cols = Math.max(0, Math.ceil((kw - firsts[1]) / strides[1]));
+      const filter = normalArray(kh * kw * ci * co, 0, 1, random);
+      const got = new Float32Array(rows * cols * co * ci).fill(Number.NaN);
+      writeRotatedSubFilter(filter, shape, firsts, strides, got);
+      for (let a = 0; a < rows; a++) {
+        for (let b = 0; b < cols; b++) {
+          for (let o = 0; o < co; o++) {
+            for (let i = 0; i < ci; i++) {
+              const h = strides[0] * (rows - 1 - a) + firsts[0];
+              const w = strides[1] * (cols - 1 - b) + firsts[1];
+              const want = filter[((h * kw + w) * ci + i) * co + o];
+              const at = ((a * cols + b) * co + o) * ci + i;
+              if (got[at] !== want) throw new Error(`trial ${trial} shape [${shape.join(',')}] strides ${strides.join('x')} firsts ${firsts.join(',')}: out[${a},${b},${o},${i}] is ${got[at]}, expected ${want}`);
+            }
+          }
+        }
+      }
+    }
   });
 
   it('matches the cpu kernel for strides 1–3, every pad kind, filters larger and smaller than the stride', async () => {

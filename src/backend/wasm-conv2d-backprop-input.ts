@@ -54,6 +54,50 @@ function classAxis(r: number, stride: number, padStart: number, taps: number, dy
   };
 }
 
+/** Channel tile of the blocked transpose in `writeRotatedSubFilter`: 32 × 32 floats, 4 KiB each side. */
+const TILE = 32;
+
+/**
+ * W̃_r = the sub-filter of one residue class, rotated 180° with channels swapped, in one pass:
+ *
+ *   out[a, b, co, ci] = W[s_h·(A_r − 1 − a) + ρ_h, s_w·(A_c − 1 − b) + ρ_w, ci, co]
+ *
+ * with A the tap counts ⌈(K − ρ)/s⌉. tfjs-backend-wasm's StridedSlice + Reverse + Transpose did
+ * the same in three passes, of which Reverse alone took ~570 ms on ResNet-18's [3,3,512,512]
+ * filter (bench/PROFILE.md); each tap's [ci, co] → [co, ci] transpose here is blocked in
+ * TILE × TILE tiles so reads and writes both stay in cache.
+ */
+export function writeRotatedSubFilter(
+  filter: Float32Array,
+  shape: readonly [number, number, number, number],
+  firsts: readonly [number, number],
+  strides: readonly [number, number],
+  out: Float32Array,
+): void {
+  const [kh, kw, ci, co] = shape;
+  const rows = Math.max(0, Math.ceil((kh - firsts[0]) / strides[0]));
+  const cols = Math.max(0, Math.ceil((kw - firsts[1]) / strides[1]));
+  const tap = ci * co;
+  for (let a = 0; a < rows; a++) {
+    const h = strides[0] * (rows - 1 - a) + firsts[0];
+    for (let b = 0; b < cols; b++) {
+      const w = strides[1] * (cols - 1 - b) + firsts[1];
+      const src = (h * kw + w) * tap;
+      const dst = (a * cols + b) * tap;
+      for (let i0 = 0; i0 < ci; i0 += TILE) {
+        const i1 = Math.min(ci, i0 + TILE);
+        for (let o0 = 0; o0 < co; o0 += TILE) {
+          const o1 = Math.min(co, o0 + TILE);
+          for (let i = i0; i < i1; i++) {
+            const from = src + i * co;
+            for (let o = o0; o < o1; o++) out[dst + o * ci + i] = filter[from + o] as number;
+          }
+        }
+      }
+    }
+  }
+}
+
 /** dx_r for one residue class (rows × cols × ci per example), or undefined when it is zero. */
 function classGradient(
   backend: BackendWasm,
@@ -68,19 +112,15 @@ function classGradient(
   const keptRows = dyRows - rowAxis.cropBefore - rowAxis.cropAfter;
   const keptCols = dyCols - colAxis.cropBefore - colAxis.cropAfter;
   if (rowAxis.taps === 0 || colAxis.taps === 0 || keptRows < 1 || keptCols < 1) return undefined;
-  const sub =
-    strides[0] === 1 && strides[1] === 1
-      ? filter
-      : callWasmKernel(
-          tf.StridedSlice,
-          { x: filter },
-          { begin: [rowAxis.first, colAxis.first, 0, 0], end: [kh, kw, ci, co], strides: [strides[0], strides[1], 1, 1] },
-          backend,
-        );
-  const reversed = callWasmKernel(tf.Reverse, { x: sub }, { dims: [0, 1] }, backend);
-  if (sub !== filter) disposeWasmIntermediates(backend, sub);
-  const rotated = callWasmKernel(tf.Transpose, { x: reversed }, { perm: [0, 1, 3, 2] }, backend);
-  disposeWasmIntermediates(backend, reversed);
+  const rotated = backend.makeOutput([rowAxis.taps, colAxis.taps, co, ci], 'float32');
+  // Views after makeOutput: allocating may grow (and detach) the heap.
+  writeRotatedSubFilter(
+    backend.typedArrayFromHeap(filter) as Float32Array,
+    [kh, kw, ci, co],
+    [rowAxis.first, colAxis.first],
+    strides,
+    backend.typedArrayFromHeap(rotated) as Float32Array,
+  );
   const cropped =
     rowAxis.cropBefore + rowAxis.cropAfter + colAxis.cropBefore + colAxis.cropAfter === 0
       ? dy

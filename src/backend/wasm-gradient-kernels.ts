@@ -21,6 +21,10 @@
  *   instead of copying it on each of the ~36 calls tfjs's gradient code makes per step;
  * - Tile by block copies (`wasm-tile.ts`): the wasm kernel's per-element loop made BatchNorm's
  *   gradient tiles over a third of a ResNet-18 training step.
+ *
+ * Conv2DBackpropFilter runs as im2col + one XNNPACK GEMM (`wasm-im2col-filter-gradient.ts`) and
+ * batched BatchMatMul products matrix by matrix through XNNPACK; `bench/PROFILE.md` has the
+ * per-kernel profiles and A/B ratios.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { makeWasmBatchMatMulConfig } from './wasm-batch-mat-mul.js';

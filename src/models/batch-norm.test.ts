@@ -204,4 +204,41 @@ describe('batch norm gradients (cpu backend until the wasm gradient kernels land
     for (let i = 0; i < 3; i++) expect(maxRelativeError(ours[i]!.dataSync(), manual[i]!.dataSync())).toBeLessThan(1e-4);
     tf.dispose([x, gamma, beta, weights, ...ours, ...manual]);
   });
+
+  it('on wasm, at a ResNet-sized odd shape, match the elementary-op gradients computed on cpu, and leak nothing', async () => {
+    const random = createRandom(8);
+    const shape: [number, number, number, number] = [3, 7, 5, 12];
+    const size = shape.reduce((p, q) => p * q, 1);
+    const xs = normalArray(size, 0.5, 2, random);
+    const gs = normalArray(12, 1, 0.3, random);
+    const bs = normalArray(12, 0, 0.3, random);
+    const ws = normalArray(size, 0, 1, random);
+    const grads = (manualFormula: boolean): Float32Array[] =>
+      tf.tidy(() => {
+        const weights = tf.tensor4d(ws, shape);
+        const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+          let y: tf.Tensor;
+          if (manualFormula) {
+            const mu = tf.mean(xx, [0, 1, 2]);
+            const v = tf.mean(tf.square(tf.sub(xx, mu)), [0, 1, 2]);
+            y = tf.add(tf.mul(tf.div(tf.sub(xx, mu), tf.sqrt(tf.add(v, 1e-5))), g), b);
+          } else {
+            y = batchNormTrain(xx as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).y;
+          }
+          return tf.sum(tf.mul(tf.square(y), weights));
+        };
+        return tf.grads(f)([tf.tensor4d(xs, shape), tf.tensor1d(gs), tf.tensor1d(bs)]).map((t) => t.dataSync() as Float32Array);
+      });
+    const expected = grads(true);
+    await tf.setBackend('wasm');
+    try {
+      const got = grads(false);
+      for (let i = 0; i < 3; i++) expect(maxRelativeError(got[i]!, expected[i]!), ['dx', 'dγ', 'dβ'][i]).toBeLessThan(1e-4);
+      const before = tf.memory().numTensors;
+      grads(false);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
 });
