@@ -197,8 +197,10 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);
         const batch = toTensors(data.train, indices, preprocessing);
         const result = trainStep(arch, config, model, batch, optimizer, stepLr);
-        lossSum += (result.loss.dataSync()[0] as number) * indices.length;
-        correct += result.correct.dataSync()[0] as number;
+        // Asynchronous reads: the webgpu backend cannot read a GPU tensor synchronously in Node.
+        const [lossValue, correctValue] = await Promise.all([result.loss.data(), result.correct.data()]);
+        lossSum += (lossValue[0] as number) * indices.length;
+        correct += correctValue[0] as number;
         seen += indices.length;
         tf.dispose([result.loss, result.correct]);
         tf.dispose([batch.x, batch.y]);
