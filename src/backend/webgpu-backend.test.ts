@@ -109,13 +109,20 @@ describe.skipIf(!availability.available)('webgpu on a GPU', () => {
   it('a 256×256 matMul equals the cpu backend within 1e-3 relative, without leaking tensors', async () => {
     const a = tf.randomUniform([256, 256], -1, 1, 'float32', 1);
     const b = tf.randomUniform([256, 256], -1, 1, 'float32', 2);
-    const [av, bv] = [a.dataSync().slice(), b.dataSync().slice()];
-    const got = tf.tidy(() => tf.matMul(a, b).dataSync().slice());
+    // Asynchronous reads only: webgpu cannot read a GPU tensor synchronously in Node.
+    const [av, bv] = [await a.data(), await b.data()];
+    const product = tf.matMul(a, b);
+    const got = await product.data();
+    product.dispose();
     await tf.setBackend('cpu');
     const expected = tf.tidy(() => tf.matMul(tf.tensor2d(av, [256, 256]), tf.tensor2d(bv, [256, 256])).dataSync().slice());
     await tf.setBackend('webgpu');
     expect(maxRelativeError(got, expected)).toBeLessThan(1e-3);
-    await expectNoLeakedTensors(() => tf.tidy(() => tf.matMul(a, b).dataSync()));
+    await expectNoLeakedTensors(async () => {
+      const p = tf.matMul(a, b);
+      await p.data();
+      p.dispose();
+    });
     tf.dispose([a, b]);
   });
 });
@@ -152,10 +159,10 @@ describe.skipIf('reason' in dawnPackage)("the real packages on Dawn's null adapt
     expect(started).toMatchObject({ active: 'webgpu', holdsEventLoop: true });
     expect(tf.getBackend()).toBe('webgpu');
     const before = tf.memory().numTensors;
-    const sum = tf.add(tf.tensor1d([1, 2, 3]), tf.tensor1d([4, 5, 6]));
+    const sum = tf.tidy(() => tf.add(tf.tensor1d([1, 2, 3]), tf.tensor1d([4, 5, 6])));
     // The null backend runs no shaders: only that the read completes is checked, not its values.
     expect((await sum.data()).length).toBe(3);
-    const product = tf.matMul(tf.ones([4, 4]), tf.ones([4, 4]));
+    const product = tf.tidy(() => tf.matMul(tf.ones([4, 4]), tf.ones([4, 4])));
     expect(() => product.dataSync()).toThrow(WEBGPU_SYNC_READ_ERROR);
     // CPU-resident values (just uploaded, never computed on the GPU) still read synchronously.
     const uploaded = tf.tensor1d([7, 8]);
