@@ -13,7 +13,7 @@
 #   probe   does the webgpu backend start, on which adapter; matMul vs cpu    (scripts/gpu/probe.ts)
 #   tests   backend-comparison and webgpu tests with MODECONN_BACKEND=webgpu
 #   bench   bench/bench.ts --backend webgpu: LeNet5, ResNet18 k=1/4 and k=1, CCT-2, eval and train,
-#           then the analyses (barrier grids with BN reset, curve training, simulator)
+#   analyses  the same script's analyses (barrier grids with BN reset, curve training, simulator)
 #   torch   the same models in PyTorch on CUDA, where torch.cuda.is_available()
 #   demo    scripts/demo.ts on webgpu, end to end from an empty runs/demo
 # and writes one JSON document, $OUT/gpu-check.json (scripts/gpu/collect.ts), plus $OUT/gpu-check.log.
@@ -148,8 +148,12 @@ step tests 150 env MODECONN_BACKEND=webgpu MODECONN_COMPARISON_REPORT=1 \
 
 if $PROBE_OK || [ "$BACKEND" != webgpu ]; then
   rm -f "bench/results/bench-$BACKEND.json"
-  step bench 200 $TSX bench/bench.ts --backend "$BACKEND" --seconds "$BENCH_SECONDS" --models "$BENCH_MODELS" --no-torch
+  # Models first, analyses apart: a failing analysis must not lose the model table (bench writes its JSON at the end).
+  step bench 200 $TSX bench/bench.ts --backend "$BACKEND" --seconds "$BENCH_SECONDS" --models "$BENCH_MODELS" --no-torch --no-analyses
   cp "bench/results/bench-$BACKEND.json" "$WORK/bench.json" 2>/dev/null || note "bench wrote no bench/results/bench-$BACKEND.json"
+  rm -f "bench/results/bench-$BACKEND.json"
+  step analyses 120 $TSX bench/bench.ts --backend "$BACKEND" --seconds "$BENCH_SECONDS" --models none --no-torch
+  cp "bench/results/bench-$BACKEND.json" "$WORK/analyses.json" 2>/dev/null || note "the analyses wrote no bench/results/bench-$BACKEND.json"
 else
   skip bench "the probe found no working webgpu backend"
 fi

@@ -85,6 +85,7 @@ const report = {
   targets: targets(benchRows, demo?.seconds),
   tests,
   bench,
+  analyses: (readJson('analyses.json') as { analyses?: unknown } | undefined)?.analyses,
   torch,
   demo,
 };

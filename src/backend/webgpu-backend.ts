@@ -64,10 +64,19 @@ const RAISED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
 ] as const;
 
-export function defaultWebGpuDependencies(): WebGpuDependencies {
+/**
+ * The real packages. MODECONN_DAWN_OPTIONS (comma-separated Dawn options, read when the backend
+ * starts) reaches Dawn's `create`: `adapter=NAME` picks a GPU, `backend=null` gives Dawn's null
+ * adapter, which runs no shaders but finds code that reads GPU tensors synchronously, on any machine.
+ */
+export function defaultWebGpuDependencies(env: NodeJS.ProcessEnv = process.env): WebGpuDependencies {
+  const options = (env['MODECONN_DAWN_OPTIONS'] ?? '').split(',').filter((o) => o !== '');
   return {
     // Variable specifiers keep TypeScript from resolving the optional packages at compile time.
-    importDawn: () => importPackage<DawnModule>(WEBGPU_PACKAGES.dawn),
+    importDawn: async () => {
+      const dawn = await importPackage<DawnModule>(WEBGPU_PACKAGES.dawn);
+      return options.length === 0 ? dawn : { globals: dawn.globals, create: (extra) => dawn.create([...options, ...extra]) };
+    },
     importTfjsWebGpu: () => importPackage<TfjsWebGpuModule>(WEBGPU_PACKAGES.tfjs),
     findVulkanLoader: () => findVulkanLoader(),
     platform: process.platform,
