@@ -62,13 +62,14 @@ export interface BenchRow {
   readonly ratio?: number;
 }
 
-async function measure(fn: () => void, seconds: number, batch: number): Promise<number> {
-  fn();
-  fn();
+/** Images/s of `fn` (which reads its result back, asynchronously: webgpu has no synchronous read in Node). */
+async function measure(fn: () => Promise<unknown>, seconds: number, batch: number): Promise<number> {
+  await fn();
+  await fn();
   const start = performance.now();
   let count = 0;
   for (;;) {
-    fn();
+    await fn();
     count += 1;
     const elapsed = (performance.now() - start) / 1000;
     if (elapsed >= seconds && count >= 3) return (count * batch) / elapsed;
@@ -248,15 +249,23 @@ async function main(): Promise<void> {
     const x = tf.randomUniform<tf.Rank.R4>([m.batch, h, w, c]);
     const y = tf.tensor1d(Array.from({ length: m.batch }, (_, i) => i % 10), 'int32');
     const flops = await forwardFlopsPerImage(arch, model.config, model);
-    const evalIps = await measure(() => tf.tidy(() => arch.apply(model.config, model, x, { training: false }).logits.dataSync()), seconds, m.batch);
+    const evalIps = await measure(
+      async () => {
+        const logits = tf.tidy(() => arch.apply(model.config, model, x, { training: false }).logits);
+        await logits.data();
+        logits.dispose();
+      },
+      seconds,
+      m.batch,
+    );
     rows.push({ model: m.id, mode: 'eval', batch: m.batch, flopsPerImage: flops, imagesPerSecond: evalIps });
     console.error(`  ${m.id} eval ${evalIps.toFixed(0)} images/s`);
     const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
     let state: ModelState = model;
     const trainIps = await measure(
-      () => {
+      async () => {
         const result = trainStep(arch, model.config, state, { x, y }, optimizer, 0.01);
-        result.loss.dataSync();
+        await result.loss.data();
         tf.dispose([result.loss, result.correct]);
         disposeTensors(state);
         state = result.state;

@@ -13,7 +13,7 @@
 #   probe   does the webgpu backend start, on which adapter; matMul vs cpu    (scripts/gpu/probe.ts)
 #   tests   backend-comparison and webgpu tests with MODECONN_BACKEND=webgpu
 #   bench   bench/bench.ts --backend webgpu: LeNet5, ResNet18 k=1/4 and k=1, CCT-2, eval and train,
-#           then the analyses (barrier grids with BN reset, curve training, simulator)
+#   analyses  the same script's analyses (barrier grids with BN reset, curve training, simulator)
 #   torch   the same models in PyTorch on CUDA, where torch.cuda.is_available()
 #   demo    scripts/demo.ts on webgpu, end to end from an empty runs/demo
 # and writes one JSON document, $OUT/gpu-check.json (scripts/gpu/collect.ts), plus $OUT/gpu-check.log.
@@ -23,6 +23,13 @@ ROOT=$PWD
 OUT_DIR=${OUT:-$ROOT/.gpu-check-out}
 BUDGET=${GPU_CHECK_BUDGET_S:-450}
 BENCH_SECONDS=${GPU_CHECK_BENCH_SECONDS:-2}
+BENCH_MODELS=${GPU_CHECK_BENCH_MODELS:-lenet5,resnet18-k0.25,resnet18-k1,cct_2_3x2_32}
+TORCH_MODELS=${GPU_CHECK_TORCH_MODELS:-lenet5:128,resnet18-k0.25:64,resnet18-k1:32,cct_2_3x2_32:64}
+# Dry runs on a CPU machine: GPU_CHECK_BACKEND=wasm runs bench and demo on wasm through the same
+# bundle, GPU_CHECK_TIMEOUT_SCALE stretches every step's timeout.
+BACKEND=${GPU_CHECK_BACKEND:-webgpu}
+SCALE=${GPU_CHECK_TIMEOUT_SCALE:-1}
+export NO_COLOR=1 FORCE_COLOR=0
 T0=$(date +%s)
 mkdir -p "$OUT_DIR"
 WORK=$(mktemp -d /tmp/gpu-check.XXXXXX)
@@ -41,9 +48,10 @@ step() {
   remaining=$(left)
   if [ "$remaining" -lt 20 ]; then
     note "skip $name: the ${BUDGET}s budget is spent"
-    printf '{"name":"%s","skipped":"budget spent"}\n' "$name" >"$WORK/$name.status.json"
+    printf '{"name":"%s","started":%d,"skipped":"budget spent"}\n' "$name" "$(($(date +%s) - T0))" >"$WORK/$name.status.json"
     return 0
   fi
+  limit=$((limit * SCALE))
   [ "$limit" -gt "$remaining" ] && limit=$remaining
   note "start $name (timeout ${limit}s): $*"
   local start rc seconds timed_out=false
@@ -52,7 +60,7 @@ step() {
   rc=$?
   seconds=$(($(date +%s) - start))
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then timed_out=true; fi
-  printf '{"name":"%s","rc":%d,"seconds":%d,"timeout":%d,"timedOut":%s}\n' "$name" "$rc" "$seconds" "$limit" "$timed_out" >"$WORK/$name.status.json"
+  printf '{"name":"%s","started":%d,"rc":%d,"seconds":%d,"timeout":%d,"timedOut":%s}\n' "$name" "$((start - T0))" "$rc" "$seconds" "$limit" "$timed_out" >"$WORK/$name.status.json"
   note "end $name: rc $rc after ${seconds}s"
   tail -n 8 "$WORK/$name.log" | sed 's/^/    /' | tee -a "$LOG"
   return 0
@@ -60,7 +68,7 @@ step() {
 
 skip() {
   note "skip $1: $2"
-  printf '{"name":"%s","skipped":"%s"}\n' "$1" "$2" >"$WORK/$1.status.json"
+  printf '{"name":"%s","started":%d,"skipped":"%s"}\n' "$1" "$(($(date +%s) - T0))" "$2" >"$WORK/$1.status.json"
 }
 
 # Without Node nothing else can run: still leave a JSON document that says why.
@@ -138,24 +146,28 @@ step tests 150 env MODECONN_BACKEND=webgpu MODECONN_COMPARISON_REPORT=1 \
   $VITEST run test/backend-comparison.test.ts src/backend/webgpu-backend.test.ts \
   --reporter=default --reporter=json --outputFile.json="$WORK/tests.json"
 
-if $PROBE_OK; then
-  rm -f bench/results/bench-webgpu.json
-  step bench 200 $TSX bench/bench.ts --backend webgpu --seconds "$BENCH_SECONDS" --no-torch
-  cp bench/results/bench-webgpu.json "$WORK/bench-webgpu.json" 2>/dev/null || note "bench wrote no bench/results/bench-webgpu.json"
+if $PROBE_OK || [ "$BACKEND" != webgpu ]; then
+  rm -f "bench/results/bench-$BACKEND.json"
+  # Models first, analyses apart: a failing analysis must not lose the model table (bench writes its JSON at the end).
+  step bench 200 $TSX bench/bench.ts --backend "$BACKEND" --seconds "$BENCH_SECONDS" --models "$BENCH_MODELS" --no-torch --no-analyses
+  cp "bench/results/bench-$BACKEND.json" "$WORK/bench.json" 2>/dev/null || note "bench wrote no bench/results/bench-$BACKEND.json"
+  rm -f "bench/results/bench-$BACKEND.json"
+  step analyses 120 $TSX bench/bench.ts --backend "$BACKEND" --seconds "$BENCH_SECONDS" --models none --no-torch
+  cp "bench/results/bench-$BACKEND.json" "$WORK/analyses.json" 2>/dev/null || note "the analyses wrote no bench/results/bench-$BACKEND.json"
 else
   skip bench "the probe found no working webgpu backend"
 fi
 
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
-  step torch 120 env TORCH_DEVICE=cuda python3 bench/torch_bench.py "$BENCH_SECONDS" lenet5:128,resnet18-k0.25:64,resnet18-k1:32,cct_2_3x2_32:64
+  step torch 120 env TORCH_DEVICE=cuda python3 bench/torch_bench.py "$BENCH_SECONDS" "$TORCH_MODELS"
   python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))' >"$WORK/env-torch.txt" 2>&1
 else
   skip torch "no python3 with a CUDA-enabled torch"
 fi
 
-if $PROBE_OK; then
+if $PROBE_OK || [ "$BACKEND" != webgpu ]; then
   rm -rf runs/demo figures/demo/summary.json
-  step demo 150 env MODECONN_BACKEND=webgpu $TSX scripts/demo.ts
+  step demo 150 env MODECONN_BACKEND="$BACKEND" $TSX scripts/demo.ts
   cp figures/demo/summary.json "$WORK/demo-summary.json" 2>/dev/null || note "the demo wrote no figures/demo/summary.json"
 else
   skip demo "the probe found no working webgpu backend"

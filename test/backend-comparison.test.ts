@@ -61,17 +61,30 @@ function toTensors(values: Values): Map<string, tf.Tensor> {
   return new Map([...values].map(([k, v]) => [k, tf.tensor(v.values, v.shape, 'float32')]));
 }
 
-function compute(c: Case, params: Values, buffers: Values, x: Float32Array, labels: Int32Array): Outputs {
+/** The values of a tensor computed in `f`, read asynchronously (webgpu cannot read synchronously in Node). */
+async function readBack(f: () => tf.Tensor): Promise<Float32Array> {
+  const t = tf.tidy(f);
+  const values = (await t.data()).slice() as Float32Array;
+  t.dispose();
+  return values;
+}
+
+async function plain(m: ReadonlyMap<string, tf.Tensor>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [k, t] of m) out.set(k, (await t.data()).slice() as Float32Array);
+  return out;
+}
+
+async function compute(c: Case, params: Values, buffers: Values, x: Float32Array, labels: Int32Array): Promise<Outputs> {
   const arch = getArchitecture(c.architecture);
   const config = arch.parseConfig(c.config);
   const [h, w, ch] = arch.spec(config).inputShape as [number, number, number];
   let state: ModelState = { params: toTensors(params), buffers: toTensors(buffers) };
   const batch = { x: tf.tensor4d(x, [c.batch, h, w, ch]), y: tf.tensor1d(labels, 'int32') };
-  const evalLogits = tf.tidy(() => arch.apply(config, state, batch.x, { training: false }).logits.dataSync().slice() as Float32Array);
-  const trainLogits = tf.tidy(() => arch.apply(config, state, batch.x, { training: true }).logits.dataSync().slice() as Float32Array);
+  const evalLogits = await readBack(() => arch.apply(config, state, batch.x, { training: false }).logits);
+  const trainLogits = await readBack(() => arch.apply(config, state, batch.x, { training: true }).logits);
   const lg = lossAndGradients(arch, config, state, batch);
-  const plain = (m: Map<string, tf.Tensor>) => new Map([...m].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
-  const outputs = { loss: lg.loss.dataSync()[0] as number, grads: plain(lg.grads), batchStats: plain(lg.batchStats) };
+  const outputs = { loss: (await lg.loss.data())[0] as number, grads: await plain(lg.grads), batchStats: await plain(lg.batchStats) };
   tf.dispose([lg.loss, lg.correct, ...lg.grads.values(), ...lg.batchStats.values()]);
   const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
   for (let step = 0; step < 2; step++) {
@@ -80,7 +93,7 @@ function compute(c: Case, params: Values, buffers: Values, x: Float32Array, labe
     disposeTensors(state);
     state = result.state;
   }
-  const afterSteps = new Map([...plain(new Map(state.params)), ...plain(new Map(state.buffers))]);
+  const afterSteps = new Map([...(await plain(state.params)), ...(await plain(state.buffers))]);
   optimizer.dispose();
   disposeTensors(state);
   tf.dispose([batch.x, batch.y]);
@@ -109,9 +122,9 @@ describe.skipIf(target.skipReason !== undefined)(`models on ${target.name} equal
       const x = tf.tidy(() => tf.randomNormal([n], 0, 1, 'float32', 5).dataSync().slice() as Float32Array);
       const labels = Int32Array.from({ length: c.batch }, (_, i) => (i * 7) % spec.classes);
 
-      const expected = compute(c, params, bufferValues, x, labels);
+      const expected = await compute(c, params, bufferValues, x, labels);
       await tf.setBackend(target.name);
-      const got = compute(c, params, bufferValues, x, labels);
+      const got = await compute(c, params, bufferValues, x, labels);
 
       const tol = target.tolerance * c.depth;
       if (process.env['MODECONN_COMPARISON_REPORT'] !== undefined) console.log(JSON.stringify(errorReport(c.id, got, expected)));
@@ -138,9 +151,9 @@ describe.skipIf(target.skipReason !== undefined)(`models on ${target.name} equal
     let state: ModelState = arch.init(config, 1);
     const batch = { x: tf.randomNormal<tf.Rank.R4>([4, 8, 8, 3], 0, 1, 'float32', 2), y: tf.tensor1d([0, 1, 2, 3], 'int32') };
     const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9 });
-    await expectNoLeakedTensors(() => {
+    await expectNoLeakedTensors(async () => {
       const result = trainStep(arch, config, state, batch, optimizer, 0.01);
-      result.loss.dataSync();
+      await result.loss.data();
       tf.dispose([result.loss, result.correct]);
       disposeTensors(state);
       state = result.state;

@@ -15,9 +15,9 @@ describe('GPU check report', () => {
       { model: 'resnet18-k1', mode: 'train', imagesPerSecond: 1600, device: 'cuda' },
     ];
     const rows = summaryRows(bench, torch);
-    expect(rows[0]).toEqual({ model: 'resnet18-k1', mode: 'eval', batch: 32, webgpuImagesPerSecond: 2000, torchCudaImagesPerSecond: 8000, ratioToTorch: 0.25 });
+    expect(rows[0]).toEqual({ model: 'resnet18-k1', mode: 'eval', batch: 32, imagesPerSecond: 2000, torchCudaImagesPerSecond: 8000, ratioToTorch: 0.25 });
     expect(rows[1]?.ratioToTorch).toBe(0.25);
-    expect(rows[2]).toEqual({ model: 'lenet5', mode: 'eval', batch: 128, webgpuImagesPerSecond: 9000 });
+    expect(rows[2]).toEqual({ model: 'lenet5', mode: 'eval', batch: 128, imagesPerSecond: 9000 });
   });
 
   it('targets: ResNet18 k=1 train >= 500 and eval >= 1350 images/s, demo < 30 s; unmeasured ones have no verdict', () => {

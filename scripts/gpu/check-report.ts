@@ -27,7 +27,8 @@ export interface SummaryRow {
   readonly model: string;
   readonly mode: string;
   readonly batch: number;
-  readonly webgpuImagesPerSecond: number;
+  /** Ours, on the backend the benchmark ran (webgpu in the GPU check). */
+  readonly imagesPerSecond: number;
   readonly torchCudaImagesPerSecond?: number;
   /** ours / PyTorch CUDA. */
   readonly ratioToTorch?: number;
@@ -50,7 +51,7 @@ export function summaryRows(bench: readonly BenchRowLike[], torch: readonly Torc
       model: r.model,
       mode: r.mode,
       batch: r.batch,
-      webgpuImagesPerSecond: r.imagesPerSecond,
+      imagesPerSecond: r.imagesPerSecond,
       ...(t === undefined ? {} : { torchCudaImagesPerSecond: t.imagesPerSecond, ratioToTorch: r.imagesPerSecond / t.imagesPerSecond }),
     };
   });

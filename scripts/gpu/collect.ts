@@ -5,7 +5,7 @@
  *   npx tsx scripts/gpu/collect.ts WORK > gpu-check.json
  *
  * WORK holds, per step, NAME.status.json (exit status, seconds, timeout) and NAME.log (output),
- * plus what steps wrote: tests.json (vitest's JSON reporter), bench-webgpu.json (bench/bench.ts),
+ * plus what steps wrote: tests.json (vitest's JSON reporter), bench.json (bench/bench.ts),
  * demo-summary.json (scripts/demo.ts), env-*.txt (nvidia-smi, Vulkan ICDs, …), bundle-manifest.json.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,7 +15,9 @@ import { jsonLines, summaryRows, targets, type BenchRowLike, type TorchRowLike }
 const work = process.argv[2];
 if (work === undefined) throw new Error('usage: collect.ts WORK (the folder gpu-check.sh filled)');
 
-const read = (file: string): string | undefined => (existsSync(join(work, file)) ? readFileSync(join(work, file), 'utf8') : undefined);
+// eslint-disable-next-line no-control-regex -- terminal colour codes, should a tool ignore NO_COLOR
+const ANSI = /\x1b\[[0-9;]*m/g;
+const read = (file: string): string | undefined => (existsSync(join(work, file)) ? readFileSync(join(work, file), 'utf8').replace(ANSI, '') : undefined);
 const readJson = (file: string): unknown => {
   const text = read(file);
   if (text === undefined) return undefined;
@@ -28,10 +30,13 @@ const readJson = (file: string): unknown => {
 const tail = (text: string | undefined, lines: number) => (text === undefined ? undefined : text.split('\n').slice(-lines).join('\n'));
 
 const files = readdirSync(work).sort();
-const steps = files.filter((f) => f.endsWith('.status.json')).map((f) => {
-  const name = f.slice(0, -'.status.json'.length);
-  return { ...(readJson(f) as object), logTail: tail(read(`${name}.log`), 40) };
-});
+const steps = files
+  .filter((f) => f.endsWith('.status.json'))
+  .map((f) => {
+    const name = f.slice(0, -'.status.json'.length);
+    return { ...(readJson(f) as { started?: number }), logTail: tail(read(`${name}.log`), 40) };
+  })
+  .sort((a, b) => (a.started ?? 0) - (b.started ?? 0));
 const env = Object.fromEntries(files.filter((f) => f.startsWith('env-') && f.endsWith('.txt')).map((f) => [f.slice(4, -4), read(f)?.trim()]));
 
 const probeLines = jsonLines(read('probe.log') ?? '');
@@ -62,7 +67,7 @@ const tests =
         skipReasons: testsLog.split('\n').filter((l) => l.includes(' skipped: ')),
       };
 
-const bench = readJson('bench-webgpu.json') as { rows?: BenchRowLike[] } | undefined;
+const bench = readJson('bench.json') as { backend?: string; rows?: BenchRowLike[] } | undefined;
 const torch = jsonLines(read('torch.log') ?? '') as TorchRowLike[];
 const demo = readJson('demo-summary.json') as { seconds?: number } | undefined;
 const benchRows = bench?.rows ?? [];
@@ -71,6 +76,7 @@ const report = {
   format: 'modeconn-gpu-check',
   version: 1,
   date: new Date().toISOString(),
+  backend: bench?.backend,
   env,
   bundle: readJson('bundle-manifest.json'),
   probe,
@@ -79,6 +85,7 @@ const report = {
   targets: targets(benchRows, demo?.seconds),
   tests,
   bench,
+  analyses: (readJson('analyses.json') as { analyses?: unknown } | undefined)?.analyses,
   torch,
   demo,
 };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from './init-backend.js';
-import { startWebGpu, type DawnAdapter, type DawnModule, type WebGpuDependencies } from './webgpu-backend.js';
+import { startWebGpu, WEBGPU_PACKAGES, WEBGPU_SYNC_READ_ERROR, type DawnAdapter, type DawnModule, type TfjsWebGpuModule, type WebGpuDependencies } from './webgpu-backend.js';
 import { expectNoLeakedTensors, maxRelativeError, reportSkip, webgpuAvailability } from '../../test/helpers.js';
 
 /** Dependencies whose Dawn answers `requestAdapter` with `adapter` (or throws `adapterError`). */
@@ -109,13 +109,69 @@ describe.skipIf(!availability.available)('webgpu on a GPU', () => {
   it('a 256×256 matMul equals the cpu backend within 1e-3 relative, without leaking tensors', async () => {
     const a = tf.randomUniform([256, 256], -1, 1, 'float32', 1);
     const b = tf.randomUniform([256, 256], -1, 1, 'float32', 2);
-    const [av, bv] = [a.dataSync().slice(), b.dataSync().slice()];
-    const got = tf.tidy(() => tf.matMul(a, b).dataSync().slice());
+    // Asynchronous reads only: webgpu cannot read a GPU tensor synchronously in Node.
+    const [av, bv] = [await a.data(), await b.data()];
+    const product = tf.matMul(a, b);
+    const got = await product.data();
+    product.dispose();
     await tf.setBackend('cpu');
     const expected = tf.tidy(() => tf.matMul(tf.tensor2d(av, [256, 256]), tf.tensor2d(bv, [256, 256])).dataSync().slice());
     await tf.setBackend('webgpu');
     expect(maxRelativeError(got, expected)).toBeLessThan(1e-3);
-    await expectNoLeakedTensors(() => tf.tidy(() => tf.matMul(a, b).dataSync()));
+    await expectNoLeakedTensors(async () => {
+      const p = tf.matMul(a, b);
+      await p.data();
+      p.dispose();
+    });
     tf.dispose([a, b]);
+  });
+});
+
+// Dawn's null backend: an adapter with no GPU behind it (commands are accepted, shaders do not run),
+// so the real packages and our glue are exercised on any machine where the packages load.
+const dawnPackage = await import(WEBGPU_PACKAGES.dawn).then(
+  (m) => ({ module: m as DawnModule }),
+  (error: unknown) => ({ reason: (error as Error).message.split('\n')[0] ?? '' }),
+);
+if ('reason' in dawnPackage) reportSkip('webgpu-backend.test.ts', "tests on Dawn's null adapter", `package ${WEBGPU_PACKAGES.dawn} does not load: ${dawnPackage.reason}`);
+/** Dawn instances made here stay reachable until the process exits (releasing one is unsafe). */
+const instances: unknown[] = [];
+
+describe.skipIf('reason' in dawnPackage)("the real packages on Dawn's null adapter (no GPU needed)", () => {
+  it('start the backend; async reads resolve; a synchronous read of a GPU tensor is a clear error, and nothing is printed', async () => {
+    const dawn = (dawnPackage as { module: DawnModule }).module;
+    const deps: WebGpuDependencies = {
+      importDawn: () =>
+        Promise.resolve({
+          globals: dawn.globals,
+          create: () => {
+            const gpu = dawn.create(['backend=null']);
+            instances.push(gpu);
+            return gpu;
+          },
+        }),
+      importTfjsWebGpu: async () => (await import(WEBGPU_PACKAGES.tfjs)) as TfjsWebGpuModule,
+      findVulkanLoader: () => undefined,
+      platform: 'linux',
+    };
+    const warn = vi.spyOn(console, 'warn');
+    const started = await startWebGpu({ auto: false }, deps);
+    expect(started).toMatchObject({ active: 'webgpu', holdsEventLoop: true });
+    expect(tf.getBackend()).toBe('webgpu');
+    const before = tf.memory().numTensors;
+    const sum = tf.tidy(() => tf.add(tf.tensor1d([1, 2, 3]), tf.tensor1d([4, 5, 6])));
+    // The null backend runs no shaders: only that the read completes is checked, not its values.
+    expect((await sum.data()).length).toBe(3);
+    const product = tf.tidy(() => tf.matMul(tf.ones([4, 4]), tf.ones([4, 4])));
+    expect(() => product.dataSync()).toThrow(WEBGPU_SYNC_READ_ERROR);
+    // CPU-resident values (just uploaded, never computed on the GPU) still read synchronously.
+    const uploaded = tf.tensor1d([7, 8]);
+    expect(Array.from(uploaded.dataSync())).toEqual([7, 8]);
+    tf.dispose([sum, product, uploaded]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    await tf.setBackend('cpu');
+    tf.removeBackend('webgpu');
   });
 });

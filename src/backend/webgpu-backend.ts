@@ -5,16 +5,19 @@
  *   1. load both packages (their absence is a reason, not a crash)
  *   2. (auto only, Linux) look for the Vulkan loader library before waking Dawn
  *   3. Dawn: create an instance, request a high-performance adapter (none → reason)
- *   4. expose Dawn's constants (GPUBufferUsage, GPUMapMode, …) as globals, as a browser does;
- *      tfjs-backend-webgpu reads them from the global scope
+ *   4. expose Dawn's constants (GPUBufferUsage, GPUMapMode, …) and `navigator.gpu` as globals, as
+ *      a browser does; tfjs-backend-webgpu reads the constants from the global scope and its
+ *      backend's constructor checks for `navigator.gpu`
  *   5. request a device with the adapter's largest limits (as tfjs does in a browser) and register
  *      a backend factory on that device, then activate it
  *
- * tfjs-backend-webgpu registers its own factory only where `navigator.gpu` exists at import time,
- * which is not so in Node; we do not set `navigator.gpu` but hand the device to `WebGPUBackend`
- * directly. Dawn keeps polling its instance on the event loop while it lives, and releasing it is
+ * tfjs-backend-webgpu registers its own factory only where `navigator.gpu` exists at import time;
+ * it is imported before we set it, and we hand our device to `WebGPUBackend` ourselves. Dawn keeps polling its instance on the event loop while it lives, and releasing it is
  * unsafe, so the instance lives until the process exits: `holdsEventLoop` tells callers to end
  * the process explicitly.
+ *
+ * Limitation: a GPU tensor can only be read asynchronously (`await t.data()`), see
+ * {@link WEBGPU_SYNC_READ_ERROR}; code that calls `dataSync()` on results fails on webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeLoadFailure } from './load-failure.js';
@@ -61,10 +64,19 @@ const RAISED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
 ] as const;
 
-export function defaultWebGpuDependencies(): WebGpuDependencies {
+/**
+ * The real packages. MODECONN_DAWN_OPTIONS (comma-separated Dawn options, read when the backend
+ * starts) reaches Dawn's `create`: `adapter=NAME` picks a GPU, `backend=null` gives Dawn's null
+ * adapter, which runs no shaders but finds code that reads GPU tensors synchronously, on any machine.
+ */
+export function defaultWebGpuDependencies(env: NodeJS.ProcessEnv = process.env): WebGpuDependencies {
+  const options = (env['MODECONN_DAWN_OPTIONS'] ?? '').split(',').filter((o) => o !== '');
   return {
     // Variable specifiers keep TypeScript from resolving the optional packages at compile time.
-    importDawn: () => importPackage<DawnModule>(WEBGPU_PACKAGES.dawn),
+    importDawn: async () => {
+      const dawn = await importPackage<DawnModule>(WEBGPU_PACKAGES.dawn);
+      return options.length === 0 ? dawn : { globals: dawn.globals, create: (extra) => dawn.create([...options, ...extra]) };
+    },
     importTfjsWebGpu: () => importPackage<TfjsWebGpuModule>(WEBGPU_PACKAGES.tfjs),
     findVulkanLoader: () => findVulkanLoader(),
     platform: process.platform,
@@ -105,6 +117,7 @@ export async function startWebGpu(context: { readonly auto: boolean }, deps: Web
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
   }
+  installNavigatorGpu(gpu);
   // 5. Device and backend.
   const features = ['timestamp-query'].filter((f) => adapter.features.has(f));
   const limits: Record<string, number> = {};
@@ -119,11 +132,18 @@ export async function startWebGpu(context: { readonly auto: boolean }, deps: Web
     throw new Error(`WebGPU device request failed: ${firstLine(error)}`, { cause: error });
   }
   const info = adapter.info;
+  // Constructed here rather than in the factory, whose errors tfjs would swallow.
+  let backend: tf.KernelBackend;
+  try {
+    backend = withNodeReadSync(new tfjsWebGpu.WebGPUBackend(device, info));
+  } catch (error) {
+    throw new Error(`tfjs-backend-webgpu could not start on the device: ${firstLine(error)}`, { cause: error });
+  }
   tf.registerBackend(
     'webgpu',
     () => {
       void gpu; // keeps the Dawn instance reachable for as long as the device is used
-      return new tfjsWebGpu.WebGPUBackend(device, info);
+      return backend;
     },
     3,
   );
@@ -135,6 +155,46 @@ export async function startWebGpu(context: { readonly auto: boolean }, deps: Web
     .filter((s) => s !== undefined && s !== '')
     .join(' ');
   return { active: 'webgpu', holdsEventLoop: true, ...(name === '' ? {} : { device: name }) };
+}
+
+/**
+ * `navigator.gpu` = Dawn's GPU object: WebGPUBackend's constructor refuses to run without it
+ * (its `isWebGPUSupported` check). Node 20 has no `navigator`; Node ≥ 21 has one without `gpu`.
+ * An existing `navigator.gpu` is left alone.
+ */
+function installNavigatorGpu(gpu: unknown): void {
+  const scope = globalThis as { navigator?: { gpu?: unknown } };
+  if (scope.navigator === undefined) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, writable: true, configurable: true });
+  } else if (scope.navigator.gpu === undefined) {
+    Object.defineProperty(scope.navigator, 'gpu', { value: gpu, writable: true, configurable: true });
+  }
+}
+
+/** What `dataSync()` of a GPU-resident tensor says on webgpu in Node. */
+export const WEBGPU_SYNC_READ_ERROR =
+  'webgpu in Node cannot read a GPU tensor synchronously (dataSync, arraySync, bufferSync): tfjs-backend-webgpu reads back through OffscreenCanvas, which Node lacks, and Dawn maps buffers only asynchronously; use `await tensor.data()`';
+
+/**
+ * tfjs-backend-webgpu's synchronous read-back draws GPU buffers onto an OffscreenCanvas, a browser
+ * API; in Node it would fail with "OffscreenCanvas is not defined" after printing a performance
+ * warning. Values already on the CPU are still returned; a GPU-resident tensor gets an error that
+ * says what to do instead, and nothing is printed.
+ */
+function withNodeReadSync(backend: tf.KernelBackend): tf.KernelBackend {
+  const flags = backend as unknown as { hasReadSyncWarned?: boolean };
+  flags.hasReadSyncWarned = true;
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return readSync(dataId);
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      if (error instanceof ReferenceError && error.message.includes('OffscreenCanvas')) throw new Error(WEBGPU_SYNC_READ_ERROR, { cause: error });
+      throw error;
+    }
+  };
+  return backend;
 }
 
 async function importPackage<T>(specifier: string): Promise<T> {

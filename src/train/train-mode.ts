@@ -286,8 +286,10 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         const indices = order[step] as Int32Array;
         const stepLr = learningRateAt(schedule, lr, epoch - 1 + step / order.length, options.epochs);
         const result = applyGradients(model, await pool.lossAndGradients(model, indices), optimizer, stepLr);
-        lossSum += (result.loss.dataSync()[0] as number) * indices.length;
-        correct += result.correct.dataSync()[0] as number;
+        // Asynchronous reads: the webgpu backend cannot read a GPU tensor synchronously in Node.
+        const [lossValue, correctValue] = await Promise.all([result.loss.data(), result.correct.data()]);
+        lossSum += (lossValue[0] as number) * indices.length;
+        correct += correctValue[0] as number;
         seen += indices.length;
         tf.dispose([result.loss, result.correct]);
         disposeTensors(model);

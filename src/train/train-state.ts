@@ -23,12 +23,10 @@ const PREFIXES = { param: 'param/', buffer: 'buffer/', slot: 'slot/' } as const;
 /** Writes the state atomically. */
 export async function saveTrainState(path: string, state: ModelState, slots: TensorMap, epoch: number, optimizerSteps: number, recipe?: Recipe): Promise<void> {
   const tensors = new Map<string, SafetensorsTensorToWrite>();
-  const add = (prefix: string, map: TensorMap): void => {
-    for (const [name, t] of map) tensors.set(prefix + name, { shape: t.shape, data: t.dataSync() });
-  };
-  add(PREFIXES.param, state.params);
-  add(PREFIXES.buffer, state.buffers);
-  add(PREFIXES.slot, slots);
+  // Asynchronous reads: the webgpu backend cannot read a GPU tensor synchronously in Node.
+  for (const [prefix, map] of [[PREFIXES.param, state.params], [PREFIXES.buffer, state.buffers], [PREFIXES.slot, slots]] as const) {
+    for (const [name, t] of map) tensors.set(prefix + name, { shape: t.shape, data: await t.data() });
+  }
   await writeSafetensors(path, tensors, {
     format: 'mode-connectivity/train-state@1',
     epoch: String(epoch),
