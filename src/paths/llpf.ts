@@ -338,10 +338,12 @@ export async function runLlpf<Config>(
   };
 
   try {
-    if (dir !== undefined) await mkdir(dir, { recursive: true });
-    if (resumed) {
-      // Temporary files of writes that a kill interrupted.
+    if (dir !== undefined) {
+      await mkdir(dir, { recursive: true });
+      // Temporary files of writes that a kill interrupted, whether this run resumes or starts over.
       await removeStaleTempFiles(dir, (name) => name === STATE_FILE || /^llpf-point-\d+\.safetensors$/.test(name));
+    }
+    if (resumed) {
       const path = join(dir, STATE_FILE);
       const { metadata } = await readSafetensors(path);
       const meta = parseMeta(metadata.llpf);

@@ -164,9 +164,10 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
   let metrics: EpochMetrics[] = [];
   const checkpoints = new Map<number, string>();
 
+  // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics): the
+  // seed folder is this run's, whether it resumes or starts over.
+  await removeStaleTempFiles(dir, isTrainFile);
   if ((options.resume ?? true) && existsSync(statePath)) {
-    // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics).
-    await removeStaleTempFiles(dir, isTrainFile);
     const saved = await loadTrainState(statePath);
     assertSameLayout(model.params, saved.state.params, `${statePath} (parameters)`);
     assertSameLayout(model.buffers, saved.state.buffers, `${statePath} (buffers)`);
