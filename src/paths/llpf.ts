@@ -404,10 +404,12 @@ export async function runLlpf<Config>(
 
   try {
     if (workers > 1 && training !== undefined) pool = await createGradientPool(arch, config, {}, { workers });
-    if (dir !== undefined) await mkdir(dir, { recursive: true });
-    if (resumed) {
-      // Temporary files of writes that a kill interrupted.
+    if (dir !== undefined) {
+      await mkdir(dir, { recursive: true });
+      // Temporary files of writes that a kill interrupted, whether this run resumes or starts over.
       await removeStaleTempFiles(dir, (name) => name === STATE_FILE || /^llpf-point-\d+\.safetensors$/.test(name));
+    }
+    if (resumed) {
       const path = join(dir, STATE_FILE);
       const startOver = 'run without resume';
       const unreadable = (error: unknown): Error => resumeError({ file: path, folder: dir, reason: `cannot be read (${(error as Error).message})`, differences: [] }, startOver);

@@ -201,10 +201,11 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
     for (let e = 1; e <= last; e++) if (existsSync(checkpointPath(options.outDir, seed, e))) checkpoints.set(e, checkpointPath(options.outDir, seed, e));
   };
 
+  // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics): the
+  // seed folder is this run's, whether it resumes or starts over.
+  await removeStaleTempFiles(dir, isTrainFile);
   let savedSlots: { slots: Map<string, tf.Tensor>; steps: number } | undefined;
   if (resume && existsSync(statePath)) {
-    // Temporary files of writes that a kill interrupted (epoch checkpoints, state, metrics).
-    await removeStaleTempFiles(dir, isTrainFile);
     let saved: Awaited<ReturnType<typeof loadTrainState>>;
     try {
       saved = await loadTrainState(statePath);
