@@ -7,7 +7,7 @@ import { disposeTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { evaluatePath, linearPath } from '../paths/linear-path.js';
 import { interpolationGrid, rowsWithinEndpoints } from './interpolation-grid.js';
-import { disposeImages, randomImages } from './test-data.js';
+import { disposeImages, randomImages } from '../../test/fixtures/landscape-data.js';
 
 describe('interpolationGrid', () => {
   it('spans [from, to] evenly with exact 0 and 1 (defaults: −0.5 … 1.5, 41 points)', () => {

@@ -57,7 +57,7 @@ function isModelState(x: PlaneInput): x is ModelState {
 }
 
 function paramsOf(x: PlaneInput): TensorMap {
-  return isModelState(x) ? x.params : (x as TensorMap);
+  return isModelState(x) ? x.params : x;
 }
 
 /** Σ over tensors of ⟨x_i, y_i⟩, each tensor's sum on the backend, the total in float64. */

@@ -7,7 +7,7 @@ import { disposeTensors, mapTensors } from '../models/tensor-map.js';
 import type { Model } from '../models/types.js';
 import { filterNormalizedDirection } from './filter-normalized-direction.js';
 import { evaluateRandomDirections } from './random-directions.js';
-import { disposeImages, randomImages } from './test-data.js';
+import { disposeImages, randomImages } from '../../test/fixtures/landscape-data.js';
 
 const arch = getArchitecture('lenet5');
 let model: Model;
