@@ -12,7 +12,7 @@
  * Building blocks (every architecture, format, kernel, chart and the simulator) are in the
  * subpath exports, one per folder of `src/` (each entry is a file of `src/entry/`):
  * `mode-connectivity/backend`, `/data`, `/models`, `/checkpoint`, `/train`, `/paths`,
- * `/evaluate`, `/barriers`, `/align`, `/averaging`, `/charts`, `/simulate`.
+ * `/evaluate`, `/barriers`, `/landscape`, `/align`, `/averaging`, `/charts`, `/simulate`.
  *
  * @example
  * await initBackend('auto');
