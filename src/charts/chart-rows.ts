@@ -56,10 +56,10 @@ const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null 
 
 /** The rows of a rows file: the array itself, its `rows`, or (simulator) its `ticks`. */
 export function unwrapRows(json: unknown): readonly unknown[] | undefined {
-  if (Array.isArray(json)) return json;
+  if (Array.isArray(json)) return json as unknown[];
   if (!isObject(json)) return undefined;
-  if (Array.isArray(json['ticks']) && Array.isArray(json['layers']) && !Array.isArray(json['rows'])) return json['ticks'];
-  if (Array.isArray(json['rows'])) return json['rows'];
+  if (Array.isArray(json['ticks']) && Array.isArray(json['layers']) && !Array.isArray(json['rows'])) return json['ticks'] as unknown[];
+  if (Array.isArray(json['rows'])) return json['rows'] as unknown[];
   return undefined;
 }
 
