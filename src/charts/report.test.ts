@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, formatNumber, missingReportFiles, prefixSvgIds, renderHtmlReport, writeHtmlReport, type HtmlReport } from './report.js';
+import { columnDecimals, escapeHtml, formatNumber, formatTableCells, missingReportFiles, prefixSvgIds, renderHtmlReport, writeHtmlReport, type HtmlReport } from './report.js';
 
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"/></svg>';
 
@@ -15,6 +15,39 @@ describe('formatNumber', () => {
     expect(formatNumber(0)).toBe('0');
     expect(formatNumber(null)).toBe('');
     expect(formatNumber(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('table columns', () => {
+  it('formats a column with one number of decimals chosen from its largest magnitude', () => {
+    // max |x| = 2.2025 lies in [1, 10): 3 decimals for every cell, trailing zeros kept.
+    const cells = formatTableCells({ caption: 'c', columns: ['barrier'], rows: [[0.0123], [1.64], [2.2025]] });
+    expect(cells.map((r) => r[0])).toEqual(['0.012', '1.640', '2.203']);
+  });
+
+  it('shows integer columns as integers and picks decimals by magnitude', () => {
+    expect(columnDecimals([200, 10000, null])).toBe(0);
+    expect(columnDecimals([1234.5])).toBe(0);
+    expect(columnDecimals([123.45])).toBe(1);
+    expect(columnDecimals([12.345])).toBe(2);
+    expect(columnDecimals([0.5, 0.25])).toBe(3);
+    expect(columnDecimals([0.0123])).toBe(4);
+    expect(columnDecimals([0.000123])).toBe(6);
+    const cells = formatTableCells({ caption: 'c', columns: ['examples', 'loss'], rows: [[200, 0.6066667], [10000, 2.2025172]] });
+    expect(cells).toEqual([['200', '0.607'], ['10000', '2.203']]);
+  });
+
+  it('applies given decimals, percent and units per column, leaves strings and nulls alone', () => {
+    const cells = formatTableCells({
+      caption: 'c',
+      columns: ['name', 'accuracy', 'loss', 'time'],
+      rows: [['a', 0.72, 0.60667, 12], ['b', 0.745, null, -0.0001]],
+      formats: [undefined, { percent: true, decimals: 1 }, { unit: ' nats' }, { decimals: 2, unit: ' s' }],
+    });
+    expect(cells).toEqual([
+      ['a', '72.0%', '0.607 nats', '12.00 s'],
+      ['b', '74.5%', '', '0.00 s'],
+    ]);
   });
 });
 

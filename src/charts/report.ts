@@ -2,7 +2,9 @@
  * A self-contained HTML report: headings, text, figures and tables of numbers in one file.
  * SVG figures are inlined (so the page needs nothing beside it to show them), with links to the
  * sibling `.png` and `.vl.json` when they exist; PNG-only figures are referenced by relative path.
- * Every text is HTML-escaped; numbers in tables are shown with 4 significant digits.
+ * Every text is HTML-escaped. Numbers in tables are formatted per column: a fixed number of decimals
+ * for the whole column (given, or chosen from the column's magnitude), integers as integers, and an
+ * optional unit, so a column of barriers reads 0.012, 1.640, 2.203 rather than 0.01235, 1.64, 2.203.
  */
 
 import { existsSync } from 'node:fs';
@@ -19,10 +21,22 @@ export interface ReportFigure {
 
 export type ReportCell = string | number | null;
 
+/** How one table column shows its numbers. */
+export interface ColumnFormat {
+  /** Decimals after the point. Default: from the column's magnitude (see {@link columnDecimals}). */
+  readonly decimals?: number;
+  /** Multiply by 100 and append `%` (for fractions such as accuracy). Default `false`. */
+  readonly percent?: boolean;
+  /** Text appended after the number, e.g. `' nats'`, `' s'`. Default: none. */
+  readonly unit?: string;
+}
+
 export interface ReportTable {
   readonly caption: string;
   readonly columns: readonly string[];
   readonly rows: readonly (readonly ReportCell[])[];
+  /** Per-column number formats, by column index; a missing entry uses the defaults. Default: none. */
+  readonly formats?: readonly (ColumnFormat | undefined)[];
 }
 
 export interface ReportSection {
@@ -43,7 +57,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A number with 4 significant digits; exponent form below 1e-3 and from 1e6 on; `''` for null. */
+/** A number with 4 significant digits (for running text; tables use per-column formats); exponent form below 1e-3 and from 1e6 on; `''` for null. */
 export function formatNumber(x: number | null): string {
   if (x === null) return '';
   if (!Number.isFinite(x)) return String(x);
@@ -51,6 +65,45 @@ export function formatNumber(x: number | null): string {
   const a = Math.abs(x);
   if (a < 1e-3 || a >= 1e6) return x.toExponential(3);
   return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4, useGrouping: false }).format(x);
+}
+
+/**
+ * Decimals for a column of numbers: 0 when every finite value is an integer; otherwise by the
+ * largest magnitude m in the column: m ≥ 1000 → 0, ≥ 100 → 1, ≥ 10 → 2, ≥ 1 → 3, and below 1 enough
+ * decimals to show 3 significant digits of m (0.0123 → 4), at most 8.
+ */
+export function columnDecimals(values: readonly (number | null)[]): number {
+  const finite = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (finite.every((x) => Number.isInteger(x))) return 0;
+  const m = Math.max(...finite.map((x) => Math.abs(x)));
+  if (m >= 1000) return 0;
+  if (m >= 100) return 1;
+  if (m >= 10) return 2;
+  if (m >= 1) return 3;
+  if (m === 0) return 0;
+  return Math.min(8, 2 - Math.floor(Math.log10(m)));
+}
+
+/** One cell's number with a column format (decimals already resolved); `''` for null. */
+export function formatCell(x: number | null, format: ColumnFormat & { readonly decimals: number }): string {
+  if (x === null) return '';
+  if (!Number.isFinite(x)) return String(x);
+  const value = format.percent === true ? 100 * x : x;
+  const text = value.toFixed(format.decimals);
+  // -0.000 reads as a sign error; show it as 0.000.
+  const unsigned = /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+  return `${unsigned}${format.percent === true ? '%' : ''}${format.unit ?? ''}`;
+}
+
+/** Every column's numbers formatted as in the report: `rows[i][j]` as text (strings unchanged). */
+export function formatTableCells(table: ReportTable): string[][] {
+  const resolved = table.columns.map((_, j) => {
+    const given = table.formats?.[j];
+    const numbers = table.rows.map((r) => r[j]).filter((c): c is number | null => typeof c === 'number' || c === null);
+    const scaled = given?.percent === true ? numbers.map((x) => (x === null ? null : 100 * x)) : numbers;
+    return { ...given, decimals: given?.decimals ?? columnDecimals(scaled) };
+  });
+  return table.rows.map((r) => r.map((c, j) => (typeof c === 'string' ? c : formatCell(c, resolved[j] ?? { decimals: 0 }))));
 }
 
 /** Files the report references (relative to `baseDir`) that do not exist. */
@@ -111,10 +164,11 @@ export function renderHtmlReport(
       if (r.length !== t.columns.length) throw new Error(ERROR.tableRowLength(t.caption, i, t.columns.length, r.length));
     });
     const head = t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+    const texts = formatTableCells(t);
     const rows = t.rows
       .map(
-        (r) =>
-          `<tr>${r.map((c) => (typeof c === 'number' || c === null ? `<td class="num">${formatNumber(c)}</td>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`,
+        (r, i) =>
+          `<tr>${r.map((c, j) => `<td${typeof c === 'string' ? '' : ' class="num"'}>${escapeHtml(texts[i]?.[j] ?? '')}</td>`).join('')}</tr>`,
       )
       .join('\n');
     return `<table><caption>${escapeHtml(t.caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;

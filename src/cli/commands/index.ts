@@ -1,10 +1,12 @@
 /** The CLI's commands by name. */
 import type { Command } from './command.js';
 import { barrierCommand } from './barrier.js';
+import { chartCommand } from './chart.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { pathCommand } from './path.js';
+import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
@@ -18,4 +20,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   barrier: barrierCommand,
   path: pathCommand,
   simulate: simulateCommand,
+  chart: chartCommand,
+  report: reportCommand,
 };
