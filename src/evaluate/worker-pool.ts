@@ -41,6 +41,22 @@ export interface GridEvaluator {
   close(): Promise<void>;
 }
 
+/**
+ * Checks that worker threads can find `architecture` by name: the registry's own object, and for a
+ * user architecture a `module` the workers import to register it (evaluation and gradient pools).
+ */
+export function assertWorkerArchitecture(architecture: Architecture<unknown>): void {
+  if (getArchitecture(architecture.name) !== architecture) {
+    throw new Error(`workers: worker threads use the toolkit's own ${architecture.name}; a custom implementation cannot be sent to them (use workers: 1)`);
+  }
+  if (!isBuiltInArchitecture(architecture.name) && architecture.module === undefined) {
+    throw new Error(
+      `workers: worker threads cannot load the user architecture ${architecture.name}: it was registered without a module ` +
+        `(load it with loadArchitectureModule, give it a \`module\`: the URL of a module exporting it, or use workers: 1)`,
+    );
+  }
+}
+
 /** `workers` for "use every core": the number of cores on wasm and cpu, 1 on other backends. */
 export function autoWorkerCount(backend: string = tf.getBackend()): number {
   return backend === 'wasm' || backend === 'cpu' ? availableParallelism() : 1;
@@ -117,15 +133,7 @@ export async function createEvaluatorPool<Config>(
         (backend === 'tensorflow' ? ' (which already computes on every core; use workers: 1)' : ''),
     );
   }
-  if (getArchitecture(architecture.name) !== (architecture as Architecture<unknown>)) {
-    throw new Error(`workers: worker threads use the toolkit's own ${architecture.name}; a custom implementation cannot be sent to them (use workers: 1)`);
-  }
-  if (!isBuiltInArchitecture(architecture.name) && architecture.module === undefined) {
-    throw new Error(
-      `workers: worker threads cannot load the user architecture ${architecture.name}: it was registered without a module ` +
-        `(load it with loadArchitectureModule, give it a \`module\`: the URL of a module exporting it, or use workers: 1)`,
-    );
-  }
+  assertWorkerArchitecture(architecture);
   // The in-thread evaluator validates splits and BN batches exactly as the workers will.
   const probe = createEvaluator(architecture, config, data, options);
   const { splits, bnReset } = probe;

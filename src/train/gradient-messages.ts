@@ -52,6 +52,8 @@ export interface GradientWorkerInit {
   readonly backend: 'wasm' | 'cpu';
   /** Registry name of the architecture; the worker imports the toolkit's implementation. */
   readonly architecture: string;
+  /** For a user architecture: the module the worker imports to register it (`Architecture.module`). */
+  readonly architectureModule?: string;
   readonly config: unknown;
   /** This worker's index: its gradient, statistics and scalars slot. */
   readonly index: number;

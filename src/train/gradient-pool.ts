@@ -31,8 +31,7 @@ import { Worker } from 'node:worker_threads';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
-import { autoWorkerCount, checkWorkerCount, workerLaunch } from '../evaluate/worker-pool.js';
-import { getArchitecture } from '../models/registry.js';
+import { assertWorkerArchitecture, autoWorkerCount, checkWorkerCount, workerLaunch } from '../evaluate/worker-pool.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import {
   SCALARS_PER_WORKER,
@@ -144,9 +143,7 @@ export async function createGradientPool<Config>(
         (backend === 'tensorflow' ? ' (which already computes on every core; use workers: 1)' : ''),
     );
   }
-  if (getArchitecture(architecture.name) !== (architecture as Architecture<unknown>)) {
-    throw new Error(`workers: worker threads use the toolkit's own ${architecture.name}; a custom implementation cannot be sent to them (use workers: 1)`);
-  }
+  assertWorkerArchitecture(architecture);
   const layout: StateLayout = specLayout(architecture.spec(config));
   const slotSize = layout.paramSize + layout.bufferSize;
   const memory = {
@@ -178,6 +175,7 @@ export async function createGradientPool<Config>(
     const init: GradientWorkerInit = {
       backend,
       architecture: architecture.name,
+      ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }),
       config,
       index,
       layout,

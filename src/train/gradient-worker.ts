@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend/init-backend.js';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
+import { loadArchitectureModule } from '../models/architecture-module.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
@@ -30,6 +31,7 @@ function errorReply(id: number | undefined, error: unknown): GradientReply {
 
 async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerInit): Promise<void> {
   await initBackend(init.backend);
+  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
   const architecture = getArchitecture(init.architecture);
   const { layout, memory, index } = init;
   const slotSize = layout.paramSize + layout.bufferSize;
