@@ -42,7 +42,7 @@ export { registerArchitecture, getArchitecture, listArchitectures, createModel }
 export { disposeTensors } from './models/tensor-map.js';
 export { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 export { trainMode, loadTrainingData, checkpointPath, type TrainModeOptions, type TrainModeResult, type TrainingData } from './train/train-mode.js';
-export { openAnalysis, type Analysis, type OpenAnalysisOptions } from './analysis/open-analysis.js';
+export { openAnalysis, type Analysis, type AnalysisSplit, type OpenAnalysisOptions, type PreprocessingRequest } from './analysis/open-analysis.js';
 
 // 4. Paths between modes, alignment, averaging: findXxx(architecture, endpoints, data, options) → PathResult
 export type { ParameterPath, PathResult } from './paths/path.js';

@@ -5,4 +5,5 @@
  * @module mode-connectivity/backend
  */
 export { initBackend, backendFromEnv, parseBackendName, BACKEND_NAMES, AUTO_ORDER, type BackendName, type BackendChoice, type SkippedBackend, type InitBackendOptions } from '../backend/init-backend.js';
+export type { ConcreteBackendName, BackendLoader, BackendLoaders, StartedBackend } from '../backend/select-backend.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from '../backend/wasm-gradient-kernels.js';

@@ -21,12 +21,14 @@ export {
   renderHtmlReport,
   missingReportFiles,
   formatNumber,
+  columnDecimals,
   escapeHtml,
   type HtmlReport,
   type ReportSection,
   type ReportFigure,
   type ReportTable,
   type ReportCell,
+  type ColumnFormat,
 } from '../charts/report.js';
 export { compileVegaLiteValidator } from '../charts/schema.js';
 export type { Metric } from '../charts/messages.js';

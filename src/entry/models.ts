@@ -11,6 +11,6 @@ export { lenet5, type LeNet5Config } from '../models/lenet5/index.js';
 export { resnet18, resnet18Widths, type ResNet18Config } from '../models/resnet18/index.js';
 export { cct, CCT_PRESETS, type CctConfig, type CctPresetName } from '../models/cct/index.js';
 export { registerArchitecture, getArchitecture, listArchitectures, hasArchitecture, createModel } from '../models/registry.js';
-export { loadArchitectureModule } from '../models/architecture-module.js';
+export { loadArchitectureModule, type LoadArchitectureModuleOptions } from '../models/architecture-module.js';
 export { updateRunningStats, resetRunningStats, BATCH_NORM_EPSILON, DEFAULT_BATCH_NORM_MOMENTUM, type BatchNormMomentum } from '../models/batch-norm.js';
 export { disposeTensors, mapTensors, cloneTensors, assertSameLayout, interpolateTensors, squaredNorm, countScalars } from '../models/tensor-map.js';
