@@ -90,12 +90,18 @@ function contourRows(cells: readonly { u: number; v: number; value: number }[], 
   ]);
 }
 
-/** Text placement per marker: left of it, right of it, or above it, by its u relative to the plot's centre. */
-function labelGroups<P extends { u: number }>(points: readonly P[], centre: number, band: number) {
+/**
+ * Text placement per marker: left of it, right of it, or above it, by its u relative to the plot's
+ * centre; a middle marker in the top fifth of the plot (`nearTop`) is labelled below it, where the
+ * text stays inside the plot.
+ */
+function labelGroups<P extends { u: number; v: number }>(points: readonly P[], centre: number, band: number, nearTop: number) {
+  const middle = (p: P) => Math.abs(p.u - centre) <= band;
   const groups = [
     { test: (p: P) => p.u < centre - band, mark: { align: 'right', baseline: 'middle', dx: -11, dy: -9 } },
     { test: (p: P) => p.u > centre + band, mark: { align: 'left', baseline: 'middle', dx: 11, dy: -9 } },
-    { test: (p: P) => Math.abs(p.u - centre) <= band, mark: { align: 'center', baseline: 'bottom', dy: -11 } },
+    { test: (p: P) => middle(p) && p.v < nearTop, mark: { align: 'center', baseline: 'bottom', dy: -11 } },
+    { test: (p: P) => middle(p) && p.v >= nearTop, mark: { align: 'center', baseline: 'top', dy: 11 } },
   ];
   return groups.map(({ test, mark }) => ({ values: points.filter(test), mark })).filter((g) => g.values.length > 0);
 }
@@ -227,7 +233,7 @@ export function surfaceChart(
       },
       // Labels beside their markers, never on them: points on the left half of the plot are
       // labelled to their left, on the right half to their right, near the middle above.
-      ...labelGroups(markValues, (uMin + uMax) / 2, (uMax - uMin) / 6).map(({ values, mark }) => ({
+      ...labelGroups(markValues, (uMin + uMax) / 2, (uMax - uMin) / 6, vMax - (vMax - vMin) / 5).map(({ values, mark }) => ({
         data: { values },
         mark: { type: 'text', color: 'white', fontSize: 14, fontWeight: 'bold', ...mark },
         encoding: { x: px, y: py, text: { field: 'label', type: 'nominal' } },
