@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartRows, detectRowsKind, KIND_FIELDS, ROWS_KINDS, unwrapRows, type RowsKind } from './chart-rows.js';
 import { compileVegaLiteValidator } from './schema.js';
-import { cumulativeRows, layerRows, llpfRows, pathRows, projectedPoints, robustnessRows, subspaceRows, surfaceRows } from '../../test/fixtures/chart-rows.js';
+import { cumulativeRows, directionRows, disagreementRows, layerComparisonRows, layerRows, llpfRows, pathRows, projectedPoints, robustnessRows, subspaceRows, surfaceRows } from '../../test/fixtures/chart-rows.js';
 
 const simulatorJson = {
   runs: [{ config: { series: 'plain', seed: 3 }, delay: {} }],
@@ -21,6 +21,8 @@ const files: Record<RowsKind, unknown> = {
   robustness: { rows: robustnessRows() },
   subspace: { rows: subspaceRows() },
   surface: { rows: surfaceRows(), points: projectedPoints() },
+  directions: { kind: 'directions', rows: directionRows(2) },
+  compare: { kind: 'compare', rows: layerComparisonRows(), agreement: [], disagreement: disagreementRows() },
   llpf: llpfRows(),
   simulator: simulatorJson,
 };
@@ -37,6 +39,12 @@ describe('detectRowsKind', () => {
     });
   }
 
+  it('recognises 1-D direction rows and compare rows without a kind field', () => {
+    expect(detectRowsKind({ rows: directionRows(1) }, 'd.json')).toBe('directions');
+    expect(detectRowsKind({ rows: layerComparisonRows() }, 'c.json')).toBe('compare');
+    expect(chartRows({ rows: layerComparisonRows(), disagreement: disagreementRows() }, 'compare').map((c) => c.name)).toEqual(['layers', 'disagreement']);
+  });
+
   it('recognises path rows in a bare array and in path llpf --json output (rows = path rows, ticks = LLPF rows)', () => {
     expect(detectRowsKind(pathRows(), 'a.json')).toBe('path');
     expect(detectRowsKind({ rows: pathRows(), ticks: llpfRows(), completed: true }, 'a.json')).toBe('path');
@@ -45,7 +53,7 @@ describe('detectRowsKind', () => {
   it('lets a kind field decide, and checks the rows have its fields', () => {
     expect(detectRowsKind({ kind: 'surface', rows: surfaceRows() }, 's.json')).toBe('surface');
     expect(() => detectRowsKind({ kind: 'surface', rows: pathRows() }, 's.json')).toThrow(/s\.json: row 0 of surface rows lacks the field "u"/);
-    expect(() => detectRowsKind({ kind: 'compare', rows: pathRows() }, 's.json')).toThrow(/kind "compare" is not one the charts understand; expected one of path, layerwise/);
+    expect(() => detectRowsKind({ kind: 'contour', rows: pathRows() }, 's.json')).toThrow(/kind "contour" is not one the charts understand; expected one of path, layerwise/);
   });
 
   it('names the file, what it found and every kind with its fields when nothing fits', () => {

@@ -16,14 +16,20 @@
  *   robustness  layer, direction, sample, t, loss              → robustnessChart
  *   subspace    direction, sample, magnitude, loss             → subspaceChart
  *   surface     u, v, split, loss, accuracy                    → surfaceChart (with `points` if given)
+ *   directions  alpha, split, loss, accuracy (beta in 2-D)     → directionsChart
+ *   compare     layer, layerIndex, distance, cosine            → compareLayersChart, disagreementChart
+ *               (the `disagreement` cells of `modeconn compare --json`)
  *   llpf        tick, weightNorm, distanceToTarget, loss       → llpfChart
  *   simulator   { ticks: TickRow[], layers: LayerStatRow[] }   → accuracyBandChart, layerVarianceChart
  */
 
 import type { TopLevelSpec } from 'vega-lite';
+import type { DirectionRow, DisagreementRow, LayerComparisonRow } from '../landscape/rows.js';
 import type { CumulativeRow, LayerRow, LayerStatRow, LlpfRow, PathRow, ProjectedPoint, RobustnessRow, SubspaceRow, SurfaceRow } from '../rows/rows.js';
 import { accuracyBandRows, type TickRow } from '../simulate/metrics.js';
 import { accuracyBandChart } from './accuracy-band-chart.js';
+import { compareLayersChart, disagreementChart } from './compare-chart.js';
+import { directionsChart } from './directions-chart.js';
 import { cumulativeChart } from './cumulative-chart.js';
 import { layerHeatmap } from './layer-heatmap.js';
 import { layerVarianceChart } from './layer-variance-chart.js';
@@ -33,7 +39,7 @@ import { robustnessChart } from './robustness-chart.js';
 import { subspaceChart } from './subspace-chart.js';
 import { surfaceChart } from './surface-chart.js';
 
-export const ROWS_KINDS = ['path', 'layerwise', 'cumulative', 'robustness', 'subspace', 'surface', 'llpf', 'simulator'] as const;
+export const ROWS_KINDS = ['path', 'layerwise', 'cumulative', 'robustness', 'subspace', 'surface', 'directions', 'compare', 'llpf', 'simulator'] as const;
 export type RowsKind = (typeof ROWS_KINDS)[number];
 
 /** Fields every row of a kind must have (simulator: those of its `ticks` rows). */
@@ -44,12 +50,14 @@ export const KIND_FIELDS: Readonly<Record<RowsKind, readonly string[]>> = {
   robustness: ['layer', 'direction', 'sample', 't', 'split', 'loss', 'accuracy'],
   subspace: ['direction', 'sample', 'magnitude', 'split', 'loss', 'accuracy'],
   surface: ['u', 'v', 'split', 'loss', 'accuracy'],
+  directions: ['alpha', 'split', 'loss', 'accuracy'],
+  compare: ['layer', 'layerIndex', 'distance', 'cosine'],
   llpf: ['tick', 'split', 'loss', 'accuracy', 'weightNorm', 'distanceToTarget'],
   simulator: ['series', 'tick', 'accuracyMean', 'accuracyMin', 'accuracyMax'],
 };
 
 /** Kinds tried in this order: the more specific field sets first (robustness rows also have `layer`, `t`). */
-const DETECTION_ORDER: readonly RowsKind[] = ['simulator', 'llpf', 'cumulative', 'robustness', 'subspace', 'layerwise', 'surface', 'path'];
+const DETECTION_ORDER: readonly RowsKind[] = ['simulator', 'llpf', 'cumulative', 'robustness', 'subspace', 'compare', 'layerwise', 'directions', 'surface', 'path'];
 
 type Json = Record<string, unknown>;
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -152,6 +160,17 @@ export function chartRows(json: unknown, kind: RowsKind, options: ChartRowsOptio
     case 'surface': {
       const points = isObject(json) && Array.isArray(json['points']) ? (json['points'] as ProjectedPoint[]) : [];
       return [{ name: 'surface', spec: surfaceChart(rows as SurfaceRow[], points, { ...title, split }) }];
+    }
+    case 'directions': {
+      const directionRows = rows as DirectionRow[];
+      return [{ name: 'directions', spec: directionsChart(directionRows, { ...title, splits, split }) }];
+    }
+    case 'compare': {
+      const charts: NamedSpec[] = [{ name: 'layers', spec: compareLayersChart(rows as LayerComparisonRow[], title) }];
+      const cells = isObject(json) && Array.isArray(json['disagreement']) ? (json['disagreement'] as DisagreementRow[]) : [];
+      const cellSplits = splitsOf(cells);
+      if (cellSplits.length > 0) charts.push({ name: 'disagreement', spec: disagreementChart(cells, { ...title, split: cellSplits.includes('test') ? 'test' : 'train' }) });
+      return charts;
     }
     case 'llpf':
       return [{ name: 'llpf', spec: llpfChart(rows as LlpfRow[], { ...title, splits }) }];

@@ -55,6 +55,12 @@ export const AXIS = {
   variance: 'weight variance (log scale)',
   u: 'u (units of ‖w₂ − w₀‖)',
   v: 'v (units of ‖w₂ − w₀‖)',
+  alpha: 'α (filter-normalized direction d)',
+  beta: 'β (filter-normalized direction e)',
+  layerDistance: 'L2 distance between A and B',
+  layerCosine: 'cosine similarity of A and B',
+  predictedA: 'class predicted by A',
+  predictedB: 'class predicted by B',
   /** PCA axis title, with the share of variance when known. */
   pc: (k: number, ratio?: number): string =>
     ratio === undefined ? `PC${k}` : `PC${k} (${(100 * ratio).toFixed(1)}% of variance)`,
@@ -73,6 +79,7 @@ export const LEGEND = {
   surfaceLoss: (split: Split): string => `${SPLIT_WORD[split]} loss (nats)`,
   surfaceError: (split: Split): string => `${SPLIT_WORD[split]} error`,
   surfaceAccuracy: (split: Split): string => `${SPLIT_WORD[split]} accuracy`,
+  examples: (split: Split): string => `${SPLIT_WORD[split]} examples`,
 } as const;
 
 export const LABEL = {
@@ -98,6 +105,9 @@ export const TITLE = {
   llpf: 'Layer-wise path finding',
   layerVariance: 'Per-layer weight variance',
   accuracyBand: 'Accuracy over time',
+  directions: 'Loss along filter-normalized random directions',
+  compareLayers: 'Layer-wise distance and similarity of two models',
+  disagreement: 'Predictions of A against predictions of B',
 } as const;
 
 export const REPORT = {
@@ -119,6 +129,8 @@ export const ERROR = {
     `${chart}: x = "epoch" needs rows with an "epoch" field; none of the rows has one.`,
   noBarrier: (chart: string): string =>
     `${chart}: value = "barrier" needs rows with a "barrier" field; none of the rows has one.`,
+  noLayers: (chart: string): string =>
+    `${chart}: expected layer rows other than "all", found none.`,
   badOption: (chart: string, option: string, expected: string, found: unknown): string =>
     `${chart}: option "${option}" should be ${expected}, found ${JSON.stringify(found)}.`,
   pcaInput: (expected: string, found: string): string =>

@@ -40,6 +40,8 @@ export interface SurfaceChartOptions {
    * (`levels`), by marching squares over the grid. Default `true` (needs at least a 2×2 grid).
    */
   readonly contours?: boolean;
+  /** Axis titles of u and v. Default: u and v in units of ‖w₂ − w₀‖ (plane coordinates). */
+  readonly axisTitles?: readonly [string, string];
 }
 
 /** Half-way boundaries between sorted grid coordinates; the outer cells get the same width as their neighbour. */
@@ -151,8 +153,9 @@ export function surfaceChart(
         ? { type: 'log' as const, scheme }
         : { type: 'linear' as const, scheme };
   const clipped = options.clipMax === undefined ? '' : ' ≥';
-  const x = { field: 'u0', type: 'quantitative' as const, title: AXIS.u, scale: { domain: [uMin, uMax], nice: false, zero: false } };
-  const y = { field: 'v0', type: 'quantitative' as const, title: AXIS.v, scale: { domain: [vMin, vMax], nice: false, zero: false } };
+  const [uTitle, vTitle] = options.axisTitles ?? [AXIS.u, AXIS.v];
+  const x = { field: 'u0', type: 'quantitative' as const, title: uTitle, scale: { domain: [uMin, uMax], nice: false, zero: false } };
+  const y = { field: 'v0', type: 'quantitative' as const, title: vTitle, scale: { domain: [vMin, vMax], nice: false, zero: false } };
   const surfaceLayer = {
     data: { values: cells },
     mark: { type: 'rect' as const },
@@ -184,8 +187,8 @@ export function surfaceChart(
         data: { values: contourValues },
         mark: { type: 'line', color: 'white', strokeWidth: 0.8, opacity: 0.55, clip: true },
         encoding: {
-          x: { field: 'u', type: 'quantitative' as const, title: AXIS.u },
-          y: { field: 'v', type: 'quantitative' as const, title: AXIS.v },
+          x: { field: 'u', type: 'quantitative' as const, title: uTitle },
+          y: { field: 'v', type: 'quantitative' as const, title: vTitle },
           detail: { field: 'segment', type: 'nominal' as const },
         },
       });
@@ -194,8 +197,8 @@ export function surfaceChart(
   const pointSeries = options.pointSeries ?? ['mode', 'bend'];
   const lineValues = points.filter((p) => !pointSeries.includes(p.series)).map((p) => ({ ...p }));
   const markValues = points.filter((p) => pointSeries.includes(p.series)).map((p) => ({ ...p }));
-  const px = { field: 'u', type: 'quantitative' as const, title: AXIS.u };
-  const py = { field: 'v', type: 'quantitative' as const, title: AXIS.v };
+  const px = { field: 'u', type: 'quantitative' as const, title: uTitle };
+  const py = { field: 'v', type: 'quantitative' as const, title: vTitle };
   if (lineValues.length > 0) {
     layers.push({
       data: { values: lineValues },

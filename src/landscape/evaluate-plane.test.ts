@@ -67,13 +67,28 @@ describe('evaluateCurvePlane', () => {
     disposePlaneBasis(basis);
   });
 
-  it('fits the grid to the curve, returns A, B, bend and the curve, and leaks no tensors', async () => {
+  it('fits the grid to A, B, the bend and the curve: the bend, outside the curve, is inside the grid; leaks no tensors', async () => {
     const curve = curveOf();
     const surface = await evaluateCurvePlane(arch, curve, data, { grid: 3, points: 5, margin: 0 });
     expect(surface.points.map((p) => p.series)).toEqual(['mode', 'mode', 'mode', ...Array<string>(5).fill('bezier')]);
+    const bend = surface.points[2]!;
     const curvePoints = surface.points.slice(3);
-    expect(surface.v[2]).toBeCloseTo(Math.max(...curvePoints.map((p) => p.v)), 10);
+    // A Bezier curve reaches only half the bend's height (θ(½) = ¼A + ½bend + ¼B): the bend lies outside it.
+    expect(Math.max(...curvePoints.map((p) => p.v))).toBeCloseTo(0.5 * bend.v, 5);
+    // With margin 0 the top row of the grid is the bend's v, the bottom row A's and B's v = 0.
+    expect(surface.v[2]).toBeCloseTo(bend.v, 10);
+    expect(surface.v[0]).toBeCloseTo(0, 10);
+    expect(surface.u[0]).toBeCloseTo(Math.min(0, bend.u), 10);
+    expect(surface.u[2]).toBeCloseTo(Math.max(1, bend.u), 10);
     expect(surface.rows).toHaveLength(9);
+    // With the default margin every projected point, the bend included, is strictly inside the grid.
+    const wide = await evaluateCurvePlane(arch, curve, data, { grid: 2, points: 5 });
+    for (const p of wide.points) {
+      expect(p.u).toBeGreaterThan(wide.u[0]!);
+      expect(p.u).toBeLessThan(wide.u.at(-1)!);
+      expect(p.v).toBeGreaterThan(wide.v[0]!);
+      expect(p.v).toBeLessThan(wide.v.at(-1)!);
+    }
     await expectNoLeakedTensors(() => evaluateCurvePlane(arch, curve, data, { grid: 2, points: 3 }));
   });
 });

@@ -26,7 +26,7 @@ export interface EvaluatePlaneOptions extends EvaluatorOptions, PoolOptions {
   readonly grid?: number | readonly [number, number];
   /** Margin on each side as a fraction of the extent of the fitted points (default 0.2). */
   readonly margin?: number;
-  /** Points the grid must span (default: A, B and C); projected paths pass their points here. */
+  /** Points the grid must span (default: A, B and C; for a curve plane A, B, the bend and the curve's points). */
   readonly fit?: readonly PlaneCoordinates[];
   /** Labels of A, B and C in `points` (default `A`, `B`, `C`). */
   readonly labels?: readonly [string, string, string];
@@ -155,9 +155,10 @@ export function projectCurve(curve: Curve, basis: PlaneBasis, options: CurvePlan
 
 /**
  * The loss surface on the plane through A, the curve's bend and B, with the curve projected on
- * it; the grid spans the curve's points (and A, B) with the margin, not the bend, which for a
- * Bezier curve lies far outside the curve. `points` holds A (0, 0), B (1, 0), the bend and the
- * curve. The curve stays the caller's.
+ * it; by default the grid spans A, B, the bend and the curve's points with the margin, so the
+ * bend (for a Bezier curve far outside the curve: θ(½) = ¼θ_A + ½θ_bend + ¼θ_B) is inside the
+ * evaluated grid, not drawn over blank space. `points` holds A (0, 0), B (1, 0), the bend and
+ * the curve. The curve stays the caller's.
  */
 export async function evaluateCurvePlane<Config>(
   architecture: Architecture<Config>,
@@ -169,7 +170,7 @@ export async function evaluateCurvePlane<Config>(
   try {
     const projected = projectCurve(curve, basis, options);
     const points = [...modePoints(basis, options.labels ?? ['A', 'B', 'bend']), ...projected];
-    return await evaluateBasis(architecture, curve.config, basis, data, points, { fit: projected, ...options });
+    return await evaluateBasis(architecture, curve.config, basis, data, points, { fit: points, ...options });
   } finally {
     disposePlaneBasis(basis);
   }
