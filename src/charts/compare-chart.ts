@@ -39,7 +39,7 @@ export function compareLayersChart(rows: readonly LayerComparisonRow[], options:
     config: paperConfig(),
     data: { values },
     hconcat: [
-      { width, height, mark: { type: 'bar', color: '#0072B2' }, encoding: { y, x: { field: 'distance', type: 'quantitative', title: AXIS.layerDistance } } },
+      { width, height, mark: { type: 'bar', color: '#0072B2' }, encoding: { y, x: { field: 'distance', type: 'quantitative', title: AXIS.layerDistance, axis: { tickCount: 5 } } } },
       {
         width,
         height,
@@ -59,7 +59,7 @@ export function disagreementChart(rows: readonly DisagreementRow[], options: Com
   const classes = [...new Set(cells.flatMap((c) => [c.predictedA, c.predictedB]))].sort((a, b) => a - b);
   const width = options.width ?? 320;
   const max = Math.max(...cells.map((c) => c.count));
-  const x = { field: 'predictedB', type: 'ordinal' as const, title: AXIS.predictedB, sort: classes };
+  const x = { field: 'predictedB', type: 'ordinal' as const, title: AXIS.predictedB, sort: classes, axis: { labelAngle: 0 } };
   const y = { field: 'predictedA', type: 'ordinal' as const, title: AXIS.predictedA, sort: classes };
   return {
     $schema: SCHEMA_URL,

@@ -67,7 +67,8 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
       field: 't',
       type: 'quantitative' as const,
       title: showXTitle ? AXIS.t : null,
-      scale: { domain: [0, 1], nice: false },
+      // [0, 1], widened to t beyond the endpoints (interpolation on [−0.5, 1.5]).
+      scale: { domain: [Math.min(0, ...kept.map((r) => r.t)), Math.max(1, ...kept.map((r) => r.t))], nice: false },
       axis: { tickCount: 5 },
     };
     const line = {

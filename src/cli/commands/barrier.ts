@@ -14,6 +14,9 @@ import { checkOutputPaths } from '../output-paths.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
+import { rangeOption } from '../landscape-options.js';
+import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
 import type { Command, CommandContext } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
@@ -31,7 +34,9 @@ modeconn barrier robustness A B  move one layer of A along random directions of 
 modeconn barrier subspace A B --checkpoints C1,C2,…   interpolation vs training-subspace vs null-space directions
 
 options:
-  --points N           t grid size (default 11; 61 as in Garipov et al.)
+  --points N           t grid size (default 11; 61 as in Garipov et al.; with --range one t every 0.1)
+  --range LO:HI        linear: t from LO to HI, beyond the endpoints (e.g. -0.5:1.5, Goodfellow et al.
+                       2015); the barrier metrics use the t in [0, 1] and need 0 and 1 on the grid
   --layers L1,L2       layer groups (layerwise, robustness; default all)
   --samples N          random directions (robustness, subspace; default 5)
   --seed S             seed of random orders and directions (default 0)
@@ -42,6 +47,7 @@ options:
   --path FILE          evaluate a saved path instead of the line between A and B (linear)
   --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
                        per core; default 1, no threads; the rows are the same)
+${CHART_OPTIONS_HELP}
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
     const [kindArg, ...rest] = args;
@@ -64,14 +70,20 @@ ${ENDPOINT_OPTIONS_HELP}`,
         'epochs-b': { type: 'string' },
         path: { type: 'string' },
         workers: { type: 'string' },
+        range: { type: 'string' },
+        ...CHART_OPTIONS,
       },
     });
-    const points = gridOption(values.points, 'points', 2) ?? 11;
+    const range = rangeOption(values.range, 'range');
+    if (range !== undefined && kind !== 'linear') throw new Error('--range goes with "barrier linear"');
+    if (range !== undefined && values.path !== undefined) throw new Error('--range goes with "barrier linear A B": a saved path is defined on t ∈ [0, 1] only');
+    const points = gridOption(values.points, 'points', 2) ?? (range === undefined ? 11 : Math.max(2, Math.round((range[1] - range[0]) / 0.1) + 1));
     const samples = gridOption(values.samples, 'samples', 1) ?? 5;
     const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
     const layers = values.layers?.split(',').map((s) => s.trim());
     if (kind === 'robustness') assertRowCount((layers?.length ?? 1) * samples * points, `--samples ${samples} × --points ${points}${layers === undefined ? '' : ` × ${layers.length} layers`}`);
     if (values.csv !== undefined) await checkOutputPaths([{ path: values.csv, kind: 'file', option: '--csv' }]);
+    const charts = await chartRequest(values);
     if (values.path !== undefined && kind !== 'linear') throw new Error('--path goes with "barrier linear"');
     let savedPath: ParameterPath | undefined;
     let endpointPaths: string[];
@@ -99,9 +111,12 @@ ${ENDPOINT_OPTIONS_HELP}`,
       let output: { rows: object[]; [key: string]: unknown };
       if (kind === 'linear') {
         const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
-        const rows = await evaluatePath(path, analysis.data, { ...common, points });
+        const rows = await evaluatePath(path, analysis.data, { ...common, ...(range === undefined ? { points } : { ts: interpolationGrid({ from: range[0], to: range[1], points }) }) });
         path.dispose();
-        output = { rows, barrier: Object.fromEntries(barrierMetrics(rows).map((m) => [m.split, m])) };
+        const inside = rowsWithinEndpoints(rows);
+        const hasEndpoints = inside.some((r) => r.t === 0) && inside.some((r) => r.t === 1);
+        if (!hasEndpoints) console.error(`barrier linear: no barrier metrics: t = 0 and t = 1 are not both on the grid of --range ${range?.join(':')} with --points ${points} (choose --points so that the step divides 1)`);
+        output = { rows, barrier: hasEndpoints ? Object.fromEntries(barrierMetrics(inside).map((m) => [m.split, m])) : null };
       } else if (kind === 'layerwise' && epochsA.length > 0) {
         const runA = analysis.models.slice(2, 2 + epochsA.length);
         const runB = analysis.models.slice(2 + epochsA.length);
@@ -123,8 +138,10 @@ ${ENDPOINT_OPTIONS_HELP}`,
       }
       progress.done();
       if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
+      const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: kind, commandLine: ['barrier', ...args], checkpoints: [...endpointPaths, ...extra] });
       if (values.json) console.log(JSON.stringify(output));
       else printSummary(kind, output);
+      if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
       return 0;
     } finally {
       analysis.dispose();
@@ -156,7 +173,7 @@ function printSummary(kind: Kind, output: { rows: object[]; [key: string]: unkno
   const columns = Object.keys(rows[0] ?? {});
   console.log(columns.join('\t'));
   for (const row of rows) console.log(columns.map((c) => (typeof row[c] === 'number' ? (row[c]).toFixed(4) : String(row[c]))).join('\t'));
-  if (kind === 'linear') {
+  if (kind === 'linear' && output['barrier'] !== null) {
     for (const m of Object.values(output['barrier'] as Record<string, { split: string; lossBarrier: number; lossBarrierEndpointMean: number; errorBarrier: number }>)) {
       console.log(`${m.split}: loss barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean form ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
     }

@@ -4,24 +4,16 @@
  * `NAME.meta.json` sidecar (`charts/chart-meta.ts`) that `modeconn report` turns into the report's
  * metadata section.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
-import { CHART_META_FORMAT, CHART_META_VERSION, joinCommandLine, rowsFacts, splitCommandLine, type ChartCheckpoint, type ChartMeta } from '../../charts/chart-meta.js';
-import { chartRows, detectRowsKind, ROWS_KINDS, unwrapRows, type RowsKind } from '../../charts/chart-rows.js';
-import { saveChart, type ChartFormat } from '../../charts/render.js';
-import { writeHtmlReport } from '../../charts/report.js';
-import { findPackageRoot } from '../../data/package-root.js';
-import { disposeTensors } from '../../models/tensor-map.js';
+import { joinCommandLine, splitCommandLine, type ChartCheckpoint } from '../../charts/chart-meta.js';
+import { detectRowsKind, ROWS_KINDS, unwrapRows, type RowsKind } from '../../charts/chart-rows.js';
 import { openRegularFile } from '../../util/regular-file.js';
 import { required } from '../args.js';
+import { describeCheckpoint, parseFormats, writeRowsCharts } from '../chart-output.js';
 import { checkOutputPaths } from '../output-paths.js';
-import { writeTextAtomic } from '../output.js';
 import type { Command } from './command.js';
-
-const FORMATS = ['png', 'svg', 'html'] as const;
-type Format = (typeof FORMATS)[number];
 
 /** Largest rows file read (JSON parsing holds it several times over in memory). */
 const MAX_ROWS_BYTES = 256 * 2 ** 20;
@@ -73,9 +65,7 @@ options:
     const json = await readRowsFile(rowsFile);
     const kind = (values.kind as RowsKind | undefined) ?? detectRowsKind(json, rowsFile);
     if (values.kind !== undefined) detectRowsKind({ kind, rows: unwrapRows(json) ?? [] }, rowsFile);
-    const specs = chartRows(json, kind, values.title === undefined ? {} : { title: values.title });
     const rowsCommand = values.command === undefined ? null : splitCommandLine(values.command);
-    const facts = rowsFacts(json, kind, rowsCommand);
     const checkpointPaths =
       values.checkpoints !== undefined
         ? values.checkpoints.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -85,63 +75,21 @@ options:
       await context.initBackend();
       for (const path of checkpointPaths) checkpoints.push(await describeCheckpoint(path));
     }
-    const base = values.name ?? defaultName(rowsFile);
-    const date = new Date().toISOString();
-    const chartCommand = joinCommandLine(['modeconn', 'chart', ...args]);
-    const written: string[] = [];
-    for (const { name, spec } of specs) {
-      const stem = base === name ? name : `${base}-${name}`;
-      const saveFormats: ChartFormat[] = ['json', ...(formats.includes('svg') || formats.includes('html') ? (['svg'] as const) : []), ...(formats.includes('png') ? (['png'] as const) : [])];
-      const files = (await saveChart(spec, join(out, stem), { formats: saveFormats })).map((p) => basename(p));
-      if (formats.includes('html')) {
-        await writeHtmlReport(join(out, `${stem}.html`), { title: values.title ?? stem, sections: [{ heading: `${kind} rows of ${rowsFile}`, figures: [{ file: `${stem}.svg`, caption: `${kind} chart of ${rowsFile}` }] }] });
-        files.push(`${stem}.html`);
-      }
-      const meta: ChartMeta = {
-        format: CHART_META_FORMAT,
-        version: CHART_META_VERSION,
-        chart: stem,
-        kind,
-        rowsFile,
-        rowCount: unwrapRows(json)?.length ?? 0,
-        files,
-        chartCommand,
-        rowsCommand: values.command ?? null,
-        date,
-        toolkitVersion: toolkitVersion(),
-        backend: facts.backend,
-        checkpoints: mergeEndpoints(checkpoints, facts.endpoints),
-        seeds: [...new Set([...facts.seeds, ...checkpoints.flatMap((c) => (c.seed === null ? [] : [c.seed]))])].sort((a, b) => a - b),
-        splits: facts.splits,
-      };
-      await writeTextAtomic(join(out, `${stem}.meta.json`), `${JSON.stringify(meta, null, 1)}\n`);
-      written.push(...files, `${stem}.meta.json`);
-    }
+    const written = await writeRowsCharts(json, {
+      out,
+      formats,
+      kind,
+      name: values.name ?? defaultName(rowsFile),
+      ...(values.title === undefined ? {} : { title: values.title }),
+      rowsFile,
+      rowsCommand: values.command ?? null,
+      chartCommand: joinCommandLine(['modeconn', 'chart', ...args]),
+      checkpoints,
+    });
     console.log(`${kind} rows: wrote ${written.join(', ')} to ${out}`);
     return 0;
   },
 };
-
-/**
- * A path's endpoints measured in the rows (t = 0, t = 1) belong to the first two checkpoints (A, B,
- * in the order the rows command and --checkpoints name them); without two checkpoints they stay
- * rows of their own.
- */
-function mergeEndpoints(checkpoints: readonly ChartCheckpoint[], endpoints: readonly ChartCheckpoint[]): ChartCheckpoint[] {
-  if (checkpoints.length < 2 || endpoints.length !== 2) return [...checkpoints, ...endpoints];
-  return checkpoints.map((c, i) => {
-    const end = endpoints[i];
-    return end === undefined ? c : { ...c, label: `${c.label} (${end.label})`, measuredAccuracy: end.measuredAccuracy };
-  });
-}
-
-function parseFormats(text: string | undefined): Format[] {
-  if (text === undefined) return ['png', 'svg'];
-  const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const bad = list.filter((f) => !(FORMATS as readonly string[]).includes(f));
-  if (bad.length > 0 || list.length === 0) throw new Error(`--format: expected a comma-separated list of ${FORMATS.join(', ')}, found "${text}"`);
-  return list as Format[];
-}
 
 /** `runs/x/linear.json` → `linear`; `runs/llpf-1/rows.json` → `llpf-1`. */
 function defaultName(rowsFile: string): string {
@@ -165,22 +113,4 @@ async function readRowsFile(path: string): Promise<unknown> {
   } catch (e) {
     throw new Error(`${path}: not JSON (${(e as Error).message}); expected a rows file written with --json or by an LLPF or simulator run`, { cause: e });
   }
-}
-
-async function describeCheckpoint(path: string): Promise<ChartCheckpoint> {
-  const { model, metadata } = await loadCheckpoint(path);
-  disposeTensors(model);
-  return {
-    label: path,
-    dataset: metadata.dataset ?? null,
-    seed: metadata.seed ?? null,
-    epoch: metadata.epoch ?? null,
-    storedMetrics: { ...(metadata.metrics ?? {}) },
-    measuredAccuracy: {},
-  };
-}
-
-function toolkitVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(findPackageRoot(import.meta.url), 'package.json'), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }

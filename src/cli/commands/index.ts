@@ -8,6 +8,8 @@ import { infoCommand } from './info.js';
 import { pathCommand } from './path.js';
 import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
+import { surfaceCommand } from './surface.js';
+import { compareCommand } from './compare.js';
 import { trainCommand } from './train.js';
 
 export type { Command, CommandContext } from './command.js';
@@ -19,6 +21,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   convert: convertCommand,
   barrier: barrierCommand,
   path: pathCommand,
+  surface: surfaceCommand,
+  compare: compareCommand,
   simulate: simulateCommand,
   chart: chartCommand,
   report: reportCommand,

@@ -4,6 +4,7 @@ import { createEvaluator } from '../../evaluate/evaluate.js';
 import { evaluatePath, linearPath } from '../../paths/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
 import type { PathRow } from '../../rows/rows.js';
+import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { averageModelList } from '../../averaging/average-models.js';
 import { VARIANCE_CORRECTIONS, type VarianceCorrection } from '../../averaging/variance-correction.js';
@@ -35,6 +36,7 @@ type Kind = (typeof KINDS)[number];
 
 const OPTIONS = {
   ...ENDPOINT_OPTIONS,
+  ...CHART_OPTIONS,
   out: { type: 'string' },
   points: { type: 'string' },
   seed: { type: 'string' },
@@ -100,6 +102,8 @@ Every path is evaluated on the t grid (--points, default 11, at most 10000) with
 (average: the averaged model next to its inputs); the rows go
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
 Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
+${CHART_OPTIONS_HELP}
+                       (llpf: also the run's ticks as NAME-llpf; not for average, whose rows are no path)
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
     const [kindArg, ...rest] = args;
@@ -116,17 +120,27 @@ ${ENDPOINT_OPTIONS_HELP}`,
     if (expected > 0 && positionals.length !== expected) throw new Error(`path ${kind} expects ${expected} checkpoint${expected > 1 ? 's' : ''}, found ${positionals.length}`);
     if (kind === 'average' && positionals.length < 2) throw new Error(`path average expects at least two checkpoints, found ${positionals.length}`);
     validateKindOptions(kind, values);
+    if (kind === 'average' && values.chart !== undefined) throw new Error('--chart: path average gives one row per model, no path to draw; drop --chart');
     await checkOutputPaths([
       { path: out, kind: kind === 'llpf' ? 'folder' : 'file', option: '--out' },
       ...(values.csv === undefined ? [] : [{ path: values.csv, kind: 'file' as const, option: '--csv' }]),
     ]);
+    const charts = await chartRequest(values);
     await context.initBackend();
     const workers = parseWorkers(values.workers ?? 'auto');
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
     try {
       const { summary, interrupted, ...result } = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals, workers });
       if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(result.rows));
+      const chartFiles: string[] = [];
+      if (charts !== undefined && interrupted !== true) {
+        const common = { commandLine: ['path', ...args], checkpoints: [...positionals, ...extraCheckpoints] };
+        chartFiles.push(...(await writeAnalysisCharts(result, charts, { ...common, name: kind, kind: 'path' })));
+        const ticks = (result as { ticks?: unknown }).ticks;
+        if (kind === 'llpf' && Array.isArray(ticks) && ticks.length > 0) chartFiles.push(...(await writeAnalysisCharts(ticks, charts, { ...common, name: `${kind}-ticks`, kind: 'llpf' })));
+      }
       if (values.json) console.log(JSON.stringify(result));
+      if (charts !== undefined && !values.json && interrupted !== true) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
       if (interrupted === true) {
         console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command with --resume to continue it`);
         return 130;

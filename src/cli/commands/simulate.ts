@@ -10,6 +10,7 @@ import { assertRowCount, numberOption, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
+import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
@@ -75,7 +76,9 @@ export const simulateCommand: Command = {
   --resume             continue runs from DIR/<series>/state.safetensors
   --out DIR            output folder (required): rows.json, ticks/layers/nodes.csv, accuracy and
                        layer-variance charts; per run DIR/<series>/state.safetensors
-  --json               print the plateau delays as JSON`,
+  --json               print the plateau delays as JSON
+${CHART_OPTIONS_HELP}
+                       (the --out folder has the accuracy and layer-variance charts already)`,
   async run(args, context) {
     const { values: parsed } = parseArgs({
       args,
@@ -90,6 +93,7 @@ export const simulateCommand: Command = {
         workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
+        ...CHART_OPTIONS,
       },
     });
     const values = parsed as Record<string, string | boolean | undefined>;
@@ -120,6 +124,7 @@ export const simulateCommand: Command = {
     const dataset = values.dataset as string;
     const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
     await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
+    const charts = await chartRequest({ chart: values.chart as string | undefined, format: values.format as string | undefined });
     await context.initBackend();
     const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
@@ -145,6 +150,10 @@ export const simulateCommand: Command = {
       }
     }
     const written = await writeSimulationOutputs(out, runs);
+    if (charts !== undefined) {
+      const summary = { runs: runs.map((r) => ({ config: r.config, delay: plateauDelay(r.rows.ticks) })), ticks: runs.flatMap((r) => r.rows.ticks), layers: runs.flatMap((r) => r.rows.layers) };
+      written.push(...(await writeAnalysisCharts(summary, charts, { name: 'simulate', commandLine: ['simulate', ...args], checkpoints: [], kind: 'simulator' })).map((f) => join(charts.out, f)));
+    }
     if (values.json as boolean) console.log(JSON.stringify({ runs: runs.map((r) => plateauDelay(r.rows.ticks)), files: written }));
     else console.log(`wrote ${written.length} files to ${out}`);
     return 0;
