@@ -32,3 +32,23 @@ export function gridSizeOption(value: string | undefined, name: string, splits: 
   assertRowCount(nu * nv * splits, `--${name} ${nu}x${nv}${splits > 1 ? ` on ${splits} splits` : ''}`);
   return [nu, nv];
 }
+
+/**
+ * `--range -0.5:1.5` as one option: node's parseArgs takes a value starting with `-` for an
+ * option of its own and refuses it ("ambiguous"), so a value of `flags` that looks like a
+ * negative number or range is attached (`--range=-0.5:1.5`) before parsing.
+ */
+export function attachNegativeValues(args: readonly string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (flags.includes(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}

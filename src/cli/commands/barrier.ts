@@ -15,7 +15,7 @@ import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoi
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
-import { rangeOption } from '../landscape-options.js';
+import { attachNegativeValues, rangeOption } from '../landscape-options.js';
 import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
 import type { Command, CommandContext } from './command.js';
 
@@ -56,7 +56,7 @@ ${ENDPOINT_OPTIONS_HELP}`,
     }
     const kind = kindArg as Kind;
     const { values, positionals } = parseArgs({
-      args: rest,
+      args: attachNegativeValues(rest, ['--range']),
       allowPositionals: true,
       strict: true,
       options: {

@@ -91,9 +91,9 @@ options:
   },
 };
 
-/** `runs/x/linear.json` → `linear`; `runs/llpf-1/rows.json` → `llpf-1`. */
+/** `runs/x/linear.json` → `linear`; `runs/llpf-1/rows.json` → `llpf-1`; `charts/surface.rows.json` (of --chart) → `surface`. */
 function defaultName(rowsFile: string): string {
-  const stem = basename(rowsFile, extname(rowsFile));
+  const stem = basename(rowsFile, extname(rowsFile)).replace(/\.rows$/, '');
   const name = stem === 'rows' ? basename(dirname(rowsFile)) : stem;
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'chart';
 }

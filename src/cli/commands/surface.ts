@@ -21,7 +21,7 @@ import type { Curve, CurveKind } from '../../paths/curve.js';
 import { assertRowCount, GRID_BOUNDS, gridOption, numberOption } from '../args.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
-import { gridSizeOption, rangeOption } from '../landscape-options.js';
+import { attachNegativeValues, gridSizeOption, rangeOption } from '../landscape-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
@@ -86,7 +86,7 @@ common options:
 ${CHART_OPTIONS_HELP}
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+    const { values, positionals } = parseArgs({ args: attachNegativeValues(args, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
     const mode = values.random !== undefined ? 'random' : values.path !== undefined ? 'curve' : 'plane';
     const given = (names: readonly string[]): string[] => names.filter((n) => (values as Record<string, unknown>)[n] !== undefined);
     const misplaced = [
