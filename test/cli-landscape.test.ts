@@ -310,4 +310,17 @@ describe('--chart DIR', () => {
     const report = await run(['report', charts]);
     expect(report.code, report.stderr).toBe(0);
   }, 120_000);
+
+  it('path llpf draws the path and the run\'s ticks, simulate its accuracy and layer variance; path average refuses --chart', async () => {
+    const charts = join(dir, 'charts-runs');
+    const llpf = await run(['path', 'llpf', A, '--to', `model:${B}`, '--ticks', '2', '--record-every', '1', '--no-train', '--step-adaptive', '0.5', '--out', join(dir, 'llpf'), '--points', '3', ...EXAMPLES, '--chart', charts, '--format', 'svg']);
+    expect(llpf.code, llpf.stderr).toBe(0);
+    for (const file of ['llpf.rows.json', 'llpf-path.svg', 'llpf-path.meta.json', 'llpf-ticks.rows.json', 'llpf-ticks-llpf.svg']) expect(existsSync(join(charts, file)), file).toBe(true);
+    expect(existsSync(join(charts, 'llpf-path.png'))).toBe(false);
+    const simulate = await run(['simulate', '--nodes', '3', '--topology', 'ring', '--ticks', '2', '--record-every', '1', '--test-subset', '20', '--samples-per-node', '20', '--workers', '1', '--out', join(dir, 'sim'), '--chart', charts, '--format', 'svg']);
+    expect(simulate.code, simulate.stderr).toBe(0);
+    for (const file of ['simulate.rows.json', 'simulate-accuracy.svg', 'simulate-layer-variance.svg', 'simulate-accuracy.meta.json']) expect(existsSync(join(charts, file)), file).toBe(true);
+    const average = await run(['path', 'average', A, B, '--out', join(dir, 'avg.safetensors'), '--chart', charts]);
+    expect(average.stderr).toMatch(/--chart: path average gives one row per model/);
+  }, 120_000);
 });

@@ -49,7 +49,7 @@ export function compareLayersChart(rows: readonly LayerComparisonRow[], options:
         ],
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** The disagreement matrix of one split as a heatmap with the counts in the cells. */
@@ -81,5 +81,5 @@ export function disagreementChart(rows: readonly DisagreementRow[], options: Com
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }

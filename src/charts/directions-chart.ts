@@ -70,5 +70,5 @@ export function directionsChart(rows: readonly DirectionRow[], options: Directio
     ...titleProp(options.title),
     config: paperConfig(),
     hconcat: metrics.map(panel),
-  } as TopLevelSpec;
+  };
 }

@@ -174,7 +174,7 @@ async function withCurve<T>(file: string, template: Model, work: (curve: Curve) 
     try {
       const bends = states.map((s, i) => {
         if (s === undefined) throw new Error(`--path: ${file} lacks bend ${i}`);
-        return s.params as TensorMap;
+        return s.params;
       });
       const first = states[0];
       const last = states.at(-1);
