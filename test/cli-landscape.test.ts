@@ -153,7 +153,7 @@ describe('modeconn surface A B C', () => {
     line.dispose();
     const before = tf.memory().numTensors;
     const refused = await run(['surface', '--path', linearPath, A, ...EXAMPLES]);
-    expect(refused.stderr).toMatch(/holds a linear path; surface --path takes a curve/);
+    expect(refused.stderr).toMatch(/holds a path of kind "linear"; surface --path takes a curve/);
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });

@@ -168,7 +168,7 @@ async function withCurve<T>(file: string, template: Model, work: (curve: Curve) 
     const content = path.content?.();
     if (content?.method !== 'curve') {
       if (content !== undefined) for (const state of content.states.values()) disposeTensors(new Map(state.params), new Map(state.buffers));
-      throw new Error(`--path: ${file} holds a ${path.kind} path; surface --path takes a curve ('modeconn path curve' output), whose plane goes through its endpoints and a bend`);
+      throw new Error(`--path: ${file} holds a path of kind "${path.kind}"; surface --path takes a curve ('modeconn path curve' output), whose plane goes through its endpoints and a bend`);
     }
     const states = [...content.states.keys()].map((_, i) => content.states.get(`bend${i}`));
     try {
