@@ -264,13 +264,22 @@ describe('modeconn compare', () => {
   }, 60_000);
 });
 
+describe('worker threads', () => {
+  it('surface A B C --workers 2 gives the rows of --workers 1', async () => {
+    const args = ['surface', A, B, C, '--grid', '2x3', ...EXAMPLES];
+    const single = await json<Surface>(args);
+    const pooled = await json<Surface>([...args, '--workers', '2']);
+    expect(pooled.rows).toEqual(single.rows);
+    expect(single.rows).toHaveLength(6);
+  }, 60_000);
+});
+
 describe('tensors', () => {
-  it('surface (plane, curve, random), barrier --range and compare leave no tensors behind', async () => {
+  it('surface (plane, curve, random) and compare leave no tensors behind', async () => {
     const commands = [
       ['surface', A, B, C, '--grid', '2'],
       ['surface', '--path', CURVE, A, '--grid', '2', '--curve-points', '3'],
       ['surface', A, '--random', '2', '--points', '2'],
-      ['barrier', 'linear', A, B, '--range', '-0.5:1.5', '--points', '3'],
       ['compare', A, B],
     ];
     for (const args of commands) await run([...args, ...EXAMPLES, '--json']);

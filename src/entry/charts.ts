@@ -11,6 +11,9 @@ export { cumulativeChart, type CumulativeChartOptions } from '../charts/cumulati
 export { robustnessChart, type RobustnessChartOptions } from '../charts/robustness-chart.js';
 export { subspaceChart, type SubspaceChartOptions } from '../charts/subspace-chart.js';
 export { surfaceChart, type SurfaceChartOptions } from '../charts/surface-chart.js';
+export { directionsChart, type DirectionsChartOptions } from '../charts/directions-chart.js';
+export { compareLayersChart, disagreementChart, type CompareChartOptions } from '../charts/compare-chart.js';
+export { chartRows, detectRowsKind, unwrapRows, ROWS_KINDS, KIND_FIELDS, type RowsKind, type NamedSpec, type ChartRowsOptions } from '../charts/chart-rows.js';
 export { pcaChart, projectPca, type PcaChartOptions, type PcaPointMeta, type PcaProjection } from '../charts/pca.js';
 export { llpfChart, type LlpfChartOptions, type LlpfPanel } from '../charts/llpf-chart.js';
 export { layerVarianceChart, type LayerVarianceChartOptions } from '../charts/layer-variance-chart.js';
