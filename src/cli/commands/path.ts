@@ -103,7 +103,7 @@ Every path is evaluated on the t grid (--points, default 11, at most 10000) with
 out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
 Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
 ${CHART_OPTIONS_HELP}
-                       (llpf: also the run's ticks as NAME-llpf; not for average, whose rows are no path)
+                       (llpf also draws the run's ticks, llpf-ticks-llpf.*; average has no path to draw)
 ${ENDPOINT_OPTIONS_HELP}`,
   async run(args, context) {
     const [kindArg, ...rest] = args;
