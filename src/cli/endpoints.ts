@@ -8,6 +8,11 @@ import { openAnalysis, type Analysis, type OpenAnalysisOptions } from '../analys
 import { jsonOption, numberOption } from './args.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, preprocessingFlags, type DataOptionValues } from './data-options.js';
 import { inFlagTerms } from './option-flags.js';
+import { DEFAULT_BN_BATCHES } from '../evaluate/evaluation-data.js';
+
+/** The BatchNorm options, the same in eval, barrier and path. */
+export const BN_OPTIONS_HELP = `  --bn-batches N       training batches for BatchNorm re-estimation at each point (default ${DEFAULT_BN_BATCHES})
+  --no-bn-reset        keep the stored BatchNorm statistics (re-estimated by default for BN models)`;
 
 /** parseArgs declarations for loading endpoints and evaluation data. */
 export const ENDPOINT_OPTIONS = {
@@ -29,8 +34,7 @@ ${DATA_OPTIONS_HELP}
   --split S            test (default) | train | both
   --train-examples N   evaluate on a seeded class-balanced subset of N training images
   --test-examples N    evaluate on a seeded class-balanced subset of N test images
-  --bn-batches N       training batches for BatchNorm re-estimation at each point (default 20)
-  --no-bn-reset        keep the stored BatchNorm statistics (on by default for BN models)
+${BN_OPTIONS_HELP}
   --json               print JSON on stdout
   --csv FILE           also write the rows as CSV`;
 

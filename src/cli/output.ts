@@ -12,3 +12,28 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, text);
 }
+
+/**
+ * The unit of error barriers everywhere the toolkit shows one (text, JSON, CSV, charts, report): a
+ * fraction of the evaluated examples, like the accuracy columns (0.015 = 1.5 points of accuracy).
+ */
+export const ERROR_BARRIER_UNIT = 'Error barriers are fractions of the evaluated examples (0.015 = 1.5 accuracy points), in text, JSON, CSV and charts alike.';
+
+/** A number of a text table: integers as integers (`epoch 3`, `examples 2000`), others with 4 decimals. */
+export function formatCell(value: unknown): string {
+  if (typeof value !== 'number') return String(value);
+  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+}
+
+/** Prints rows as a tab-separated table with a header line (columns of the first row). */
+export function printRowsTable(rows: readonly Record<string, unknown>[]): void {
+  const columns = Object.keys(rows[0] ?? {});
+  console.log(columns.join('\t'));
+  for (const row of rows) console.log(columns.map((c) => formatCell(row[c])).join('\t'));
+}
+
+/** The barrier metrics of one split in words, the error barrier as a fraction ({@link ERROR_BARRIER_UNIT}). */
+export function formatBarrierMetrics(m: { readonly lossA: number; readonly lossB: number; readonly lossBarrier: number; readonly lossBarrierEndpointMean: number; readonly errorBarrier: number }): string {
+  const maxLoss = m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2;
+  return `max loss ${maxLoss.toFixed(4)}, loss barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean form ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${m.errorBarrier.toFixed(4)}`;
+}

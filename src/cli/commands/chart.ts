@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
 import { CHART_META_FORMAT, CHART_META_VERSION, joinCommandLine, rowsFacts, splitCommandLine, type ChartCheckpoint, type ChartMeta } from '../../charts/chart-meta.js';
 import { chartRows, detectRowsKind, ROWS_KINDS, unwrapRows, type RowsKind } from '../../charts/chart-rows.js';
@@ -15,7 +14,7 @@ import { writeHtmlReport } from '../../charts/report.js';
 import { findPackageRoot } from '../../data/package-root.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import { openRegularFile } from '../../util/regular-file.js';
-import { required } from '../args.js';
+import { parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { writeTextAtomic } from '../output.js';
 import type { Command } from './command.js';

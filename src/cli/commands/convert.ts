@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { savePyTorchStateDict } from '../../checkpoint/pytorch.js';
 import type { CheckpointMetadata } from '../../checkpoint/metadata.js';
 import { loadTfjsLayersModel } from '../../checkpoint/tfjs-layers.js';
 import type { LeNet5Config } from '../../models/lenet5/index.js';
 import { disposeTensors } from '../../models/tensor-map.js';
-import { jsonOption, required } from '../args.js';
+import { jsonOption, parseArgs, required } from '../args.js';
 import { preprocessingFlags } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';

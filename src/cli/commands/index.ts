@@ -10,7 +10,7 @@ import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
-export type { Command, CommandContext } from './command.js';
+export type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDataset } from '../../data/datasets.js';
 import { plateauDelay } from '../../simulate/metrics.js';
 import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
 import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
-import { assertRowCount, numberOption, required } from '../args.js';
+import { assertRowCount, numberOption, parseArgs, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
@@ -22,7 +20,7 @@ const NUMBER_FLAGS = {
   'batch-size': 'batchSize',
   ticks: 'ticks',
   'record-every': 'recordEvery',
-  'test-subset': 'testSubset',
+  'test-examples': 'testSubset',
   'samples-per-node': 'samplesPerNode',
   'clients-per-round': 'clientsPerRound',
   seed: 'seed',
@@ -47,7 +45,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>[]> 
 
 export const simulateCommand: Command = {
   summary: 'simulate gossip learning / federated averaging of LeNet5 nodes (vanishing variance, Tian et al. 2024)',
-  usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--resume]',
+  usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--no-resume]',
   help: `options:
   --mode M             gossip (default) | federated | single
   --nodes N            nodes (default 50)
@@ -60,7 +58,7 @@ export const simulateCommand: Command = {
   --lr, --momentum, --weight-decay, --batch-size   SGD (defaults 0.01, 0.9, 1e-4, 64)
   --ticks N            ticks to simulate (default 3000)
   --record-every N     ticks between metric records (default 50)
-  --test-subset N      test images evaluated per node (default 1000)
+  --test-examples N    test images evaluated per node (default 1000)
   --samples-per-node N training examples per node (default: all, split evenly)
   --clients-per-round N  federated: models the server waits for (default: all clients)
   --engine E           separate (default; fastest on wasm) | batched
@@ -72,7 +70,8 @@ export const simulateCommand: Command = {
                        flags given on the command line override every run
   --dataset D          fashion-mnist-small (default, embedded) | fashion-mnist | mnist
   --data-dir DIR       folder holding the dataset files
-  --resume             continue runs from DIR/<series>/state.safetensors
+  --no-resume          start over: delete DIR/<series>/state.safetensors first (by default a run
+                       continues from it)
   --out DIR            output folder (required): rows.json, ticks/layers/nodes.csv, accuracy and
                        layer-variance charts; per run DIR/<series>/state.safetensors
   --json               print the plateau delays as JSON`,
@@ -86,7 +85,7 @@ export const simulateCommand: Command = {
         config: { type: 'string' },
         dataset: { type: 'string', default: 'fashion-mnist-small' },
         'data-dir': { type: 'string' },
-        resume: { type: 'boolean', default: false },
+        'no-resume': { type: 'boolean', default: false },
         workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -113,15 +112,12 @@ export const simulateCommand: Command = {
       // Node rows (one per node and recorded tick) stay in memory, and every node holds its own model.
       assertRowCount((Math.floor(config.ticks / config.recordEvery) + 2) * config.nodes, `${config.series}: --nodes ${config.nodes} over ${config.ticks} ticks recorded every ${config.recordEvery}`);
     }
-    for (const config of configs) {
-      const state = join(out, config.series, 'state.safetensors');
-      if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
-    }
     const dataset = values.dataset as string;
     const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
     await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
     await context.initBackend();
     const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
+    if (values['no-resume'] as boolean) for (const config of configs) await rm(join(out, config.series, 'state.safetensors'), { force: true });
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
     const runs: SimulationRun[] = [];
     for (const config of configs) {
