@@ -10,7 +10,7 @@ import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { assertRowCount, gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
-import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
+import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, printRowsTable, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
@@ -78,7 +78,9 @@ export const barrierCommand: Command = {
 
 'modeconn barrier KIND --help' lists the options of KIND.`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
-  defaults: Object.fromEntries(KINDS.map((k) => [k, Object.fromEntries(SUBCOMMANDS[k].options.map((o) => [o, DEFAULTS[o as keyof typeof DEFAULTS]]).filter(([, v]) => v !== undefined))])),
+  defaults: Object.fromEntries(
+    KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...Object.fromEntries(SUBCOMMANDS[k].options.flatMap((o) => (o in DEFAULTS ? [[o, DEFAULTS[o as keyof typeof DEFAULTS]]] : []))) }]),
+  ),
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {

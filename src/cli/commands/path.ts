@@ -24,7 +24,7 @@ import { parseSchedule } from '../../train/schedule.js';
 import { gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { withResumeFlags } from '../resume-message.js';
-import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
+import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { parseWorkers } from './barrier.js';
@@ -188,7 +188,7 @@ export const pathCommand: Command = {
 
 'modeconn path KIND --help' lists the options of KIND with their defaults.`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
-  defaults: Object.fromEntries(KINDS.map((k) => [k, { ...DEFAULTS.common, ...DEFAULTS[k] }])),
+  defaults: Object.fromEntries(KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...DEFAULTS.common, ...DEFAULTS[k] }])),
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
@@ -440,7 +440,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       },
       ),
       LLPF_RECIPE_FLAGS,
-      'use --no-resume to start over',
+      'use --no-resume',
     ).finally(() => process.off('SIGINT', onSignal));
     progress.done();
     const rows = result.info.rows;

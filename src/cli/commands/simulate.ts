@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../../data/datasets.js';
 import { plateauDelay } from '../../simulate/metrics.js';
 import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
-import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
+import { DEFAULT_SIMULATION_CONFIG as D, resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
 import { assertRowCount, numberOption, parseArgs, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
@@ -47,22 +47,25 @@ export const simulateCommand: Command = {
   summary: 'simulate gossip learning / federated averaging of LeNet5 nodes (vanishing variance, Tian et al. 2024)',
   usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--no-resume]',
   help: `options:
-  --mode M             gossip (default) | federated | single
-  --nodes N            nodes (default 50)
-  --topology T         ring | regular:K | er:P | ba:M | star | file:PATH (default regular:8)
-  --partition P        iid | dirichlet:ALPHA | shards:CLASSES (default dirichlet:0.5)
-  --averaging A        plain | corrected (= follow-others) | conservative | self (default corrected)
-  --self-weight C      weight of a node's own model when averaging (default 0.5)
-  --init I             independent (default) | shared
-  --init-scheme S      xavier (default) | pytorch
-  --lr, --momentum, --weight-decay, --batch-size   SGD (defaults 0.01, 0.9, 1e-4, 64)
-  --ticks N            ticks to simulate (default 3000)
-  --record-every N     ticks between metric records (default 50)
-  --test-examples N    test images evaluated per node (default 1000)
+  --mode M             gossip | federated | single (default ${D.mode})
+  --nodes N            nodes (default ${D.nodes})
+  --topology T         ring | regular:K | er:P | ba:M | star | file:PATH (default ${D.topology})
+  --partition P        iid | dirichlet:ALPHA | shards:CLASSES (default ${D.partition})
+  --averaging A        plain | corrected (= follow-others) | conservative | self (default ${D.averaging})
+  --self-weight C      weight of a node's own model when averaging (default ${D.selfWeight})
+  --init I             independent | shared (default ${D.init})
+  --init-scheme S      xavier | pytorch (default ${D.initScheme})
+  --lr LR              SGD learning rate (default ${D.lr})
+  --momentum M         SGD momentum (default ${D.momentum})
+  --weight-decay WD    SGD weight decay (default ${D.weightDecay})
+  --batch-size B       SGD batch size (default ${D.batchSize})
+  --ticks N            ticks to simulate (default ${D.ticks})
+  --record-every N     ticks between metric records (default ${D.recordEvery})
+  --test-examples N    test images evaluated per node (default ${D.testSubset})
   --samples-per-node N training examples per node (default: all, split evenly)
   --clients-per-round N  federated: models the server waits for (default: all clients)
-  --engine E           separate (default; fastest on wasm) | batched
-  --seed S             fixes init, graph, partition and batch order (default 1)
+  --engine E           separate (fastest on wasm) | batched (default ${D.engine})
+  --seed S             fixes init, graph, partition and batch order (default ${D.seed})
   --workers N|auto     worker threads sharing the nodes that train in a tick (default auto: one per
                        core on wasm/cpu; separate engine); the rows are the same for every N
   --series NAME        run label in rows and charts
@@ -75,6 +78,13 @@ export const simulateCommand: Command = {
   --out DIR            output folder (required): rows.json, ticks/layers/nodes.csv, accuracy and
                        layer-variance charts; per run DIR/<series>/state.safetensors
   --json               print the plateau delays as JSON`,
+  defaults: {
+    '': Object.fromEntries(
+      Object.entries({ ...NUMBER_FLAGS, ...STRING_FLAGS })
+        .map(([flag, field]) => [flag, (D as unknown as Record<string, unknown>)[field]])
+        .filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'),
+    ),
+  },
   async run(args, context) {
     const { values: parsed } = parseArgs({
       args,
