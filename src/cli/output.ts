@@ -19,17 +19,20 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
  */
 export const ERROR_BARRIER_UNIT = 'Error barriers are fractions of the evaluated examples (0.015 = 1.5 accuracy points), in text, JSON, CSV and charts alike.';
 
-/** A number of a text table: integers as integers (`epoch 3`, `examples 2000`), others with 4 decimals. */
-export function formatCell(value: unknown): string {
-  if (typeof value !== 'number') return String(value);
-  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+/**
+ * Prints rows as a tab-separated table with a header line (columns of the first row). A column of
+ * integers (epoch, layer index, examples) prints as integers, any other number column with 4 decimals.
+ */
+export function printRowsTable(rows: readonly Record<string, unknown>[]): void {
+  for (const line of formatRowsTable(rows)) console.log(line);
 }
 
-/** Prints rows as a tab-separated table with a header line (columns of the first row). */
-export function printRowsTable(rows: readonly Record<string, unknown>[]): void {
+/** The lines {@link printRowsTable} prints. */
+export function formatRowsTable(rows: readonly Record<string, unknown>[]): string[] {
   const columns = Object.keys(rows[0] ?? {});
-  console.log(columns.join('\t'));
-  for (const row of rows) console.log(columns.map((c) => formatCell(row[c])).join('\t'));
+  const integral = new Set(columns.filter((c) => rows.every((r) => typeof r[c] !== 'number' || Number.isInteger(r[c]))));
+  const cell = (value: unknown, column: string): string => (typeof value !== 'number' ? String(value) : integral.has(column) ? String(value) : value.toFixed(4));
+  return [columns.join('\t'), ...rows.map((row) => columns.map((c) => cell(row[c], c)).join('\t'))];
 }
 
 /** The barrier metrics of one split in words, the error barrier as a fraction ({@link ERROR_BARRIER_UNIT}). */

@@ -46,8 +46,8 @@ options:
     if (values.naming !== 'torchvision' && values.naming !== 'pytorch-cifar') throw new Error(`--naming: expected torchvision or pytorch-cifar, found "${values.naming}"`);
     const flags = preprocessingFlags(values);
     await checkOutputPaths([{ path: output, kind: 'file', option: 'OUTPUT' }]);
-    await context.initBackend();
     const config = jsonOption(values.config, 'config');
+    await context.initBackend();
     const { model, metadata } = input.endsWith('.json')
       ? { model: (await loadTfjsLayersModel(input, config === undefined ? {} : { config: config as Partial<LeNet5Config> })).model, metadata: {} as Partial<CheckpointMetadata> }
       : await loadCheckpoint(input, {

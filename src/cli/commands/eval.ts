@@ -25,6 +25,8 @@ ${DATA_OPTIONS_HELP}
                        (native checkpoints carry their dataset and preprocessing)
   --split S            test | train (default ${DEFAULTS.split})
   --batch-size B       evaluation batch size (default ${DEFAULTS['batch-size']})
+  --train-examples N   with --split train: a seeded class-balanced subset of N training images
+  --test-examples N    a seeded class-balanced subset of N test images (the same as barrier's and path's)
 ${BN_OPTIONS_HELP}
   --json               print {"loss","accuracy","examples",...} as JSON`,
   defaults: { '': DEFAULTS },
@@ -39,6 +41,8 @@ ${BN_OPTIONS_HELP}
         ...DATA_OPTIONS,
         split: { type: 'string', default: DEFAULTS.split },
         'batch-size': { type: 'string' },
+        'train-examples': { type: 'string' },
+        'test-examples': { type: 'string' },
         'bn-batches': { type: 'string' },
         'no-bn-reset': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -49,10 +53,12 @@ ${BN_OPTIONS_HELP}
     const split = values.split as SplitName;
     if (!SPLIT_NAMES.includes(split)) throw new Error(`--split: expected train or test, found "${values.split}"`);
     const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS['batch-size'];
+    const trainExamples = numberOption(values['train-examples'], 'train-examples', { integer: true, min: 1 });
+    const testExamples = numberOption(values['test-examples'], 'test-examples', { integer: true, min: 1 });
     const bnBatchCount = numberOption(values['bn-batches'], 'bn-batches', { integer: true, min: 1 }) ?? DEFAULTS['bn-batches'];
     preprocessingFlags(values);
-    await context.initBackend();
     const config = jsonOption(values.config, 'config');
+    await context.initBackend();
     const { model, metadata } = await loadCheckpoint(path, {
       ...(values.arch === undefined ? {} : { architecture: values.arch }),
       ...(config === undefined ? {} : { config }),
@@ -72,7 +78,12 @@ ${BN_OPTIONS_HELP}
       const evaluation = createEvaluationData(
         { ...(train === undefined ? {} : { train }), ...(split === 'test' ? { test: data } : {}), evaluateTrain: split === 'train' },
         preprocessing,
-        { batchSize, bnBatches: bnReset ? bnBatchCount : 0 },
+        {
+          batchSize,
+          bnBatches: bnReset ? bnBatchCount : 0,
+          ...(trainExamples === undefined ? {} : { trainExamples }),
+          ...(testExamples === undefined ? {} : { testExamples }),
+        },
       );
       const evaluator = createEvaluator(arch, model.config, evaluation, { bnReset });
       const result = await evaluator.evaluate(model).then((r) => r[split]).finally(() => {

@@ -272,7 +272,32 @@ const LLPF_RECIPE_FLAGS: Readonly<Record<string, string>> = {
   evaluation: '--split/--train-examples/--test-examples/--bn-batches/--no-bn-reset',
 };
 
+/** The number options of each subcommand and their checks, applied before the backend starts (the runners read them again). */
+const NUMBER_CHECKS: Readonly<Record<Kind, Readonly<Record<string, { integer?: boolean; min?: number; max?: number }>>>> = {
+  curve: { 'batch-size': { integer: true, min: 1 }, lr: { min: 0 }, momentum: { min: 0 }, 'weight-decay': { min: 0 } },
+  neb: { 'batch-size': { integer: true, min: 1 }, 'train-examples': { integer: true, min: 1 } },
+  llpf: {
+    'batch-size': { integer: true, min: 1 },
+    lr: { min: 0 },
+    'stage-ticks': { integer: true, min: 1 },
+    'step-fixed': { min: 0 },
+    'step-adaptive': { min: 0 },
+    'record-every': { integer: true, min: 1 },
+    'segment-points': { integer: true, min: 0 },
+    'loss-threshold': { min: 0 },
+    'min-iterations': { integer: true, min: 1 },
+    'max-iterations': { integer: true, min: 1 },
+  },
+  align: {},
+  average: { 'self-index': { integer: true, min: 0 }, 'self-weight': { min: 0, max: 1 } },
+};
+
 function validateKindOptions(kind: Kind, values: Values): void {
+  const given = values as Readonly<Record<string, string | boolean | undefined>>;
+  for (const [flag, check] of Object.entries(NUMBER_CHECKS[kind])) {
+    const value = given[flag];
+    if (typeof value === 'string') numberOption(value, flag, check);
+  }
   if (kind === 'curve') {
     parseCurveKind(values.curve);
     gridOption(values.bends, 'bends', 2);
