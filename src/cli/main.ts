@@ -45,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     extracted = extractGlobalOptions(argv);
   } catch (error) {
-    console.error(`modeconn: ${(error as Error).message}`);
+    const named = argv.find((a) => Object.hasOwn(COMMANDS, a));
+    console.error(`modeconn${named === undefined ? '' : ` ${named}`}: ${(error as Error).message}`);
     return 1;
   }
   const { global, remaining } = extracted;
