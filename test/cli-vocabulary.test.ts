@@ -196,3 +196,24 @@ describe('train without a terminal', () => {
     expect(again.stderr).toBe('');
   });
 });
+
+describe('simulate', () => {
+  it('--test-examples sets the test images per node, and a rerun continues the run (resume is the default) unless --no-resume', async () => {
+    const out = join(dir, 'simulate');
+    const args = ['simulate', '--nodes', '3', '--topology', 'ring', '--samples-per-node', '40', '--record-every', '5', '--test-examples', '20', '--workers', '1', '--out', out, '--json'];
+    const first = await quiet([...args, '--ticks', '10']);
+    expect(first.code, first.stderr).toBe(0);
+    const rows = JSON.parse(await readFile(join(out, 'rows.json'), 'utf8')) as { runs: { config: { testSubset: number } }[]; ticks: { tick: number }[] };
+    expect(rows.runs[0]?.config.testSubset).toBe(20);
+    const continued = await quiet([...args, '--ticks', '20']);
+    expect(continued.code, continued.stderr).toBe(0);
+    const longer = JSON.parse(await readFile(join(out, 'rows.json'), 'utf8')) as { ticks: { tick: number }[] };
+    // The continued run keeps the first run's records and adds the new ones.
+    expect(longer.ticks.slice(0, rows.ticks.length)).toEqual(rows.ticks);
+    expect(Math.max(...longer.ticks.map((t) => t.tick))).toBe(20);
+    const over = await quiet([...args, '--ticks', '5', '--no-resume']);
+    expect(over.code, over.stderr).toBe(0);
+    const fresh = JSON.parse(await readFile(join(out, 'rows.json'), 'utf8')) as { ticks: { tick: number }[] };
+    expect(Math.max(...fresh.ticks.map((t) => t.tick))).toBe(5);
+  });
+});
