@@ -99,7 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 export function commandHelp(name: string, command: Command, first: string | undefined): string {
   const sub = first === undefined ? undefined : command.subcommands?.[first];
   if (sub !== undefined && first !== undefined) return `usage: modeconn ${name} ${first} ${sub.usage}\n\n${sub.summary}\n\n${sub.help}`;
-  const subs = command.subcommands === undefined ? '' : `\n\n'modeconn ${name} <${Object.keys(command.subcommands).join('|')}> --help' describes one.`;
+  const subs = command.subcommands === undefined ? '' : `\n\n'modeconn ${name} <${Object.keys(command.subcommands).join('|')}> --help' lists the options of one with their defaults.`;
   return `usage: modeconn ${name} ${command.usage}\n\n${command.summary}\n\n${command.help}${subs}`;
 }
 

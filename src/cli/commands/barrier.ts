@@ -74,9 +74,7 @@ function subcommandHelp(kind: Kind): SubcommandHelp {
 export const barrierCommand: Command = {
   summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
   usage: `${KINDS.join('|')} A B [options]`,
-  help: `${KINDS.map((k) => `modeconn barrier ${k.padEnd(11)} ${SUBCOMMANDS[k].summary}`).join('\n')}
-
-'modeconn barrier KIND --help' lists the options of KIND.`,
+  help: `${KINDS.map((k) => `modeconn barrier ${k.padEnd(11)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
   defaults: Object.fromEntries(
     KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...Object.fromEntries(SUBCOMMANDS[k].options.flatMap((o) => (o in DEFAULTS ? [[o, DEFAULTS[o as keyof typeof DEFAULTS]]] : []))) }]),

@@ -184,9 +184,7 @@ to its inputs); the rows go out through --json / --csv. Curve and neb files eval
 export const pathCommand: Command = {
   summary: 'low-loss paths and model operations: curve, neb, llpf, align, average',
   usage: `${KINDS.join('|')} … [options]`,
-  help: `${KINDS.map((k) => `modeconn path ${k.padEnd(8)} ${SUBCOMMANDS[k].summary}`).join('\n')}
-
-'modeconn path KIND --help' lists the options of KIND with their defaults.`,
+  help: `${KINDS.map((k) => `modeconn path ${k.padEnd(8)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
   defaults: Object.fromEntries(KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...DEFAULTS.common, ...DEFAULTS[k] }])),
   async run(args, context) {
