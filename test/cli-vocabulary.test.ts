@@ -169,6 +169,8 @@ describe('argument checks come before the backend', () => {
     ['barrier subspace without --checkpoints', ['barrier', 'subspace', A, B]],
     ['path curve --lr abc', ['path', 'curve', A, B, '--epochs', '1', '--out', join(tmpdir(), 'never.safetensors'), '--lr', 'abc']],
     ['eval --config {bad', ['eval', A, '--config', '{bad']],
+    ['path llpf --workers x', ['path', 'llpf', A, '--to', `model:${B}`, '--ticks', '2', '--out', join(tmpdir(), 'never'), '--workers', 'x']],
+    ['simulate --workers 0', ['simulate', '--out', join(tmpdir(), 'never'), '--workers', '0']],
     ['train --epochs 0', ['train', '--arch', 'lenet5', '--epochs', '0', '--out', join(tmpdir(), 'never')]],
   ];
   for (const [what, args] of bad) {

@@ -123,6 +123,7 @@ export const barrierCommand: Command = {
     if ((epochsA.length > 0 || epochsB.length > 0) && kind !== 'layerwise') throw new Error('--checkpoints-a/--checkpoints-b go with "barrier layerwise"');
     if (epochsA.length !== epochsB.length) throw new Error(`--checkpoints-a has ${epochsA.length} checkpoints, --checkpoints-b has ${epochsB.length}; give one per epoch for each run`);
     if (kind === 'subspace') required(values.checkpoints, 'checkpoints');
+    checkWorkersOption(values.workers);
     await context.initBackend();
     const workers = parseWorkers(values.workers);
     const extra = kind === 'subspace' ? list(required(values.checkpoints, 'checkpoints')) : [...epochsA, ...epochsB];
@@ -167,6 +168,11 @@ export const barrierCommand: Command = {
     }
   },
 };
+
+/** Checks `--workers` before the backend starts: `auto` or a positive integer (what the backend allows is checked by {@link parseWorkers}). */
+export function checkWorkersOption(value: string | undefined): void {
+  if (value !== undefined && value.trim() !== 'auto') numberOption(value, 'workers', { integer: true, min: 1 });
+}
 
 /**
  * `--workers`: a positive integer, or `auto` for one worker per core on the wasm and cpu backends

@@ -27,7 +27,7 @@ import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
-import { parseWorkers } from './barrier.js';
+import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
@@ -206,6 +206,7 @@ export const pathCommand: Command = {
       { path: out, kind: kind === 'llpf' ? 'folder' : 'file', option: '--out' },
       ...(values.csv === undefined ? [] : [{ path: values.csv, kind: 'file' as const, option: '--csv' }]),
     ]);
+    checkWorkersOption(values.workers);
     await context.initBackend();
     const workers = parseWorkers(values.workers ?? DEFAULTS.common.workers);
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);

@@ -8,7 +8,7 @@ import { assertRowCount, numberOption, parseArgs, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
-import { parseWorkers } from './barrier.js';
+import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -125,6 +125,7 @@ export const simulateCommand: Command = {
     const dataset = values.dataset as string;
     const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
     await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
+    checkWorkersOption(values.workers as string | undefined);
     await context.initBackend();
     const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
     if (values['no-resume'] as boolean) for (const config of configs) await rm(join(out, config.series, 'state.safetensors'), { force: true });

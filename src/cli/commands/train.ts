@@ -9,7 +9,7 @@ import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDD
 import { checkOutputPaths } from '../output-paths.js';
 import { createProgressBar } from '../progress.js';
 import { withResumeFlags } from '../resume-message.js';
-import { parseWorkers } from './barrier.js';
+import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 /** The flags behind each field of the training recipe (src/train/train-mode.ts), for resume errors. */
@@ -120,6 +120,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
     };
     validateTrainOptions(options);
     await checkOutputPaths([{ path: options.outDir, kind: 'folder', option: '--out' }]);
+    checkWorkersOption(values.workers);
     await context.initBackend();
     const workers = parseWorkers(values.workers ?? DEFAULTS.workers);
     const loaded = await loadTrainingData(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
