@@ -41,23 +41,20 @@ import {
   type BarrierMetrics,
   type Model,
   type PathRow,
-  type TrainModeOptions,
 } from '../src/index.js';
 import { openAnalysis } from '../src/analysis/open-analysis.js';
 import { findLinearPath } from '../src/paths/linear-path.js';
 import { findLlpfPath } from '../src/paths/llpf.js';
 import { savePath } from '../src/paths/saved-path.js';
 import { findCurve } from '../src/paths/train-curve.js';
-import { lenet5Training, step } from './figures/common.js';
+import { demoTraining, step } from './figures/common.js';
 
 const RUNS = 'runs/demo';
 const { values: flags } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
 /** The output folder: `--out`, else a fresh runs/demo-2026-12-01T23-20-05. */
 const FIGURES = flags.out ?? `runs/demo-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}`;
-const SEEDS = [1, 2] as const;
-
 // The LeNet5 recipe shared with the paper-figure scripts, with the epochs saved for the layer × epoch map.
-const training: TrainModeOptions = { ...lenet5Training('fashion-mnist-small', 10, RUNS), saveEpochs: [1, 2, 5, 10], outDir: RUNS };
+const { seeds: SEEDS, options: training } = demoTraining(RUNS);
 
 async function main(): Promise<void> {
   const started = performance.now();
