@@ -21,5 +21,12 @@ export default tseslint.config(
     files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Commands parse through src/cli/args.ts (did-you-mean, retired flags), never node:util directly.
+    files: ['src/cli/commands/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'node:util', importNames: ['parseArgs'], message: "use parseArgs from '../args.js': it names the nearest known option for a typo and the new name of a renamed flag" }] }],
+    },
+  },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -3,17 +3,21 @@
  *
  *   1. train two LeNet5 modes (seeds 1 and 2)            → runs/demo/seed-S/epoch-E.safetensors
  *   2. linear barrier, layer-wise and cumulative barriers
- *   3. a Bezier curve between the modes (Garipov et al.)  → runs/demo/bezier.safetensors
+ *   3. a Bezier curve between the modes (Garipov et al.)  → OUT/bezier.safetensors
  *   4. an LLPF path from mode A to mode B (Tian et al.)
- *   5. charts (SVG, PNG, Vega-Lite JSON) and an HTML report → figures/demo/
+ *   5. charts (SVG, PNG, Vega-Lite JSON) and an HTML report → OUT/
  *
- * Checkpoints already in runs/demo/ are reused, so a second run only redoes the analyses.
+ * OUT is a fresh folder, runs/demo-<date and time> unless `--out DIR` names one: a run never
+ * overwrites the committed example in figures/demo/, which is regenerated on purpose with
+ * `npm run demo -- --out figures/demo`. Checkpoints already in runs/demo/ are reused, so a second
+ * run only redoes the analyses. The training recipe is the README's `modeconn train` example.
  *
- *   npx tsx scripts/demo.ts            (or: npm run demo)
+ *   npx tsx scripts/demo.ts [--out DIR]      (or: npm run demo [-- --out DIR])
  *   node --loader ts-node/esm scripts/demo.ts
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import {
   backendFromEnv,
@@ -37,24 +41,25 @@ import {
   type BarrierMetrics,
   type Model,
   type PathRow,
-  type TrainModeOptions,
 } from '../src/index.js';
 import { openAnalysis } from '../src/analysis/open-analysis.js';
 import { findLinearPath } from '../src/paths/linear-path.js';
 import { findLlpfPath } from '../src/paths/llpf.js';
 import { savePath } from '../src/paths/saved-path.js';
 import { findCurve } from '../src/paths/train-curve.js';
-import { lenet5Training, step } from './figures/common.js';
+import { demoTraining, step } from './figures/common.js';
 
 const RUNS = 'runs/demo';
-const FIGURES = 'figures/demo';
-const SEEDS = [1, 2] as const;
-
+const { values: flags } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
+/** The output folder: `--out`, else a fresh runs/demo-2026-12-01T23-20-05. */
+const FIGURES = flags.out ?? `runs/demo-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}`;
 // The LeNet5 recipe shared with the paper-figure scripts, with the epochs saved for the layer × epoch map.
-const training: TrainModeOptions = { ...lenet5Training('fashion-mnist-small', 10, RUNS), saveEpochs: [1, 2, 5, 10], outDir: RUNS };
+const { seeds: SEEDS, options: training } = demoTraining(RUNS);
 
 async function main(): Promise<void> {
   const started = performance.now();
+  await mkdir(FIGURES, { recursive: true });
+  console.error(`output: ${FIGURES}/`);
   const backend = await initBackend(backendFromEnv());
   console.error(`backend: ${backend.active} (${backend.package})`);
   const data = await loadTrainingData(training.dataset);
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
   const cumulativeRows = await step('cumulative barriers', (progress) => cumulativeBarriers(a, b, evaluation, { splits: ['test'], progress }));
 
   // 3. Bezier curve with one trainable bend, endpoints fixed.
-  const curveFile = `${RUNS}/bezier.safetensors`;
+  const curveFile = `${FIGURES}/bezier.safetensors`;
   const train = splitBatchSource(data.train, preprocessing, { batchSize: 128, seed: 0 });
   const trained = await step('train Bezier curve', (progress) => findCurve(arch, [a, b], train, { kind: 'bezier', bends: 3, epochs: 4, lr: 0.015, weightDecay: 5e-4, progress }));
   await savePath(curveFile, trained.path, { info: trained.info });
@@ -113,7 +118,6 @@ async function main(): Promise<void> {
   llpfRoute.dispose();
 
   // 5. Figures and report.
-  await mkdir(FIGURES, { recursive: true });
   const allPaths: PathRow[] = [...linearRows, ...bezierRows, ...llpfRows];
   await step('charts', async (progress) => {
     const charts = [
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
   analysis.dispose();
 
   for (const m of metrics.filter((r) => r.split === 'test')) {
-    console.log(`${m.path.padEnd(8)} test: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(3)}, loss barrier ${m.lossBarrier.toFixed(3)}, error barrier ${(100 * m.errorBarrier).toFixed(1)}%`);
+    console.log(`${m.path.padEnd(8)} test: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(3)}, loss barrier ${m.lossBarrier.toFixed(3)}, error barrier ${m.errorBarrier.toFixed(3)}`);
   }
   console.log(`demo finished in ${seconds.toFixed(0)} s: ${FIGURES}/report.html`);
   // webgpu: Dawn holds the event loop while its instance lives, so a finished run ends explicitly.

@@ -97,7 +97,7 @@ if (options.list) {
     // On the embedded data the vanishing-variance figure is the short run of figures/vanishing-variance.
     const own: [string, string][] =
       script === 'vanishing-variance' && !passed.some(([n, v]) => n === '--dataset' && v !== 'fashion-mnist-small')
-        ? [['--dataset', 'fashion-mnist-small'], ['--nodes', '10'], ['--degree', '6'], ['--ticks', '600'], ['--test-subset', '500'], ['--degrees', '2,4,8'], ['--level', '0.3']]
+        ? [['--dataset', 'fashion-mnist-small'], ['--nodes', '10'], ['--degree', '6'], ['--ticks', '600'], ['--test-examples', '500'], ['--degrees', '2,4,8'], ['--level', '0.3']]
         : [];
     const args = [...own.filter(([n]) => !passed.some(([p]) => p === n)), ...passed].flat();
     console.error(`\n=== [${i + 1}/${selected.length}] ${script} ${args.join(' ')}`);

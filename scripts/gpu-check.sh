@@ -15,7 +15,7 @@
 #   bench   bench/bench.ts --backend webgpu: LeNet5, ResNet18 k=1/4 and k=1, CCT-2, eval and train,
 #   analyses  the same script's analyses (barrier grids with BN reset, curve training, simulator)
 #   torch   the same models in PyTorch on CUDA, where torch.cuda.is_available()
-#   demo    scripts/demo.ts on webgpu, end to end from an empty runs/demo
+#   demo    scripts/demo.ts on webgpu, end to end from an empty runs/demo, into runs/demo-gpu-check
 # and writes one JSON document, $OUT/gpu-check.json (scripts/gpu/collect.ts), plus $OUT/gpu-check.log.
 set -u
 cd "$(dirname "$0")/.."
@@ -166,9 +166,9 @@ else
 fi
 
 if $PROBE_OK || [ "$BACKEND" != webgpu ]; then
-  rm -rf runs/demo figures/demo/summary.json
-  step demo 150 env MODECONN_BACKEND="$BACKEND" $TSX scripts/demo.ts
-  cp figures/demo/summary.json "$WORK/demo-summary.json" 2>/dev/null || note "the demo wrote no figures/demo/summary.json"
+  rm -rf runs/demo runs/demo-gpu-check
+  step demo 150 env MODECONN_BACKEND="$BACKEND" $TSX scripts/demo.ts --out runs/demo-gpu-check
+  cp runs/demo-gpu-check/summary.json "$WORK/demo-summary.json" 2>/dev/null || note "the demo wrote no runs/demo-gpu-check/summary.json"
 else
   skip demo "the probe found no working webgpu backend"
 fi

@@ -70,7 +70,7 @@ describe('analyses on every architecture', () => {
   });
 
   it('layer-wise barriers per epoch label rows with the epoch of each checkpoint pair', async () => {
-    const { code, stdout, stderr } = await run(['barrier', 'layerwise', A, B, '--epochs-a', `${A},${A}`, '--epochs-b', `${B},${B}`, '--layers', 'fc3', '--points', '3', '--test-examples', '50', '--json']);
+    const { code, stdout, stderr } = await run(['barrier', 'layerwise', A, B, '--checkpoints-a', `${A},${A}`, '--checkpoints-b', `${B},${B}`, '--layers', 'fc3', '--points', '3', '--test-examples', '50', '--json']);
     expect(code, stderr).toBe(0);
     const rows = (JSON.parse(stdout) as Out).rows;
     expect(new Set(rows.map((r) => r.epoch))).toEqual(new Set([0, 1]));

@@ -326,7 +326,7 @@ describe('--chart DIR', () => {
     expect(llpf.code, llpf.stderr).toBe(0);
     for (const file of ['llpf.rows.json', 'llpf-path.svg', 'llpf-path.meta.json', 'llpf-ticks.rows.json', 'llpf-ticks-llpf.svg']) expect(existsSync(join(charts, file)), file).toBe(true);
     expect(existsSync(join(charts, 'llpf-path.png'))).toBe(false);
-    const simulate = await run(['simulate', '--nodes', '3', '--topology', 'ring', '--ticks', '2', '--record-every', '1', '--test-subset', '20', '--samples-per-node', '20', '--workers', '1', '--out', join(dir, 'sim'), '--chart', charts, '--format', 'svg']);
+    const simulate = await run(['simulate', '--nodes', '3', '--topology', 'ring', '--ticks', '2', '--record-every', '1', '--test-examples', '20', '--samples-per-node', '20', '--workers', '1', '--out', join(dir, 'sim'), '--chart', charts, '--format', 'svg']);
     expect(simulate.code, simulate.stderr).toBe(0);
     for (const file of ['simulate.rows.json', 'simulate-accuracy.svg', 'simulate-layer-variance.svg', 'simulate-accuracy.meta.json']) expect(existsSync(join(charts, file)), file).toBe(true);
     const average = await run(['path', 'average', A, B, '--out', join(dir, 'avg.safetensors'), '--chart', charts]);

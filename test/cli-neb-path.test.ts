@@ -31,7 +31,7 @@ describe('modeconn path neb --out chain.safetensors', () => {
     const chain = join(dir, 'chain.safetensors');
     const csv = join(dir, 'neb.csv');
     const common = ['--test-examples', '50', '--json'];
-    const neb = await run(['path', 'neb', A, B, '--cycles', '2x2@0.01', '--eval-examples', '32', '--batch-size', '16', '--points', '3', '--out', chain, '--csv', csv, ...common]);
+    const neb = await run(['path', 'neb', A, B, '--cycles', '2x2@0.01', '--train-examples', '32', '--batch-size', '16', '--points', '3', '--out', chain, '--csv', csv, ...common]);
     expect(neb.code, neb.stderr).toBe(0);
     const made = JSON.parse(neb.stdout) as Out;
     expect(made.cycles?.map((c) => c.cycle)).toEqual([0, 1]);

@@ -115,7 +115,7 @@ beforeAll(async () => {
   await mkdir(stage);
   await mkdir(app);
   // A copy of what the build and `files` need: packing here never touches this checkout's dist/.
-  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'data']) {
+  for (const entry of ['package.json', 'README.md', 'ARCHITECTURE.md', 'docs/algorithms.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'data']) {
     await cp(join(repo, entry), join(stage, entry), { recursive: true });
   }
   await symlink(await realpath(join(repo, 'node_modules')), join(stage, 'node_modules'), 'dir');
@@ -138,6 +138,8 @@ describe('npm pack', () => {
     const expected = [
       'package.json',
       'README.md',
+      'ARCHITECTURE.md',
+      'docs/algorithms.md', // the README links it
       'bin/modeconn.js',
       'dist/index.js',
       'dist/index.d.ts',

@@ -153,6 +153,6 @@ for (const [name, r] of [['LeNet5', lenet], ['ResNet18 k=1/4', resnet]] as const
   if (r === null) continue;
   const s = summarize(r);
   console.log(
-    `${name}: test loss barrier ${s['before']?.lossBarrier.toFixed(3)} → ${s['after']?.lossBarrier.toFixed(3)} nats, error barrier ${(100 * (s['before']?.errorBarrier ?? NaN)).toFixed(1)}% → ${(100 * (s['after']?.errorBarrier ?? NaN)).toFixed(1)}%; L(B) ${r.testLossB.toFixed(4)} = L(π(B)) ${r.testLossBPermuted.toFixed(4)}`,
+    `${name}: test loss barrier ${s['before']?.lossBarrier.toFixed(3)} → ${s['after']?.lossBarrier.toFixed(3)} nats, error barrier ${(s['before']?.errorBarrier ?? NaN).toFixed(3)} → ${(s['after']?.errorBarrier ?? NaN).toFixed(3)}; L(B) ${r.testLossB.toFixed(4)} = L(π(B)) ${r.testLossBPermuted.toFixed(4)}`,
   );
 }

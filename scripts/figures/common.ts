@@ -120,6 +120,15 @@ export function lenet5Training(dataset: string, epochs: number, runs: string, da
   };
 }
 
+/**
+ * The demo's training recipe (scripts/demo.ts): the shared LeNet5 recipe for 10 epochs on the
+ * embedded data, seeds 1 and 2, checkpoints after epochs 1, 2, 5 and 10 in `runs`. The README's
+ * `modeconn train` example is the same recipe (test/readme-recipe.test.ts checks it).
+ */
+export function demoTraining(runs: string): { readonly seeds: readonly number[]; readonly options: TrainModeOptions } {
+  return { seeds: [1, 2], options: { ...lenet5Training('fashion-mnist-small', 10, runs), saveEpochs: [1, 2, 5, 10], outDir: runs } };
+}
+
 export interface Modes {
   readonly data: TrainingData;
   readonly options: TrainModeOptions;

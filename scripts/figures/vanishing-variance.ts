@@ -11,7 +11,7 @@
  *   node --loader ts-node/esm scripts/figures/vanishing-variance.ts --nodes 10 --ticks 600 --dataset fashion-mnist-small
  *
  * Options: --nodes N (50), --degree K (8), --ticks T (3000), --dataset D (fashion-mnist),
- * --data-dir DIR, --record-every R (50), --test-subset M (1000), --partition P (dirichlet:0.5),
+ * --data-dir DIR, --record-every R (50), --test-examples M (1000), --partition P (dirichlet:0.5),
  * --degrees LIST (2,4,8,16; every K < N with N·K even), --sweep-ticks T (= --ticks), --no-sweep, --sweep-only,
  * --level A (0.5: the sweep's delay is the first tick with mean accuracy ≥ A),
  * --sizes LIST (none: a sweep over the number of nodes N at degree min(K, N − 1), plain vs corrected;
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     dataset: { type: 'string', default: 'fashion-mnist' },
     'data-dir': { type: 'string' },
     'record-every': { type: 'string', default: '50' },
-    'test-subset': { type: 'string', default: '1000' },
+    'test-examples': { type: 'string', default: '1000' },
     partition: { type: 'string', default: 'dirichlet:0.5' },
     degrees: { type: 'string', default: '2,4,8,16' },
     'sweep-ticks': { type: 'string' },
@@ -73,7 +73,7 @@ const common: Partial<SimulationConfig> = {
   ticks,
   partition: values.partition,
   recordEvery: int('record-every', values['record-every']),
-  testSubset: int('test-subset', values['test-subset']),
+  testSubset: int('test-examples', values['test-examples']),
   seed: int('seed', values.seed),
   topology: `regular:${degree}`,
 };

@@ -29,7 +29,7 @@ const EMBEDDED_DATASET = 'fashion-mnist-small';
 import { createPreprocessing, NORMALIZATIONS, parsePreprocessing, preprocessedShape, type Normalization, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import type { EvaluationData } from '../evaluate/evaluate.js';
-import { createEvaluationData, disposeEvaluationData } from '../evaluate/evaluation-data.js';
+import { createEvaluationData, DEFAULT_BN_BATCHES, disposeEvaluationData } from '../evaluate/evaluation-data.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { Model, ModelSpec } from '../models/types.js';
@@ -190,7 +190,7 @@ export async function openAnalysis(files: readonly string[], options: OpenAnalys
       {
         ...(options.trainExamples === undefined ? {} : { trainExamples: options.trainExamples }),
         ...(options.testExamples === undefined ? {} : { testExamples: options.testExamples }),
-        bnBatches: bnReset ? (options.bnBatches ?? 20) : 0,
+        bnBatches: bnReset ? (options.bnBatches ?? DEFAULT_BN_BATCHES) : 0,
       },
     );
     const models = checkpoints.map((c) => c.model);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertRowCount, GRID_BOUNDS, gridOption, integerListOption, jsonOption, numberOption } from './args.js';
+import { assertRowCount, editDistance, GRID_BOUNDS, gridOption, integerListOption, jsonOption, numberOption, parseArgs, RETIRED_FLAGS, suggestFlag } from './args.js';
 
 describe('CLI option parsing', () => {
   it('integer lists accept commas and ranges', () => {
@@ -27,5 +27,53 @@ describe('CLI option parsing', () => {
     expect(() => gridOption('65', 'bends', 2)).toThrow(/--bends: at most 64/);
     expect(() => assertRowCount(1_000_001, '--samples 1001 × --points 999')).toThrow(/--samples 1001 × --points 999 gives 1000001 rows; at most 1000000/);
     expect(() => assertRowCount(1_000_000, 'x')).not.toThrow();
+  });
+
+  it('edit distance counts an adjacent transposition as one edit (independent check: by hand)', () => {
+    expect(editDistance('pionts', 'points')).toBe(1);
+    expect(editDistance('points', 'points')).toBe(0);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3); // the textbook Levenshtein example
+    expect(editDistance('sample', 'samples')).toBe(1);
+  });
+
+  it('a typo gets the nearest known flag; a word far from every flag gets none', () => {
+    const known = ['points', 'samples', 'seed', 'layers', 'json'];
+    expect(suggestFlag('pionts', known)).toBe('points');
+    expect(suggestFlag('sampels', known)).toBe('samples');
+    expect(suggestFlag('jsno', known)).toBe('json');
+    expect(suggestFlag('banana', known)).toBeUndefined();
+    expect(suggestFlag('x', known)).toBeUndefined();
+  });
+
+  const options = { points: { type: 'string' }, json: { type: 'boolean' }, 'checkpoints-a': { type: 'string' } } as const;
+  it('parseArgs names an unknown option and the nearest declared one', () => {
+    expect(() => parseArgs({ args: ['A', '--pionts', '3'], options, allowPositionals: true, strict: true })).toThrow(/^unknown option --pionts \(did you mean --points\?\)$/);
+    expect(() => parseArgs({ args: ['--pionts=3'], options, strict: true })).toThrow(/^unknown option --pionts \(did you mean --points\?\)$/);
+    expect(() => parseArgs({ args: ['--qiet'], options, strict: true })).toThrow(/did you mean --quiet\?/); // a global option
+    expect(() => parseArgs({ args: ['--zzzzzz'], options, strict: true })).toThrow(/^unknown option --zzzzzz; --help lists the options$/);
+  });
+
+  it('parseArgs checks names only: not inline values, nor words after --', () => {
+    const { values, positionals } = parseArgs({ args: ['--points=--pionts', 'A', '--', '--nope'], options, allowPositionals: true, strict: true });
+    expect(values.points).toBe('--pionts');
+    expect(positionals).toEqual(['A', '--nope']);
+  });
+
+  it('every retired flag is refused with a message naming what to use instead', () => {
+    const replacement: Record<string, RegExp> = {
+      'epochs-a': /renamed --checkpoints-a/,
+      'epochs-b': /renamed --checkpoints-b/,
+      'test-subset': /renamed --test-examples/,
+      'eval-examples': /renamed --train-examples/,
+      resume: /resuming is the default.*--no-resume starts over/,
+      'bn-reset': /re-estimated by default.*--no-bn-reset/,
+    };
+    expect(Object.keys(RETIRED_FLAGS).sort()).toEqual(Object.keys(replacement).sort());
+    for (const [flag, message] of Object.entries(replacement)) {
+      expect(() => parseArgs({ args: [`--${flag}`, 'x'], options, allowPositionals: true, strict: true })).toThrow(message);
+    }
+    // A command that declares a name itself keeps it.
+    expect(parseArgs({ args: ['--resume'], options: { resume: { type: 'boolean' } }, strict: true }).values.resume).toBe(true);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The `modeconn` command line: `modeconn <command> [options]`.
  *
- * Every command selects the compute backend first (`--backend`, env MODECONN_BACKEND, default
- * auto), reports the choice and why earlier candidates were skipped on stderr, checks its inputs
- * before any long computation, shows progress bars on a terminal, and prints results on stdout
- * (JSON with `--json`).
+ * Every command checks its options first (an unknown one gets the nearest known flag, a retired
+ * one its replacement), then selects the compute backend (`--backend`, env MODECONN_BACKEND,
+ * default auto) and reports the choice and why each earlier candidate was skipped on stderr,
+ * checks its inputs before any long computation, shows progress bars on a terminal, and prints
+ * results on stdout (JSON with `--json`). Global options go before or after the command.
  *
  * Exit codes: 0 done; 1 an error (bad option values, global ones included, bad files, failed
  * work), one line on stderr; 2 an unknown command; 130 interrupted (Ctrl-C), resumable. A stdout
@@ -12,7 +13,8 @@
  */
 import { backendFromEnv, initBackend, parseBackendName, type BackendChoice } from '../backend/init-backend.js';
 import { loadArchitectureModule } from '../models/architecture-module.js';
-import { COMMANDS, type CommandContext } from './commands/index.js';
+import { suggestFlag } from './args.js';
+import { COMMANDS, type Command, type CommandContext } from './commands/index.js';
 
 const USAGE = `usage: modeconn <command> [options]
 
@@ -21,7 +23,7 @@ ${Object.entries(COMMANDS)
   .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
   .join('\n')}
 
-global options:
+global options (before or after the command):
   --backend NAME   auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (env MODECONN_BACKEND;
                    default auto: the first that starts, in that order; webgpu needs a GPU adapter)
   --threads N      threads for the wasm backend
@@ -33,12 +35,22 @@ global options:
 
 exit status: 0 done, 1 error (one line on stderr), 2 unknown command, 130 interrupted (resumable).
 
-'modeconn <command> --help' describes a command.`;
+'modeconn <command> --help' describes a command, 'modeconn barrier linear --help' a subcommand.`;
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   exitQuietlyWhenStdoutCloses();
-  const [name, ...rest] = argv;
+  // Global options may stand anywhere: before the command (`modeconn --backend wasm info X`) or after it.
+  let extracted: { global: GlobalOptions; remaining: string[] };
+  try {
+    extracted = extractGlobalOptions(argv);
+  } catch (error) {
+    const named = argv.find((a) => Object.hasOwn(COMMANDS, a));
+    console.error(`modeconn${named === undefined ? '' : ` ${named}`}: ${(error as Error).message}`);
+    return 1;
+  }
+  const { global, remaining } = extracted;
+  const [name, ...rest] = remaining;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return name === undefined ? 1 : 0;
@@ -49,18 +61,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    console.error(`modeconn: unknown command "${name}"\n\n${USAGE}`);
+    const suggestion = suggestFlag(name, Object.keys(COMMANDS));
+    console.error(`modeconn: unknown command "${name}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}\n\n${USAGE}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`usage: modeconn ${name} ${command.usage}\n\n${command.summary}\n\n${command.help}`);
+    console.log(commandHelp(name, command, rest[0]));
     return 0;
   }
   let holdsEventLoop = false;
   let code: number;
   try {
-    // Global options are parsed inside the error handling: a bad --backend is a one-line error.
-    const { global, remaining } = extractGlobalOptions(rest);
     const context: CommandContext = {
       quiet: global.quiet,
       async initBackend() {
@@ -70,7 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     };
     for (const module of global.architectureModules) await loadArchitectureModule(module);
-    code = await command.run(remaining, context);
+    code = await command.run(rest, context);
   } catch (error) {
     console.error(`modeconn ${name}: ${(error as Error).message}`);
     if (process.env['MODECONN_DEBUG'] !== undefined) console.error(error);
@@ -79,6 +90,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Dawn (webgpu) keeps the event loop alive until the process exits, so a finished command ends it.
   if (holdsEventLoop) process.exit(code);
   return code;
+}
+
+/**
+ * `modeconn NAME --help`, or `modeconn NAME SUB --help` for a command with subcommands (`barrier
+ * linear`): the subcommand's own usage, options and defaults.
+ */
+export function commandHelp(name: string, command: Command, first: string | undefined): string {
+  const sub = first === undefined ? undefined : command.subcommands?.[first];
+  if (sub !== undefined && first !== undefined) return `usage: modeconn ${name} ${first} ${sub.usage}\n\n${sub.summary}\n\n${sub.help}`;
+  const subs = command.subcommands === undefined ? '' : `\n\n'modeconn ${name} <${Object.keys(command.subcommands).join('|')}> --help' lists the options of one with their defaults.`;
+  return `usage: modeconn ${name} ${command.usage}\n\n${command.summary}\n\n${command.help}${subs}`;
 }
 
 /**
@@ -115,12 +137,19 @@ interface GlobalOptions {
   architectureModules: string[];
 }
 
-/** Removes --backend, --threads, --quiet and --architecture-module from anywhere in the arguments. */
+/**
+ * Removes --backend, --threads, --quiet and --architecture-module from anywhere in the arguments
+ * (before `--`, after which every word is a positional).
+ */
 function extractGlobalOptions(args: readonly string[]): { global: GlobalOptions; remaining: string[] } {
   const global: GlobalOptions = { quiet: false, architectureModules: [] };
   const remaining: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
+    if (arg === '--') {
+      remaining.push(...args.slice(i));
+      break;
+    }
     const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (key === '--backend' || key === '--threads' || key === '--architecture-module') {
       const value = inline ?? args[++i];

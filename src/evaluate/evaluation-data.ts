@@ -9,6 +9,9 @@ import { subsetIndices } from '../data/subset.js';
 import type { ImageSplit } from '../data/types.js';
 import type { EvaluationData } from './evaluate.js';
 
+/** Training batches for BatchNorm re-estimation when none are asked for (the analyses' and `eval`'s default). */
+export const DEFAULT_BN_BATCHES = 20;
+
 export interface EvaluationDataOptions {
   /** Images per evaluation batch (default 500; affects speed and memory, not results). */
   readonly batchSize?: number;
@@ -43,7 +46,7 @@ export function createEvaluationData(
 ): EvaluationData {
   const batchSize = options.batchSize ?? 500;
   const seed = options.seed ?? 0;
-  const bnCount = options.bnBatches ?? 20;
+  const bnCount = options.bnBatches ?? DEFAULT_BN_BATCHES;
   const bnBatchSize = options.bnBatchSize ?? 128;
   if (!Number.isInteger(bnCount) || bnCount < 0) throw new Error(`evaluation data: bnBatches must be an integer ≥ 0, found ${bnCount}`);
   if (bnCount > 0 && splits.train === undefined) throw new Error('evaluation data: BN re-estimation needs the training split (or bnBatches: 0)');

@@ -70,6 +70,8 @@ export interface TrainModeOptions {
    * `epochStep` (1-based within the epoch) and `loss` (mean training loss of the epoch so far).
    */
   readonly progress?: Progress;
+  /** Called after every epoch with its metrics (the row metrics.json gets), e.g. for a log line per epoch. */
+  readonly onEpoch?: (metrics: EpochMetrics) => void;
   /**
    * Checked before every step: once aborted, the run stops, keeping the state of its last
    * completed epoch on disk, and returns with `completed: false`; run again to resume.
@@ -317,6 +319,7 @@ export async function trainMode(data: TrainingData, seed: number, options: Train
         imagesPerSecond: seen / seconds,
       };
       metrics.push(row);
+      options.onEpoch?.(row);
       const metadata = {
         dataset: options.dataset,
         preprocessing: { ...preprocessing },

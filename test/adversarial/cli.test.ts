@@ -121,7 +121,7 @@ describe('wrong results or exit codes', () => {
       },
     );
     expect(result.code, result.stderr).toBe(130);
-    expect(result.stderr).toMatch(/interrupted.*--resume/);
+    expect(result.stderr).toMatch(/interrupted.*run the same command again to continue it/);
     expect(result.stdout).not.toMatch(/barrier/);
     expect(existsSync(join(out, 'llpf-state.safetensors'))).toBe(true);
   });
@@ -172,20 +172,20 @@ describe('resume that trusts too much', () => {
     expect((await run(train(out, ['--no-resume']))).code).toBe(0);
   });
 
-  it('5. path llpf --resume on a folder of another start or target is refused, naming what differs', async () => {
+  it('5. path llpf rerun (resume is the default) on a folder of another start or target is refused, naming what differs and --no-resume', async () => {
     const out = join(dir, 'llpf-resume');
     const common = ['--ticks', '2', '--record-every', '1', '--segment-points', '0', '--no-train', '--test-examples', '20', '--points', '2', '--out', out, '--json'];
     const first = await run(['path', 'llpf', A, '--to', `model:${B}`, ...common]);
     expect(first.code, first.stderr).toBe(0);
-    const otherStart = await run(['path', 'llpf', B, '--to', `model:${A}`, ...common, '--resume']);
+    const otherStart = await run(['path', 'llpf', B, '--to', `model:${A}`, ...common]);
     expect(otherStart.code).toBe(1);
     expect(otherStart.stderr).toMatch(/start checkpoint.*recorded.*given/);
     expect(otherStart.stderr).toMatch(/--to: recorded/);
-    expect(otherStart.stderr).toMatch(/without --resume/);
-    const otherStep = await run(['path', 'llpf', A, '--to', `model:${B}`, ...common, '--resume', '--step-adaptive', '0.01']);
+    expect(otherStart.stderr).toMatch(/to start over, use --no-resume/);
+    const otherStep = await run(['path', 'llpf', A, '--to', `model:${B}`, ...common, '--step-adaptive', '0.01']);
     expect(otherStep.code).toBe(1);
     expect(otherStep.stderr).toMatch(/--step-adaptive: recorded 0\.001, given 0\.01/);
-    const same = await run(['path', 'llpf', A, '--to', `model:${B}`, ...common, '--resume', '--ticks', '3']);
+    const same = await run(['path', 'llpf', A, '--to', `model:${B}`, ...common, '--ticks', '3']);
     expect(same.code, same.stderr).toBe(0);
   });
 

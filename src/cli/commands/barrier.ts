@@ -1,54 +1,89 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseArgs } from 'node:util';
 import { cumulativeBarriers, layerwiseBarriers, layerwiseBarriersByEpoch } from '../../barriers/layerwise.js';
 import { evaluatePath, linearPath } from '../../paths/linear-path.js';
-import { barrierMetrics } from '../../barriers/metrics.js';
+import { barrierMetrics, type BarrierMetrics } from '../../barriers/metrics.js';
 import { layerRobustness } from '../../barriers/robustness.js';
 import { subspacePerturbations } from '../../barriers/subspace.js';
 import { autoWorkerCount } from '../../evaluate/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
 import { loadSavedPath } from '../saved-paths.js';
-import { assertRowCount, gridOption, numberOption, required } from '../args.js';
+import { assertRowCount, gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
-import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
-import { toCsv, writeTextAtomic } from '../output.js';
+import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
+import { ERROR_BARRIER_UNIT, formatBarrierMetrics, printRowsTable, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { attachNegativeValues, rangeOption } from '../landscape-options.js';
 import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
-import type { Command, CommandContext } from './command.js';
+import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
 type Kind = (typeof KINDS)[number];
 
+/** The defaults the code below uses, shown in the help from here. */
+const DEFAULTS = { points: 11, samples: 5, seed: 0, workers: 1 } as const;
+
+const OPTION_HELP = {
+  points: `  --points N           t grid size (default ${DEFAULTS.points}; 61 as in Garipov et al.; with --range one t every 0.1)`,
+  range: `  --range LO:HI        t from LO to HI, beyond the endpoints (e.g. -0.5:1.5, Goodfellow et al. 2015);
+                       the barrier metrics use the t in [0, 1] and need 0 and 1 on the grid`,
+  layers: '  --layers L1,L2       layer groups (default all)',
+  samples: `  --samples N          random directions (default ${DEFAULTS.samples})`,
+  seed: `  --seed S             seed of the random orders and directions (default ${DEFAULTS.seed})`,
+  workers: `  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
+                       per core; default ${DEFAULTS.workers}, no threads; the rows are the same)`,
+} as const;
+
+const SUBCOMMANDS: Readonly<Record<Kind, Omit<SubcommandHelp, 'help'> & { readonly options: readonly (keyof typeof OPTION_HELP)[]; readonly extra?: string }>> = {
+  linear: {
+    summary: 'loss/accuracy along (1−t)θ_A + tθ_B (or a saved path) and the barrier metrics',
+    usage: 'A B [options] | --path FILE A [options]',
+    options: ['points', 'range', 'workers'],
+    extra: `  --path FILE          evaluate a saved path (curve or AutoNEB chain file, LLPF run folder) instead of
+                       the line between A and B; A (a checkpoint of the run) supplies the dataset and
+                       preprocessing`,
+  },
+  layerwise: {
+    summary: 'interpolate one layer group at a time, the rest from A and from B',
+    usage: 'A B [options] | A B --checkpoints-a A1,A2,… --checkpoints-b B1,B2,… [options]',
+    options: ['points', 'layers', 'workers'],
+    extra: `  --checkpoints-a LIST, --checkpoints-b LIST
+                       per epoch: comma-separated checkpoints of runs A and B at the same epochs (rows
+                       get an epoch column, taken from the checkpoints' metadata)`,
+  },
+  cumulative: {
+    summary: 'add layer groups one at a time (input side, output side, random order)',
+    usage: 'A B [options]',
+    options: ['seed', 'workers'],
+  },
+  robustness: {
+    summary: 'move one layer of A along random directions of norm ‖θ_A^l − θ_B^l‖',
+    usage: 'A B [options]',
+    options: ['points', 'layers', 'samples', 'seed', 'workers'],
+  },
+  subspace: {
+    summary: 'interpolation vs training-subspace vs null-space directions',
+    usage: 'A B --checkpoints C1,C2,… [options]',
+    options: ['samples', 'seed', 'workers'],
+    extra: '  --checkpoints LIST   comma-separated training checkpoints of both runs (required)',
+  },
+};
+
+function subcommandHelp(kind: Kind): SubcommandHelp {
+  const sub = SUBCOMMANDS[kind];
+  const lines = [...sub.options.map((o) => OPTION_HELP[o]), ...(sub.extra === undefined ? [] : [sub.extra])];
+  return { summary: sub.summary, usage: sub.usage, help: `options:\n${lines.join('\n')}\n${CHART_OPTIONS_HELP}\n${ENDPOINT_OPTIONS_HELP}\n\n${ERROR_BARRIER_UNIT}` };
+}
+
 export const barrierCommand: Command = {
   summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
   usage: `${KINDS.join('|')} A B [options]`,
-  help: `modeconn barrier linear A B      loss/accuracy along (1−t)θ_A + tθ_B and the barrier metrics
-modeconn barrier linear --path FILE A   the same along a saved path (curve or AutoNEB chain file, LLPF run folder);
-                                 A (a checkpoint of the run) supplies the dataset and preprocessing
-modeconn barrier layerwise A B   interpolate one layer group at a time, the rest from A and from B
-modeconn barrier cumulative A B  add layer groups one at a time (input side, output side, random)
-modeconn barrier robustness A B  move one layer of A along random directions of norm ‖θ_A^l − θ_B^l‖
-modeconn barrier subspace A B --checkpoints C1,C2,…   interpolation vs training-subspace vs null-space directions
-
-options:
-  --points N           t grid size (default 11; 61 as in Garipov et al.; with --range one t every 0.1)
-  --range LO:HI        linear: t from LO to HI, beyond the endpoints (e.g. -0.5:1.5, Goodfellow et al.
-                       2015); the barrier metrics use the t in [0, 1] and need 0 and 1 on the grid
-  --layers L1,L2       layer groups (layerwise, robustness; default all)
-  --samples N          random directions (robustness, subspace; default 5)
-  --seed S             seed of random orders and directions (default 0)
-  --checkpoints LIST   comma-separated training checkpoints of both runs (subspace)
-  --epochs-a LIST, --epochs-b LIST
-                       layerwise per epoch: comma-separated checkpoints of runs A and B at the same
-                       epochs (rows get an epoch column, taken from the checkpoints' metadata)
-  --path FILE          evaluate a saved path instead of the line between A and B (linear)
-  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
-                       per core; default 1, no threads; the rows are the same)
-${CHART_OPTIONS_HELP}
-${ENDPOINT_OPTIONS_HELP}`,
+  help: `${KINDS.map((k) => `modeconn barrier ${k.padEnd(11)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
+  subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
+  defaults: Object.fromEntries(
+    KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...Object.fromEntries(SUBCOMMANDS[k].options.flatMap((o) => (o in DEFAULTS ? [[o, DEFAULTS[o as keyof typeof DEFAULTS]]] : []))) }]),
+  ),
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
@@ -66,8 +101,8 @@ ${ENDPOINT_OPTIONS_HELP}`,
         samples: { type: 'string' },
         seed: { type: 'string' },
         checkpoints: { type: 'string' },
-        'epochs-a': { type: 'string' },
-        'epochs-b': { type: 'string' },
+        'checkpoints-a': { type: 'string' },
+        'checkpoints-b': { type: 'string' },
         path: { type: 'string' },
         workers: { type: 'string' },
         range: { type: 'string' },
@@ -77,30 +112,31 @@ ${ENDPOINT_OPTIONS_HELP}`,
     const range = rangeOption(values.range, 'range');
     if (range !== undefined && kind !== 'linear') throw new Error('--range goes with "barrier linear"');
     if (range !== undefined && values.path !== undefined) throw new Error('--range goes with "barrier linear A B": a saved path is defined on t ∈ [0, 1] only');
-    const points = gridOption(values.points, 'points', 2) ?? (range === undefined ? 11 : Math.max(2, Math.round((range[1] - range[0]) / 0.1) + 1));
-    const samples = gridOption(values.samples, 'samples', 1) ?? 5;
-    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
+    const points = gridOption(values.points, 'points', 2) ?? (range === undefined ? DEFAULTS.points : Math.max(2, Math.round((range[1] - range[0]) / 0.1) + 1));
+    const samples = gridOption(values.samples, 'samples', 1) ?? DEFAULTS.samples;
+    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? DEFAULTS.seed;
     const layers = values.layers?.split(',').map((s) => s.trim());
     if (kind === 'robustness') assertRowCount((layers?.length ?? 1) * samples * points, `--samples ${samples} × --points ${points}${layers === undefined ? '' : ` × ${layers.length} layers`}`);
     if (values.csv !== undefined) await checkOutputPaths([{ path: values.csv, kind: 'file', option: '--csv' }]);
     const charts = await chartRequest(values);
     if (values.path !== undefined && kind !== 'linear') throw new Error('--path goes with "barrier linear"');
     let savedPath: ParameterPath | undefined;
-    let endpointPaths: string[];
-    await context.initBackend();
-    const workers = parseWorkers(values.workers);
+    // Every check of the arguments comes before the backend starts.
     if (values.path !== undefined) {
       if (positionals.length < 1) throw new Error('--path needs a checkpoint of the run after it (for the dataset and preprocessing)');
-      endpointPaths = positionals;
-    } else {
-      if (positionals.length !== 2) throw new Error(`expected two checkpoints A B, found ${positionals.length}`);
-      endpointPaths = positionals;
+    } else if (positionals.length !== 2) {
+      throw new Error(`expected two checkpoints A B, found ${positionals.length}`);
     }
+    const endpointPaths = positionals;
     const list = (text: string | undefined): string[] => (text === undefined ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-    const epochsA = list(values['epochs-a']);
-    const epochsB = list(values['epochs-b']);
-    if ((epochsA.length > 0 || epochsB.length > 0) && kind !== 'layerwise') throw new Error('--epochs-a/--epochs-b go with "barrier layerwise"');
-    if (epochsA.length !== epochsB.length) throw new Error(`--epochs-a has ${epochsA.length} checkpoints, --epochs-b has ${epochsB.length}; give one per epoch for each run`);
+    const epochsA = list(values['checkpoints-a']);
+    const epochsB = list(values['checkpoints-b']);
+    if ((epochsA.length > 0 || epochsB.length > 0) && kind !== 'layerwise') throw new Error('--checkpoints-a/--checkpoints-b go with "barrier layerwise"');
+    if (epochsA.length !== epochsB.length) throw new Error(`--checkpoints-a has ${epochsA.length} checkpoints, --checkpoints-b has ${epochsB.length}; give one per epoch for each run`);
+    if (kind === 'subspace') required(values.checkpoints, 'checkpoints');
+    checkWorkersOption(values.workers);
+    await context.initBackend();
+    const workers = parseWorkers(values.workers);
     const extra = kind === 'subspace' ? list(required(values.checkpoints, 'checkpoints')) : [...epochsA, ...epochsB];
     const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
     try {
@@ -149,6 +185,11 @@ ${ENDPOINT_OPTIONS_HELP}`,
   },
 };
 
+/** Checks `--workers` before the backend starts: `auto` or a positive integer (what the backend allows is checked by {@link parseWorkers}). */
+export function checkWorkersOption(value: string | undefined): void {
+  if (value !== undefined && value.trim() !== 'auto') numberOption(value, 'workers', { integer: true, min: 1 });
+}
+
 /**
  * `--workers`: a positive integer, or `auto` for one worker per core on the wasm and cpu backends
  * (1 on tfjs-node, which already uses every core). Absent: 1.
@@ -169,13 +210,8 @@ function bar(context: CommandContext, title: string): ProgressBar {
 }
 
 function printSummary(kind: Kind, output: { rows: object[]; [key: string]: unknown }): void {
-  const rows = output.rows as Record<string, unknown>[];
-  const columns = Object.keys(rows[0] ?? {});
-  console.log(columns.join('\t'));
-  for (const row of rows) console.log(columns.map((c) => (typeof row[c] === 'number' ? (row[c]).toFixed(4) : String(row[c]))).join('\t'));
+  printRowsTable(output.rows as Record<string, unknown>[]);
   if (kind === 'linear' && output['barrier'] !== null) {
-    for (const m of Object.values(output['barrier'] as Record<string, { split: string; lossBarrier: number; lossBarrierEndpointMean: number; errorBarrier: number }>)) {
-      console.log(`${m.split}: loss barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean form ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
-    }
+    for (const m of Object.values(output['barrier'] as Record<string, BarrierMetrics>)) console.log(`${m.split}: ${formatBarrierMetrics(m)}`);
   }
 }

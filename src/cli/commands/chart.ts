@@ -6,11 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { joinCommandLine, splitCommandLine, type ChartCheckpoint } from '../../charts/chart-meta.js';
 import { detectRowsKind, ROWS_KINDS, unwrapRows, type RowsKind } from '../../charts/chart-rows.js';
 import { openRegularFile } from '../../util/regular-file.js';
-import { required } from '../args.js';
+import { parseArgs, required } from '../args.js';
 import { describeCheckpoint, parseFormats, writeRowsCharts } from '../chart-output.js';
 import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';

@@ -6,9 +6,23 @@ export interface CommandContext {
   initBackend(): Promise<void>;
 }
 
+/** The help of one subcommand (`barrier linear`): what `modeconn barrier linear --help` prints. */
+export interface SubcommandHelp {
+  readonly summary: string;
+  readonly usage: string;
+  readonly help: string;
+}
+
 export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly help: string;
+  /** Subcommands by name (the first argument), each with its own help. */
+  readonly subcommands?: Readonly<Record<string, SubcommandHelp>>;
+  /**
+   * The defaults the command's code uses, by flag (without `--`) and subcommand (`''` for a command
+   * without subcommands): the help shows each as `(default V)`, and a test checks that it does.
+   */
+  readonly defaults?: Readonly<Record<string, Readonly<Record<string, string | number>>>>;
   run(args: string[], context: CommandContext): Promise<number>;
 }

@@ -4,13 +4,13 @@
  * `compareModels`, src/landscape/compare-models.ts).
  */
 import { basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { compareModels } from '../../landscape/compare-models.js';
 import { getArchitecture } from '../../models/registry.js';
 import type { Model } from '../../models/types.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { checkOutputPaths } from '../output-paths.js';
+import { parseArgs } from '../args.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import type { Command } from './command.js';
 

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/checkpoint.js';
 import { savePyTorchStateDict } from '../../checkpoint/pytorch.js';
 import type { CheckpointMetadata } from '../../checkpoint/metadata.js';
 import { loadTfjsLayersModel } from '../../checkpoint/tfjs-layers.js';
 import type { LeNet5Config } from '../../models/lenet5/index.js';
 import { disposeTensors } from '../../models/tensor-map.js';
-import { jsonOption, required } from '../args.js';
+import { jsonOption, parseArgs, required } from '../args.js';
 import { preprocessingFlags } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';
@@ -47,8 +46,8 @@ options:
     if (values.naming !== 'torchvision' && values.naming !== 'pytorch-cifar') throw new Error(`--naming: expected torchvision or pytorch-cifar, found "${values.naming}"`);
     const flags = preprocessingFlags(values);
     await checkOutputPaths([{ path: output, kind: 'file', option: 'OUTPUT' }]);
-    await context.initBackend();
     const config = jsonOption(values.config, 'config');
+    await context.initBackend();
     const { model, metadata } = input.endsWith('.json')
       ? { model: (await loadTfjsLayersModel(input, config === undefined ? {} : { config: config as Partial<LeNet5Config> })).model, metadata: {} as Partial<CheckpointMetadata> }
       : await loadCheckpoint(input, {

@@ -1,14 +1,17 @@
-import { parseArgs } from 'node:util';
 import { createEvaluator } from '../../evaluate/evaluate.js';
 import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
-import { batchIndices, disposeBatches, loadBatches } from '../../data/batches.js';
+import { createEvaluationData, DEFAULT_BN_BATCHES, disposeEvaluationData } from '../../evaluate/evaluation-data.js';
 import { loadDataset } from '../../data/datasets.js';
 import { SPLIT_NAMES, type SplitName } from '../../data/types.js';
 import { getArchitecture } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
-import { jsonOption, numberOption, required } from '../args.js';
-import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, resolvePreprocessing } from '../data-options.js';
+import { jsonOption, numberOption, parseArgs, required } from '../args.js';
+import { BN_OPTIONS_HELP } from '../endpoints.js';
+import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
 import type { Command } from './command.js';
+
+/** The defaults the code below uses, shown in the help from here. */
+const DEFAULTS = { split: 'test', 'batch-size': 1000, 'bn-batches': DEFAULT_BN_BATCHES } as const;
 
 export const evalCommand: Command = {
   summary: 'evaluate a checkpoint: mean cross-entropy and accuracy on a split',
@@ -20,10 +23,13 @@ options:
   --config JSON        config fields of a foreign checkpoint (default: inferred from shapes)
 ${DATA_OPTIONS_HELP}
                        (native checkpoints carry their dataset and preprocessing)
-  --split S            test (default) | train
-  --batch-size B       evaluation batch size (default 1000)
-  --bn-reset           re-estimate BatchNorm statistics on training batches first
+  --split S            test | train (default ${DEFAULTS.split})
+  --batch-size B       evaluation batch size (default ${DEFAULTS['batch-size']})
+  --train-examples N   with --split train: a seeded class-balanced subset of N training images
+  --test-examples N    a seeded class-balanced subset of N test images (the same as barrier's and path's)
+${BN_OPTIONS_HELP}
   --json               print {"loss","accuracy","examples",...} as JSON`,
+  defaults: { '': DEFAULTS },
   async run(args, context) {
     const { values, positionals } = parseArgs({
       args,
@@ -33,9 +39,12 @@ ${DATA_OPTIONS_HELP}
         arch: { type: 'string' },
         config: { type: 'string' },
         ...DATA_OPTIONS,
-        split: { type: 'string', default: 'test' },
+        split: { type: 'string', default: DEFAULTS.split },
         'batch-size': { type: 'string' },
-        'bn-reset': { type: 'boolean', default: false },
+        'train-examples': { type: 'string' },
+        'test-examples': { type: 'string' },
+        'bn-batches': { type: 'string' },
+        'no-bn-reset': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -43,9 +52,13 @@ ${DATA_OPTIONS_HELP}
     if (positionals.length > 1) throw new Error(`expected one checkpoint, found ${positionals.length}: ${positionals.join(' ')}`);
     const split = values.split as SplitName;
     if (!SPLIT_NAMES.includes(split)) throw new Error(`--split: expected train or test, found "${values.split}"`);
-    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 1000;
-    await context.initBackend();
+    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS['batch-size'];
+    const trainExamples = numberOption(values['train-examples'], 'train-examples', { integer: true, min: 1 });
+    const testExamples = numberOption(values['test-examples'], 'test-examples', { integer: true, min: 1 });
+    const bnBatchCount = numberOption(values['bn-batches'], 'bn-batches', { integer: true, min: 1 }) ?? DEFAULTS['bn-batches'];
+    preprocessingFlags(values);
     const config = jsonOption(values.config, 'config');
+    await context.initBackend();
     const { model, metadata } = await loadCheckpoint(path, {
       ...(values.arch === undefined ? {} : { architecture: values.arch }),
       ...(config === undefined ? {} : { config }),
@@ -55,19 +68,28 @@ ${DATA_OPTIONS_HELP}
       const loadOptions = dataDirOption(dataset, values['data-dir']);
       const arch = getArchitecture(model.architecture);
       const spec = arch.spec(model.config);
-      const needTrain = values['bn-reset'] || (values.normalize === 'standardize' && metadata.preprocessing === undefined) || split === 'train';
+      // BatchNorm statistics are re-estimated on training batches, as in barrier and path (openAnalysis).
+      const bnReset = spec.buffers.length > 0 && !values['no-bn-reset'];
+      const needTrain = bnReset || (values.normalize === 'standardize' && metadata.preprocessing === undefined) || split === 'train';
       const train = needTrain ? await loadDataset(dataset, 'train', loadOptions) : undefined;
       const data = split === 'train' && train !== undefined ? train : await loadDataset(dataset, split, loadOptions);
       const preprocessing = resolvePreprocessing(values, metadata.preprocessing ?? undefined, train, path);
       assertInputFits(spec, preprocessing, data, `${path} (${model.architecture})`);
-      const batches = loadBatches(data, batchIndices(data.count, { batchSize, shuffle: false }), preprocessing);
-      const bnBatches =
-        values['bn-reset'] && train !== undefined ? loadBatches(train, batchIndices(train.count, { batchSize: 128, shuffle: true, seed: 0 }).slice(0, 50), preprocessing) : [];
-      const evaluator = createEvaluator(arch, model.config, { [split]: batches, bnBatches }, { bnReset: values['bn-reset'] });
-      const result = (await evaluator.evaluate(model))[split];
-      evaluator.dispose();
-      disposeBatches(batches);
-      disposeBatches(bnBatches);
+      const evaluation = createEvaluationData(
+        { ...(train === undefined ? {} : { train }), ...(split === 'test' ? { test: data } : {}), evaluateTrain: split === 'train' },
+        preprocessing,
+        {
+          batchSize,
+          bnBatches: bnReset ? bnBatchCount : 0,
+          ...(trainExamples === undefined ? {} : { trainExamples }),
+          ...(testExamples === undefined ? {} : { testExamples }),
+        },
+      );
+      const evaluator = createEvaluator(arch, model.config, evaluation, { bnReset });
+      const result = await evaluator.evaluate(model).then((r) => r[split]).finally(() => {
+        evaluator.dispose();
+        disposeEvaluationData(evaluation);
+      });
       if (result === undefined) throw new Error(`no ${split} result`);
       const out = { checkpoint: path, architecture: model.architecture, dataset, split, loss: result.loss, accuracy: result.accuracy, examples: result.count };
       if (values.json) console.log(JSON.stringify(out));

@@ -12,7 +12,7 @@ import { surfaceCommand } from './surface.js';
 import { compareCommand } from './compare.js';
 import { trainCommand } from './train.js';
 
-export type { Command, CommandContext } from './command.js';
+export type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { loadCheckpoint } from '../../checkpoint/checkpoint.js';
 import { describePreprocessing, parsePreprocessing } from '../../data/preprocess.js';
 import { getArchitecture } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
-import { required } from '../args.js';
+import { parseArgs, required } from '../args.js';
 import type { Command } from './command.js';
 
 export const infoCommand: Command = {

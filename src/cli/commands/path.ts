@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { createEvaluator } from '../../evaluate/evaluate.js';
+import { DEFAULT_BN_BATCHES } from '../../evaluate/evaluation-data.js';
 import { evaluatePath, linearPath } from '../../paths/linear-path.js';
 import { barrierMetrics } from '../../barriers/metrics.js';
 import type { PathRow } from '../../rows/rows.js';
@@ -22,17 +22,38 @@ import type { ParameterPath } from '../../paths/path.js';
 import { LLPF_PATH_FILE, savePath } from '../../paths/saved-path.js';
 import { findCurve } from '../../paths/train-curve.js';
 import { parseSchedule } from '../../train/schedule.js';
-import { gridOption, numberOption, required } from '../args.js';
+import { gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { withResumeFlags } from '../resume-message.js';
-import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
-import { toCsv, writeTextAtomic } from '../output.js';
+import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
+import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
-import { parseWorkers } from './barrier.js';
-import type { Command, CommandContext } from './command.js';
+import { checkWorkersOption, parseWorkers } from './barrier.js';
+import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['curve', 'neb', 'llpf', 'align', 'average'] as const;
 type Kind = (typeof KINDS)[number];
+
+/** The defaults the runners below use, by subcommand, shown in the help from here. */
+const DEFAULTS = {
+  common: { points: 11, seed: 0, workers: 'auto' },
+  curve: { curve: 'bezier', bends: 3, lr: 0.015, 'weight-decay': 5e-4, momentum: 0.9, schedule: 'garipov', 'batch-size': 128 },
+  neb: { cycles: '2x200@0.1,2x200@0.01', 'train-examples': 1024, 'batch-size': 128 },
+  llpf: {
+    'step-fixed': 0,
+    'step-adaptive': 0.001,
+    lr: 0.001,
+    'batch-size': 64,
+    'record-every': 10,
+    'segment-points': 3,
+    'loss-threshold': 0.02,
+    'min-iterations': 5,
+    'max-iterations': 100,
+    'lr-scaling': 'auto',
+  },
+  align: {},
+  average: { correction: 'follow-others' },
+} as const;
 
 const OPTIONS = {
   ...ENDPOINT_OPTIONS,
@@ -44,17 +65,16 @@ const OPTIONS = {
   lr: { type: 'string' },
   workers: { type: 'string' },
   // curve
-  curve: { type: 'string', default: 'bezier' },
+  curve: { type: 'string', default: DEFAULTS.curve.curve },
   bends: { type: 'string' },
   epochs: { type: 'string' },
   'weight-decay': { type: 'string' },
   momentum: { type: 'string' },
-  schedule: { type: 'string', default: 'garipov' },
+  schedule: { type: 'string', default: DEFAULTS.curve.schedule },
   'train-start': { type: 'boolean', default: false },
   'train-end': { type: 'boolean', default: false },
   // neb
   cycles: { type: 'string' },
-  'eval-examples': { type: 'string' },
   // llpf
   to: { type: 'string' },
   ticks: { type: 'string' },
@@ -66,45 +86,116 @@ const OPTIONS = {
   'min-iterations': { type: 'string' },
   'max-iterations': { type: 'string' },
   'stage-ticks': { type: 'string' },
-  'lr-scaling': { type: 'string', default: 'auto' },
+  'lr-scaling': { type: 'string', default: DEFAULTS.llpf['lr-scaling'] },
   'no-train': { type: 'boolean', default: false },
-  resume: { type: 'boolean', default: false },
+  'no-resume': { type: 'boolean', default: false },
   // average
-  correction: { type: 'string', default: 'follow-others' },
+  correction: { type: 'string', default: DEFAULTS.average.correction },
   'self-index': { type: 'string' },
   'self-weight': { type: 'string' },
 } as const;
 
+const COMMON_HELP = `  --out PATH           output file (a folder for llpf; required)
+  --points N           t grid of the evaluation (default ${DEFAULTS.common.points}, at most 10000; 61 as in Garipov et al.)
+  --seed S             seed of data order and random choices (default ${DEFAULTS.common.seed})
+  --workers N|auto     worker threads for the training steps and the path evaluation (curve, neb, llpf;
+                       default ${DEFAULTS.common.workers}: one per core on wasm/cpu; 1: this thread only)`;
+
+const SUBCOMMANDS: Readonly<Record<Kind, SubcommandHelp>> = {
+  curve: {
+    summary: 'train a Bezier or PolyChain curve between A and B (Garipov et al. 2018)',
+    usage: 'A B --epochs N --out curve.safetensors [options]',
+    help: `options:
+  --epochs N           training epochs of the curve (required)
+  --curve C            bezier | polychain (default ${DEFAULTS.curve.curve})
+  --bends N            control points, endpoints included (default ${DEFAULTS.curve.bends})
+  --lr LR              base learning rate (default ${DEFAULTS.curve.lr})
+  --weight-decay WD    (default ${DEFAULTS.curve['weight-decay']})
+  --momentum M         (default ${DEFAULTS.curve.momentum})
+  --schedule S         garipov | cosine | constant | step:SIZE:GAMMA (default ${DEFAULTS.curve.schedule})
+  --batch-size B       (default ${DEFAULTS.curve['batch-size']})
+  --train-start, --train-end   train the endpoints too (fixed by default)`,
+  },
+  neb: {
+    summary: 'AutoNEB: a chain of pivots between A and B relaxed by nudged elastic band (Draxler et al. 2018)',
+    usage: 'A B --out chain.safetensors [options]',
+    help: `options:
+  --cycles LIST        cycles as COUNTxSTEPS@LR (default ${DEFAULTS.neb.cycles})
+  --train-examples N   training images the search evaluates the chain on (default ${DEFAULTS.neb['train-examples']}; also
+                       the subset of the final evaluation with --split train|both)
+  --batch-size B       (default ${DEFAULTS.neb['batch-size']})
+
+--json also gives the row per cycle, which the chain file keeps too.`,
+  },
+  llpf: {
+    summary: 'layer-wise path finding from A toward a target (Tian et al.)',
+    usage: 'A --to model:B|point:P|origin|infinity[:F]|sphere:B|mean:C1,C2 --ticks N --out DIR [options]',
+    help: `options:
+  --to TARGET          model:B | point:P | origin | infinity[:F] | sphere:B | mean:C1,C2 (required)
+  --ticks N            ticks (required)
+  --step-fixed S       fixed step per tick (default ${DEFAULTS.llpf['step-fixed']})
+  --step-adaptive S    step as a fraction of the remaining distance (default ${DEFAULTS.llpf['step-adaptive']})
+  --lr LR              retraining learning rate (default ${DEFAULTS.llpf.lr})
+  --batch-size B       (default ${DEFAULTS.llpf['batch-size']})
+  --record-every N     ticks between recorded points (default ${DEFAULTS.llpf['record-every']})
+  --segment-points N   points evaluated between recorded points (default ${DEFAULTS.llpf['segment-points']})
+  --loss-threshold L   retrain until the loss is below L (default ${DEFAULTS.llpf['loss-threshold']})
+  --min-iterations N   (default ${DEFAULTS.llpf['min-iterations']})
+  --max-iterations N   (default ${DEFAULTS.llpf['max-iterations']})
+  --stage-ticks T      ticks per layer stage (default: all layers at once)
+  --lr-scaling M       auto | on | off (default ${DEFAULTS.llpf['lr-scaling']}): each weight's lr × Var(P_l)/Var(A_l);
+                       auto: on toward origin/infinity/mean of networks with normalization layers
+  --no-train           move and project only
+  --no-resume          start over instead of continuing the run in DIR
+
+A rerun of the same command continues the run in DIR (Ctrl-C stops after the current tick, keeps
+the run and exits 130). DIR records the start, target and options: a rerun with others is an
+error naming them (--ticks may change: more ticks continue the same run); --no-resume starts over.`,
+  },
+  align: {
+    summary: 'weight matching (Git Re-Basin): B permuted to match A, with the linear barrier before and after',
+    usage: 'A B --out B-aligned.safetensors [options]',
+    help: 'options: the common options below.',
+  },
+  average: {
+    summary: 'average models with variance correction (Tian et al. 2024), evaluated next to its inputs',
+    usage: 'M1 M2 … --out avg.safetensors [options]',
+    help: `options:
+  --correction C       none | follow-others | conservative | self (default ${DEFAULTS.average.correction})
+  --self-index I       the model that is "self" (correction self)
+  --self-weight C      its weight (correction self)`,
+  },
+};
+
+/** `--chart` and `--format`, for every method that yields a path (average has none to draw). */
+function chartHelp(kind: Kind): string {
+  if (kind === 'average') return '';
+  const ticks = kind === 'llpf' ? "\n                       (llpf also draws the run's ticks, llpf-ticks-llpf.*)" : '';
+  return `${CHART_OPTIONS_HELP}${ticks}\n`;
+}
+
+function subcommandHelp(kind: Kind): SubcommandHelp {
+  const sub = SUBCOMMANDS[kind];
+  return {
+    ...sub,
+    help: `${sub.help}
+
+common options:
+${COMMON_HELP}
+${chartHelp(kind)}${ENDPOINT_OPTIONS_HELP}
+
+Every path is evaluated on the t grid with the barrier metrics (average: the averaged model next
+to its inputs); the rows go out through --json / --csv. Curve and neb files evaluate again with
+"modeconn barrier linear --path FILE A". ${ERROR_BARRIER_UNIT}`,
+  };
+}
+
 export const pathCommand: Command = {
   summary: 'low-loss paths and model operations: curve, neb, llpf, align, average',
   usage: `${KINDS.join('|')} … [options]`,
-  help: `modeconn path curve A B --epochs N --out curve.safetensors   Bezier/PolyChain curve (Garipov et al. 2018)
-    --curve bezier|polychain  --bends 3  --lr 0.015  --weight-decay 5e-4  --momentum 0.9  --schedule garipov
-    --train-start --train-end (free the endpoints; fixed by default)  --batch-size 128  --points 61
-modeconn path neb A B --cycles 2x200@0.1,2x200@0.01 --out chain.safetensors   AutoNEB (Draxler et al. 2018)
-    --eval-examples 1024  --batch-size 128  --points 61
-modeconn path llpf A --to model:B|origin|infinity[:F]|sphere:B|mean:C1,C2 --ticks N --out DIR   LLPF (Tian et al.)
-    --step-fixed 0  --step-adaptive 0.001  --lr 0.001  --batch-size 64  --record-every 10  --segment-points 3
-    --loss-threshold 0.02  --min-iterations 5  --max-iterations 100  --stage-ticks T  --no-train  --resume
-    --lr-scaling auto|on|off (each weight's lr × Var(P_l)/Var(A_l); auto: toward origin/infinity/mean
-    of networks with normalization layers)
-    Ctrl-C stops after the current tick, keeps the run in DIR and exits 130; --resume continues it.
-    DIR records the start, target and options: --resume with others is an error naming them
-    (--ticks may change: more ticks continue the same run).
-modeconn path align A B --out B-aligned.safetensors     weight matching (Git Re-Basin): B permuted to match A,
-    with the linear barrier before and after
-modeconn path average M1 M2 … --out avg.safetensors     averaging with variance correction (Tian et al. 2024)
-    --correction none|follow-others|conservative|self  --self-index I  --self-weight C
-
---workers N|auto (curve, neb, llpf): worker threads for the training steps and the path evaluation
-    (default auto: one per core on wasm/cpu; 1: this thread only)
-Every path is evaluated on the t grid (--points, default 11, at most 10000) with the barrier metrics
-(average: the averaged model next to its inputs); the rows go
-out through --json / --csv (--json also gives neb's row per cycle, which the chain file keeps too).
-Curve and neb files evaluate again with "modeconn barrier linear --path FILE A".
-${CHART_OPTIONS_HELP}
-                       (llpf also draws the run's ticks, llpf-ticks-llpf.*; average has no path to draw)
-${ENDPOINT_OPTIONS_HELP}`,
+  help: `${KINDS.map((k) => `modeconn path ${k.padEnd(8)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
+  subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
+  defaults: Object.fromEntries(KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...DEFAULTS.common, ...DEFAULTS[k] }])),
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
@@ -112,8 +203,8 @@ ${ENDPOINT_OPTIONS_HELP}`,
     }
     const kind = kindArg as Kind;
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
-    const points = gridOption(values.points, 'points', 2) ?? 11;
-    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? 0;
+    const points = gridOption(values.points, 'points', 2) ?? DEFAULTS.common.points;
+    const seed = numberOption(values.seed, 'seed', { integer: true }) ?? DEFAULTS.common.seed;
     const out = required(values.out, 'out');
     const extraCheckpoints = kind === 'llpf' ? llpfTargetCheckpoints(values.to) : [];
     const expected = kind === 'llpf' ? 1 : kind === 'average' ? -1 : 2;
@@ -125,9 +216,10 @@ ${ENDPOINT_OPTIONS_HELP}`,
       { path: out, kind: kind === 'llpf' ? 'folder' : 'file', option: '--out' },
       ...(values.csv === undefined ? [] : [{ path: values.csv, kind: 'file' as const, option: '--csv' }]),
     ]);
+    checkWorkersOption(values.workers);
     const charts = await chartRequest(values);
     await context.initBackend();
-    const workers = parseWorkers(values.workers ?? 'auto');
+    const workers = parseWorkers(values.workers ?? DEFAULTS.common.workers);
     const analysis = await loadAnalysis([...positionals, ...extraCheckpoints], values);
     try {
       const { summary, interrupted, ...result } = await RUNNERS[kind](analysis, values, { points, seed, out, context, positionals, workers });
@@ -142,15 +234,13 @@ ${ENDPOINT_OPTIONS_HELP}`,
       if (values.json) console.log(JSON.stringify(result));
       if (charts !== undefined && !values.json && interrupted !== true) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
       if (interrupted === true) {
-        console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command with --resume to continue it`);
+        console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command again to continue it`);
         return 130;
       }
       if (values.json) return 0;
       if (summary !== undefined) for (const line of summary) console.log(line);
       else {
-        for (const m of barrierMetrics(result.rows as PathRow[])) {
-          console.log(`${m.path} ${m.split}: max loss ${(m.lossBarrierEndpointMean + (m.lossA + m.lossB) / 2).toFixed(4)}, barrier ${m.lossBarrier.toFixed(4)} (endpoint-mean ${m.lossBarrierEndpointMean.toFixed(4)}), error barrier ${(100 * m.errorBarrier).toFixed(2)}%`);
-        }
+        for (const m of barrierMetrics(result.rows as PathRow[])) console.log(`${m.path} ${m.split}: ${formatBarrierMetrics(m)}`);
         console.log(`→ ${out}`);
       }
       return 0;
@@ -200,7 +290,32 @@ const LLPF_RECIPE_FLAGS: Readonly<Record<string, string>> = {
   evaluation: '--split/--train-examples/--test-examples/--bn-batches/--no-bn-reset',
 };
 
+/** The number options of each subcommand and their checks, applied before the backend starts (the runners read them again). */
+const NUMBER_CHECKS: Readonly<Record<Kind, Readonly<Record<string, { integer?: boolean; min?: number; max?: number }>>>> = {
+  curve: { 'batch-size': { integer: true, min: 1 }, lr: { min: 0 }, momentum: { min: 0 }, 'weight-decay': { min: 0 } },
+  neb: { 'batch-size': { integer: true, min: 1 }, 'train-examples': { integer: true, min: 1 } },
+  llpf: {
+    'batch-size': { integer: true, min: 1 },
+    lr: { min: 0 },
+    'stage-ticks': { integer: true, min: 1 },
+    'step-fixed': { min: 0 },
+    'step-adaptive': { min: 0 },
+    'record-every': { integer: true, min: 1 },
+    'segment-points': { integer: true, min: 0 },
+    'loss-threshold': { min: 0 },
+    'min-iterations': { integer: true, min: 1 },
+    'max-iterations': { integer: true, min: 1 },
+  },
+  align: {},
+  average: { 'self-index': { integer: true, min: 0 }, 'self-weight': { min: 0, max: 1 } },
+};
+
 function validateKindOptions(kind: Kind, values: Values): void {
+  const given = values as Readonly<Record<string, string | boolean | undefined>>;
+  for (const [flag, check] of Object.entries(NUMBER_CHECKS[kind])) {
+    const value = given[flag];
+    if (typeof value === 'string') numberOption(value, flag, check);
+  }
   if (kind === 'curve') {
     parseCurveKind(values.curve);
     gridOption(values.bends, 'bends', 2);
@@ -259,18 +374,18 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
   async curve(analysis, values, run) {
     const [a, b] = analysis.models as [Model, Model];
     const arch = getArchitecture(a.architecture);
-    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
+    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.curve['batch-size'], seed: run.seed });
     const epochs = numberOption(values.epochs, 'epochs', { integer: true, min: 1 }) as number;
     const progress = bar(run.context, 'train curve');
     const found = await findCurve(arch, [a, b], train, {
       kind: parseCurveKind(values.curve),
-      bends: gridOption(values.bends, 'bends', 2) ?? 3,
+      bends: gridOption(values.bends, 'bends', 2) ?? DEFAULTS.curve.bends,
       trainStart: values['train-start'],
       trainEnd: values['train-end'],
       epochs,
-      lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.015,
-      momentum: numberOption(values.momentum, 'momentum', { min: 0 }) ?? 0.9,
-      weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? 5e-4,
+      lr: numberOption(values.lr, 'lr', { min: 0 }) ?? DEFAULTS.curve.lr,
+      momentum: numberOption(values.momentum, 'momentum', { min: 0 }) ?? DEFAULTS.curve.momentum,
+      weightDecay: numberOption(values['weight-decay'], 'weight-decay', { min: 0 }) ?? DEFAULTS.curve['weight-decay'],
       schedule: parseSchedule(values.schedule),
       seed: run.seed,
       workers: run.workers,
@@ -291,12 +406,12 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
   async neb(analysis, values, run) {
     const [a, b] = analysis.models as [Model, Model];
     const arch = getArchitecture(a.architecture);
-    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 128, seed: run.seed });
-    const evalCount = Math.min(analysis.train.count, numberOption(values['eval-examples'], 'eval-examples', { integer: true, min: 1 }) ?? 1024);
+    const train = splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.neb['batch-size'], seed: run.seed });
+    const evalCount = Math.min(analysis.train.count, numberOption(values['train-examples'], 'train-examples', { integer: true, min: 1 }) ?? DEFAULTS.neb['train-examples']);
     const evaluation = loadBatches(analysis.train, batchIndices(evalCount, { batchSize: 256, shuffle: false }), analysis.preprocessing);
     const progress = bar(run.context, 'AutoNEB');
     const result = await findAutoNebPath(arch, [a, b], { train, evaluation }, {
-      cycles: parseNebCycles(values.cycles ?? '2x200@0.1,2x200@0.01'),
+      cycles: parseNebCycles(values.cycles ?? DEFAULTS.neb.cycles),
       workers: run.workers,
       progress: progress.progress,
     }).finally(() => disposeBatches(evaluation));
@@ -317,10 +432,10 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const arch = getArchitecture(start.architecture);
     const ticks = numberOption(values.ticks, 'ticks', { integer: true, min: 1 }) as number;
     const target = llpfTarget(values.to as string, analysis.models);
-    const train = values['no-train'] ? undefined : splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64, seed: run.seed });
+    const train = values['no-train'] ? undefined : splitBatchSource(analysis.train, analysis.preprocessing, { batchSize: numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.llpf['batch-size'], seed: run.seed });
     const stageTicks = numberOption(values['stage-ticks'], 'stage-ticks', { integer: true, min: 1 });
     const lrScaling = lrScalingOption(values['lr-scaling']);
-    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? 64;
+    const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.llpf['batch-size'];
     const progress = bar(run.context, 'LLPF');
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
@@ -334,7 +449,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         splits: analysis.splits,
         trainExamples: values['train-examples'] ?? null,
         testExamples: values['test-examples'] ?? null,
-        bnBatches: analysis.bnReset ? (values['bn-batches'] ?? '20') : null,
+        bnBatches: analysis.bnReset ? (values['bn-batches'] ?? String(DEFAULT_BN_BATCHES)) : null,
       },
     };
     const result = await withResumeFlags(
@@ -344,23 +459,23 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       { ...(train === undefined ? {} : { train }), evaluation: analysis.data },
       {
         ticks,
-        stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? 0,
-        stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? 0.001,
-        recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? 10,
-        segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? 3,
+        stepFixed: numberOption(values['step-fixed'], 'step-fixed', { min: 0 }) ?? DEFAULTS.llpf['step-fixed'],
+        stepAdaptive: numberOption(values['step-adaptive'], 'step-adaptive', { min: 0 }) ?? DEFAULTS.llpf['step-adaptive'],
+        recordEvery: numberOption(values['record-every'], 'record-every', { integer: true, min: 1 }) ?? DEFAULTS.llpf['record-every'],
+        segmentPoints: numberOption(values['segment-points'], 'segment-points', { integer: true, min: 0 }) ?? DEFAULTS.llpf['segment-points'],
         ...(stageTicks === undefined ? {} : { stageTicks }),
         training: values['no-train']
           ? false
           : {
-              lr: numberOption(values.lr, 'lr', { min: 0 }) ?? 0.001,
-              lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? 0.02,
-              minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? 5,
-              maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? 100,
+              lr: numberOption(values.lr, 'lr', { min: 0 }) ?? DEFAULTS.llpf.lr,
+              lossThreshold: numberOption(values['loss-threshold'], 'loss-threshold', { min: 0 }) ?? DEFAULTS.llpf['loss-threshold'],
+              minIterations: numberOption(values['min-iterations'], 'min-iterations', { integer: true, min: 1 }) ?? DEFAULTS.llpf['min-iterations'],
+              maxIterations: numberOption(values['max-iterations'], 'max-iterations', { integer: true, min: 1 }) ?? DEFAULTS.llpf['max-iterations'],
               ...(lrScaling === 'auto' ? {} : { lrVarianceScaling: lrScaling === 'on' }),
             },
         evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
         checkpoint: { directory: run.out, every: 10 },
-        resume: values.resume,
+        resume: !values['no-resume'],
         signal: abort.signal,
         workers: run.workers,
         progress: progress.progress,
@@ -368,7 +483,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       },
       ),
       LLPF_RECIPE_FLAGS,
-      'run without --resume',
+      'use --no-resume',
     ).finally(() => process.off('SIGINT', onSignal));
     progress.done();
     const rows = result.info.rows;

@@ -7,10 +7,9 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseChartMeta, type ChartMeta } from '../../charts/chart-meta.js';
 import { writeHtmlReport, type ReportSection, type ReportTable } from '../../charts/report.js';
-import { required } from '../args.js';
+import { parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
 import type { Command } from './command.js';
 

@@ -1,17 +1,15 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDataset } from '../../data/datasets.js';
 import { plateauDelay } from '../../simulate/metrics.js';
 import { writeSimulationOutputs, type SimulationRun } from '../../simulate/outputs.js';
-import { resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
-import { assertRowCount, numberOption, required } from '../args.js';
+import { DEFAULT_SIMULATION_CONFIG as D, resolveSimulationConfig, runSimulation, type SimulationConfig } from '../../simulate/simulator.js';
+import { assertRowCount, numberOption, parseArgs, required } from '../args.js';
 import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
-import { parseWorkers } from './barrier.js';
+import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
 const NUMBER_FLAGS = {
@@ -23,7 +21,7 @@ const NUMBER_FLAGS = {
   'batch-size': 'batchSize',
   ticks: 'ticks',
   'record-every': 'recordEvery',
-  'test-subset': 'testSubset',
+  'test-examples': 'testSubset',
   'samples-per-node': 'samplesPerNode',
   'clients-per-round': 'clientsPerRound',
   seed: 'seed',
@@ -48,24 +46,27 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>[]> 
 
 export const simulateCommand: Command = {
   summary: 'simulate gossip learning / federated averaging of LeNet5 nodes (vanishing variance, Tian et al. 2024)',
-  usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--resume]',
+  usage: '--out DIR [--nodes 50 --topology regular:8 --partition dirichlet:0.5 --averaging corrected --ticks 3000 --seed 1] [--config FILE] [--no-resume]',
   help: `options:
-  --mode M             gossip (default) | federated | single
-  --nodes N            nodes (default 50)
-  --topology T         ring | regular:K | er:P | ba:M | star | file:PATH (default regular:8)
-  --partition P        iid | dirichlet:ALPHA | shards:CLASSES (default dirichlet:0.5)
-  --averaging A        plain | corrected (= follow-others) | conservative | self (default corrected)
-  --self-weight C      weight of a node's own model when averaging (default 0.5)
-  --init I             independent (default) | shared
-  --init-scheme S      xavier (default) | pytorch
-  --lr, --momentum, --weight-decay, --batch-size   SGD (defaults 0.01, 0.9, 1e-4, 64)
-  --ticks N            ticks to simulate (default 3000)
-  --record-every N     ticks between metric records (default 50)
-  --test-subset N      test images evaluated per node (default 1000)
+  --mode M             gossip | federated | single (default ${D.mode})
+  --nodes N            nodes (default ${D.nodes})
+  --topology T         ring | regular:K | er:P | ba:M | star | file:PATH (default ${D.topology})
+  --partition P        iid | dirichlet:ALPHA | shards:CLASSES (default ${D.partition})
+  --averaging A        plain | corrected (= follow-others) | conservative | self (default ${D.averaging})
+  --self-weight C      weight of a node's own model when averaging (default ${D.selfWeight})
+  --init I             independent | shared (default ${D.init})
+  --init-scheme S      xavier | pytorch (default ${D.initScheme})
+  --lr LR              SGD learning rate (default ${D.lr})
+  --momentum M         SGD momentum (default ${D.momentum})
+  --weight-decay WD    SGD weight decay (default ${D.weightDecay})
+  --batch-size B       SGD batch size (default ${D.batchSize})
+  --ticks N            ticks to simulate (default ${D.ticks})
+  --record-every N     ticks between metric records (default ${D.recordEvery})
+  --test-examples N    test images evaluated per node (default ${D.testSubset})
   --samples-per-node N training examples per node (default: all, split evenly)
   --clients-per-round N  federated: models the server waits for (default: all clients)
-  --engine E           separate (default; fastest on wasm) | batched
-  --seed S             fixes init, graph, partition and batch order (default 1)
+  --engine E           separate (fastest on wasm) | batched (default ${D.engine})
+  --seed S             fixes init, graph, partition and batch order (default ${D.seed})
   --workers N|auto     worker threads sharing the nodes that train in a tick (default auto: one per
                        core on wasm/cpu; separate engine); the rows are the same for every N
   --series NAME        run label in rows and charts
@@ -73,12 +74,20 @@ export const simulateCommand: Command = {
                        flags given on the command line override every run
   --dataset D          fashion-mnist-small (default, embedded) | fashion-mnist | mnist
   --data-dir DIR       folder holding the dataset files
-  --resume             continue runs from DIR/<series>/state.safetensors
+  --no-resume          start over: delete DIR/<series>/state.safetensors first (by default a run
+                       continues from it)
   --out DIR            output folder (required): rows.json, ticks/layers/nodes.csv, accuracy and
                        layer-variance charts; per run DIR/<series>/state.safetensors
   --json               print the plateau delays as JSON
 ${CHART_OPTIONS_HELP}
                        (the --out folder has the accuracy and layer-variance charts already)`,
+  defaults: {
+    '': Object.fromEntries(
+      Object.entries({ ...NUMBER_FLAGS, ...STRING_FLAGS })
+        .map(([flag, field]) => [flag, (D as unknown as Record<string, unknown>)[field]])
+        .filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'),
+    ),
+  },
   async run(args, context) {
     const { values: parsed } = parseArgs({
       args,
@@ -89,7 +98,7 @@ ${CHART_OPTIONS_HELP}
         config: { type: 'string' },
         dataset: { type: 'string', default: 'fashion-mnist-small' },
         'data-dir': { type: 'string' },
-        resume: { type: 'boolean', default: false },
+        'no-resume': { type: 'boolean', default: false },
         workers: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -117,16 +126,14 @@ ${CHART_OPTIONS_HELP}
       // Node rows (one per node and recorded tick) stay in memory, and every node holds its own model.
       assertRowCount((Math.floor(config.ticks / config.recordEvery) + 2) * config.nodes, `${config.series}: --nodes ${config.nodes} over ${config.ticks} ticks recorded every ${config.recordEvery}`);
     }
-    for (const config of configs) {
-      const state = join(out, config.series, 'state.safetensors');
-      if (existsSync(state) && !(values.resume as boolean)) throw new Error(`${state} exists: pass --resume to continue it, or choose another --out`);
-    }
     const dataset = values.dataset as string;
     const dataOptions = dataDirOption(dataset, values['data-dir'] as string | undefined);
     await checkOutputPaths([{ path: out, kind: 'folder', option: '--out' }]);
+    checkWorkersOption(values.workers as string | undefined);
     const charts = await chartRequest({ chart: values.chart as string | undefined, format: values.format as string | undefined });
     await context.initBackend();
     const workers = parseWorkers((values.workers as string | undefined) ?? 'auto');
+    if (values['no-resume'] as boolean) for (const config of configs) await rm(join(out, config.series, 'state.safetensors'), { force: true });
     const data = { train: await loadDataset(dataset, 'train', dataOptions), test: await loadDataset(dataset, 'test', dataOptions) };
     const runs: SimulationRun[] = [];
     for (const config of configs) {

@@ -10,7 +10,6 @@
  *
  * Rows out as JSON (`--json`), CSV (`--csv`) and charts (`--chart DIR`), like the other analyses.
  */
-import { parseArgs } from 'node:util';
 import { evaluateCurvePlane, evaluatePlane, type PlaneSurface } from '../../landscape/evaluate-plane.js';
 import type { BiasBnHandling } from '../../landscape/filter-normalized-direction.js';
 import { evaluateRandomDirections } from '../../landscape/random-directions.js';
@@ -18,9 +17,9 @@ import { getArchitecture } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import type { Model, TensorMap } from '../../models/types.js';
 import type { Curve, CurveKind } from '../../paths/curve.js';
-import { assertRowCount, GRID_BOUNDS, gridOption, numberOption } from '../args.js';
+import { assertRowCount, GRID_BOUNDS, gridOption, numberOption, parseArgs } from '../args.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
-import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
+import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { attachNegativeValues, gridSizeOption, rangeOption } from '../landscape-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { toCsv, writeTextAtomic } from '../output.js';
@@ -85,6 +84,17 @@ common options:
                        per core; default 1, no threads; the rows are the same)
 ${CHART_OPTIONS_HELP}
 ${ENDPOINT_OPTIONS_HELP}`,
+  defaults: {
+    '': {
+      ...ENDPOINT_DEFAULTS,
+      grid: DEFAULTS.grid,
+      margin: DEFAULTS.margin,
+      'curve-points': DEFAULTS.curvePoints,
+      range: DEFAULTS.range.join(':'),
+      points: DEFAULTS.points,
+      seed: DEFAULTS.seed,
+    },
+  },
   async run(args, context) {
     const { values, positionals } = parseArgs({ args: attachNegativeValues(args, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
     const mode = values.random !== undefined ? 'random' : values.path !== undefined ? 'curve' : 'plane';
