@@ -19,8 +19,8 @@ Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL:BATCH[,MODEL:BATCH...
   curve-e2e   Garipov-style Bezier training, 4 epochs on the full set, then 61 points on the test set
   resnet-epoch  one ResNet18 k=1/4 epoch over the first 5,120 Fashion-MNIST training images padded
               to 32x32x3 (`modeconn train`'s recipe: batch 128, SGD momentum 0.9, wd 5e-4)
---scale F (smoke runs only) shrinks the end-to-end workloads: the first F of the training images
-(and F of the 5,120 ResNet images), the same epochs and points.
+--scale F (smoke runs only) shrinks the end-to-end workloads: the first F of the training and test
+images (and F of the 5,120 ResNet images), the same epochs and points.
 --repeat N runs every measurement N times (one line each); --e2e-threads (default: --threads) the
 thread counts of the end-to-end workloads.
 The env line says which BLAS library is loaded at run time ("blasLoaded", "blasKind": openblas,
@@ -354,11 +354,14 @@ def main():
           'openblasNumThreads': os.environ.get('OPENBLAS_NUM_THREADS'), **blas_in_use()})
     needs_data = workloads & {'epoch', 'curve-e2e', 'resnet-epoch'}
     train = load_fashion_mnist('train') if needs_data else None
+    test = load_fashion_mnist('test') if 'curve-e2e' in workloads else None
     if train is not None and args.scale < 1:
         keep = max(128, int(train[0].shape[0] * args.scale))
         train = (train[0][:keep], train[1][:keep])
+    if test is not None and args.scale < 1:
+        keep = max(100, int(test[0].shape[0] * args.scale))
+        test = (test[0][:keep], test[1][:keep])
     resnet_images = max(128, round(5120 * min(args.scale, 1.0)))
-    test = load_fashion_mnist('test') if 'curve-e2e' in workloads else None
     step_threads = [int(n) for n in args.threads.split(',')]
     e2e_threads = step_threads if args.e2e_threads is None else [int(n) for n in args.e2e_threads.split(',')]
     for run in range(args.repeat):
