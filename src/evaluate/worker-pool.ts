@@ -8,6 +8,9 @@
  * parent, BatchNorm re-estimation included; same backend, same data and same code give the same
  * numbers. A state is copied out of the parent's backend when it is submitted.
  *
+ * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
+ * util/worker-group.ts's, shared with the gradient pool; this module adds the queue of points.
+ *
  * With tfjs-node (`tensorflow` backend) the parent already uses every core, and its native addon
  * is not meant for worker threads: the pool refuses it, and `autoWorkerCount` gives 1 there.
  */

@@ -22,6 +22,9 @@
  * to float summation order, except for BatchNorm networks, whose forward pass normalizes with
  * per-shard statistics (as DDP does).
  *
+ * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
+ * util/worker-group.ts's, shared with the evaluation pool.
+ *
  * `lossAndGradientsEach` is the other use of the same workers: independent (state, batch) tasks,
  * one whole task per worker (the simulator's nodes within a tick); each result is bit-identical to
  * the in-thread one, whichever worker computed it.
