@@ -5,15 +5,16 @@
  * (workers = 1), PyTorch (bench/torch_bench.py) at the better of 1 and 2 threads, the ratio, the
  * issue's goal and the load. Workloads and the table's assembly: targets.ts; our side: ours.ts.
  *
- *   npm run bench [-- --repeat 3 --long-repeat 1 --seconds 1.5 --only lenet5,curve-e2e --no-torch
+ *   npm run bench [-- --repeat 3 --long-repeat 1 --seconds 1 --only lenet5,curve-e2e --no-torch
  *                     --e2e-scale 1 --backend wasm --details]
  *
  * - `--repeat N` (default 3): every measurement N times, the MEDIAN reported. Repeats alternate
  *   sides (ours, then PyTorch, then ours …); PyTorch never runs while ours does.
  * - `--long-repeat M` (default 1): runs of the two long end-to-end workloads (curve-e2e,
  *   resnet-epoch, ≈ 1–2 min per run and side), in the first M repeats. The default keeps a whole
- *   run near 11 min on 2 cores; `--long-repeat 3` gives their medians too (≈ 19 min).
- * - `--seconds S` (default 1.5): timed seconds of each step measurement (after one warm-up call).
+ *   run near 11–12 min on 2 cores (estimated); `--long-repeat 3` gives their medians too (≈ 19 min).
+ * - `--seconds S` (default 1): timed seconds of each step measurement (after one warm-up call,
+ *   at least 2 calls; PyTorch: 2 warm-up calls, at least 3).
  * - `--only A,B`: workload ids or prefixes (`lenet5` = lenet5-train, lenet5-eval, lenet5-epoch).
  * - `--e2e-scale F` (smoke runs only): end-to-end workloads on F of their images; the table says so.
  * - `--details`: afterwards, the detailed tables of details.ts (per-model rows on this thread,
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected an integer ≥ 1, found ${values.repeat}`);
   const longRepeat = Math.min(repeat, Number(values['long-repeat']));
   if (!Number.isInteger(longRepeat) || longRepeat < 1) throw new Error(`--long-repeat: expected an integer ≥ 1, found ${values['long-repeat']}`);
-  const seconds = Number(values.seconds ?? 1.5);
+  const seconds = Number(values.seconds ?? 1);
   if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, found ${values.seconds}`);
   const scale = Number(values['e2e-scale']);
   if (!(scale > 0 && scale <= 1)) throw new Error(`--e2e-scale: expected a number in (0, 1], found ${values['e2e-scale']}`);

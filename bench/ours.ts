@@ -4,8 +4,8 @@
  *
  * - train step: trainMode's step, i.e. `createGradientPool` (index batches into a shared split)
  *   + SGD momentum in this thread, at `workers` workers;
- * - eval: `openEvaluator` (the evaluator pool at workers > 1) over a grid of points, each point
- *   evaluated on 4 batches of the model's batch size: images/s = points × images / s;
+ * - eval: `openEvaluator` (the evaluator pool at workers > 1) over a grid of `workers` points per
+ *   call, each evaluated on 2 batches of the model's batch size: images/s = points × images / s;
  * - LeNet5 epoch / ResNet18 k=1/4 epoch: `trainMode` (one epoch, checkpoint written, no test pass);
  * - LeNet5 curve: `findCurve` (Bezier, 3 bends, 4 epochs, `path curve`'s defaults) then
  *   `evaluatePath` at 61 points on the 10,000 test images;
@@ -132,12 +132,12 @@ export async function trainStepRate(m: StepModel, workers: number, seconds: numb
   }
 }
 
-/** Evaluation images/s through `openEvaluator` (pool at workers > 1), one grid of 2·workers points per call. */
+/** Evaluation images/s through `openEvaluator` (pool at workers > 1), one grid of `workers` points per call. */
 export async function evalRate(m: StepModel, workers: number, seconds: number): Promise<Sample> {
   const arch = getArchitecture(m.architecture);
   const model = createModel(m.architecture, m.config, 1);
   const [h, w, c] = arch.spec(model.config).inputShape as [number, number, number];
-  const batches = 4;
+  const batches = 2;
   const data: EvaluationData = {
     test: Array.from({ length: batches }, (_, i) => ({
       x: tf.randomUniform<tf.Rank.R4>([m.batch, h, w, c], 0, 1, 'float32', i + 1),
@@ -146,7 +146,7 @@ export async function evalRate(m: StepModel, workers: number, seconds: number): 
     bnBatches: [],
   };
   const evaluator = await openEvaluator(arch, model.config, data, { workers, splits: ['test'], bnReset: false });
-  const points = Array.from({ length: 2 * workers }, (_, i) => i);
+  const points = Array.from({ length: workers }, (_, i) => i);
   const copy = (): ModelState => ({ params: new Map([...model.params].map(([n, t]) => [n, t.clone()])), buffers: new Map([...model.buffers].map(([n, t]) => [n, t.clone()])) });
   try {
     return await rate(
