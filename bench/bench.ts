@@ -1,80 +1,84 @@
 /**
- * `npm run bench`: images/second of evaluation (forward, eval mode) and training steps (forward,
- * backward, SGD momentum update) for LeNet5, ResNet18 (k = 1 and k = 1/4) and a small CCT on the
- * selected backend, with forward FLOPs per image. Where Debian's python3-torch is installed, the
- * same models run in PyTorch (1 and 2 threads, the faster counts) in the same invocation and the table shows the ratio.
+ * `npm run bench`: the issue 11 §4 targets table in one invocation, every figure measured in this
+ * run. Each row: ours on every core (workers = auto: training through the gradient pool as
+ * `modeconn train` runs it, evaluation through the evaluator pool), ours on one thread
+ * (workers = 1), PyTorch (bench/torch_bench.py) at the better of 1 and 2 threads, the ratio, the
+ * issue's goal and the load. Workloads and the table's assembly: targets.ts; our side: ours.ts.
  *
- *   npm run bench [-- --backend wasm --seconds 3 --models lenet5,resnet18-k0.25 --no-torch --no-workers]
+ *   npm run bench [-- --repeat 3 --long-repeat 1 --seconds 1 --only lenet5,curve-e2e --no-torch
+ *                     --e2e-scale 1 --backend wasm --details]
  *
- * Then (wasm/cpu, unless --no-workers) the worker-thread rows of workers-bench.ts: training
- * images/s at 1 and 2 workers, simulator node-steps/s, and the scaling model's predictions.
+ * - `--repeat N` (default 3): every measurement N times, the MEDIAN reported. Repeats alternate
+ *   sides (ours, then PyTorch, then ours …); PyTorch never runs while ours does.
+ * - `--long-repeat M` (default 1): runs of the two long end-to-end workloads (curve-e2e,
+ *   resnet-epoch, ≈ 1–2 min per run and side), in the first M repeats. The default keeps a whole
+ *   run near 11–12 min on 2 cores (estimated); `--long-repeat 3` gives their medians too (≈ 19 min).
+ * - `--seconds S` (default 1): timed seconds of each step measurement (after one warm-up call,
+ *   at least 2 calls; PyTorch: 2 warm-up calls, at least 3).
+ * - `--only A,B`: workload ids or prefixes (`lenet5` = lenet5-train, lenet5-eval, lenet5-epoch).
+ * - `--e2e-scale F` (smoke runs only): end-to-end workloads on F of their images; the table says so.
+ * - `--details`: afterwards, the detailed tables of details.ts (per-model rows on this thread,
+ *   analyses, worker scaling, scaling-model predictions).
  *
- * Writes bench/results/bench-<backend>.json.
+ * Load: beside each figure the cores other processes used while it was measured and the 1-minute
+ * load average; LOADED when others used more than 0.25 core (targets.ts explains why not the load
+ * average). PyTorch's BLAS library as loaded at run time is in the header; on the reference BLAS
+ * its figures are flagged as no valid reference (install libopenblas0-pthread: bench/setup.sh).
+ *
+ * Writes bench/results/targets-<backend>.md and .json.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendFromEnv, initBackend } from '../src/backend/init-backend.js';
-import { createModel, getArchitecture } from '../src/models/registry.js';
-import { disposeTensors } from '../src/models/tensor-map.js';
-import type { ModelState } from '../src/models/types.js';
-import { createOptimizer } from '../src/train/optimizer.js';
-import { trainStep } from '../src/train/step.js';
-import { createEvaluationData, disposeEvaluationData } from '../src/evaluate/evaluation-data.js';
-import { evaluatePoints, openEvaluator } from '../src/evaluate/evaluate-points.js';
-import { evaluatePath, linearPath, uniformGrid } from '../src/paths/linear-path.js';
-import { autoWorkerCount } from '../src/evaluate/worker-pool.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { DEFAULT_PREPROCESSING } from '../src/data/preprocess.js';
-import { tensorBatchSource } from '../src/paths/batch-source.js';
-import { createCurve, disposeCurve } from '../src/paths/curve.js';
-import { trainCurve } from '../src/paths/train-curve.js';
-import { benchSimulator } from './simulator-bench.js';
-import { forwardFlopsPerImage } from './flops.js';
+import type { ImageSplit } from '../src/data/types.js';
+import { autoWorkerCount } from '../src/evaluate/worker-pool.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
-import { benchWorkers } from './workers-bench.js';
+import { runDetails } from './details.js';
+import { curveEndToEndSeconds, evalRate, firstImages, simulatorRate, trainEpochSeconds, trainStepRate } from './ours.js';
+import {
+  STEP_MODELS,
+  assembleRow,
+  bestTorch,
+  blasWarning,
+  formatTargetsTable,
+  selectWorkloads,
+  summarize,
+  targetWorkloads,
+  type Figure,
+  type Measured,
+  type Sample,
+  type TorchBlas,
+  type Workload,
+} from './targets.js';
 
-interface BenchModel {
-  readonly id: string;
-  readonly architecture: string;
-  readonly config: unknown;
-  readonly batch: number;
+/** End-to-end workloads measured in the first `--long-repeat` repeats only. */
+const LONG_WORKLOADS = new Set(['curve-e2e', 'resnet-epoch']);
+
+/** torch_bench.py's workload and mode for an end-to-end row. */
+const TORCH_E2E: Readonly<Record<string, { readonly workload: string; readonly key: string }>> = {
+  'lenet5-epoch': { workload: 'epoch', key: 'lenet5/epoch' },
+  'curve-e2e': { workload: 'curve-e2e', key: 'lenet5/curve-e2e' },
+  'resnet-epoch': { workload: 'resnet-epoch', key: 'resnet18-k0.25/resnet-epoch' },
+};
+
+/** `w` without its quiet PyTorch reference (no failed-measurement check). */
+function withoutQuietReference(w: Workload): Workload {
+  const copy: { -readonly [K in keyof Workload]?: Workload[K] } = { ...w };
+  delete copy.quietTorch;
+  return copy as Workload;
 }
 
-const MODELS: readonly BenchModel[] = [
-  { id: 'lenet5', architecture: 'lenet5', config: {}, batch: 128 },
-  { id: 'resnet18-k0.25', architecture: 'resnet18', config: { width: 0.25 }, batch: 64 },
-  { id: 'resnet18-k1', architecture: 'resnet18', config: { width: 1 }, batch: 32 },
-  { id: 'cct_2_3x2_32', architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, batch: 64 },
-];
-
-export interface BenchRow {
-  readonly model: string;
-  readonly mode: 'eval' | 'train';
-  readonly batch: number;
-  readonly flopsPerImage: number;
-  readonly imagesPerSecond: number;
-  readonly torchImagesPerSecond?: number;
-  /** ours / PyTorch. */
-  readonly ratio?: number;
-}
-
-/** Images/s of `fn` (which reads its result back, asynchronously: webgpu has no synchronous read in Node). */
-async function measure(fn: () => Promise<unknown>, seconds: number, batch: number): Promise<number> {
-  await fn();
-  await fn();
-  const start = performance.now();
-  let count = 0;
-  for (;;) {
-    await fn();
-    count += 1;
-    const elapsed = (performance.now() - start) / 1000;
-    if (elapsed >= seconds && count >= 3) return (count * batch) / elapsed;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+interface TorchRun {
+  /** `model/mode` → threads → samples. */
+  readonly samples: Map<string, Map<number, Sample[]>>;
+  readonly env?: { readonly torch?: string; readonly blasKind?: string; readonly blasLoaded?: readonly string[]; readonly blas?: string };
+  readonly errors: string[];
 }
 
 function torchAvailable(): boolean {
@@ -82,146 +86,75 @@ function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runTorch(models: readonly BenchModel[], seconds: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const arg = models.map((m) => `${m.id}:${m.batch}`).join(',');
-  const result = spawnSync('/usr/bin/python3', ['bench/torch_bench.py', String(seconds), arg], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) console.error(`PyTorch benchmark failed: ${result.stderr}`);
+/** One torch_bench.py run (one repeat) of the selected workloads; its lines folded into `into`. */
+function runTorch(workloads: readonly Workload[], seconds: number, scale: number, into: TorchRun, skipLong: boolean): void {
+  const steps = workloads.flatMap((w) => ('step' in w.kind ? [w.kind.step] : []));
+  const models = [...new Map(steps.map((m) => [m.id, m])).values()];
+  const e2e = workloads.flatMap((w) => ('e2e' in w.kind && TORCH_E2E[w.id] !== undefined && !(skipLong && LONG_WORKLOADS.has(w.id)) ? [(TORCH_E2E[w.id] as { workload: string }).workload] : []));
+  const kinds = [...(models.length > 0 ? ['steps'] : []), ...e2e];
+  if (kinds.length === 0) return;
+  const args = ['bench/torch_bench.py', String(seconds), models.map((m) => `${m.id}:${m.batch}`).join(','), '--threads', '1,2', '--workloads', kinds.join(','), '--repeat', '1', '--scale', String(scale)];
+  const result = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (result.status !== 0) into.errors.push(`torch_bench.py exited with ${result.status ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   for (const line of result.stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { model?: string; mode?: string; imagesPerSecond?: number; error?: string };
-    if (row.error !== undefined) console.error(`PyTorch ${row.model}: ${row.error}`);
-    else if (row.model !== undefined && row.mode !== undefined && row.imagesPerSecond !== undefined) {
-      // The faster of 1 and 2 threads: the PyTorch a researcher would run.
-      const key = `${row.model}/${row.mode}`;
-      out.set(key, Math.max(out.get(key) ?? 0, row.imagesPerSecond));
+    const row = JSON.parse(line) as { kind?: string; model?: string; mode?: string; threads?: number; imagesPerSecond?: number; seconds?: number; error?: string; otherCores?: number; loadAverage?: number };
+    if (row.kind === 'env') {
+      (into as { env?: TorchRun['env'] }).env = row as TorchRun['env'];
+      continue;
+    }
+    if (row.error !== undefined) {
+      into.errors.push(`PyTorch ${row.model ?? '?'}: ${row.error}`);
+      continue;
+    }
+    if (row.model === undefined || row.mode === undefined || row.threads === undefined) continue;
+    const value = row.mode === 'train' || row.mode === 'eval' ? row.imagesPerSecond : row.seconds;
+    if (value === undefined) continue;
+    const key = `${row.model}/${row.mode}`;
+    const byThreads = into.samples.get(key) ?? new Map<number, Sample[]>();
+    into.samples.set(key, byThreads);
+    byThreads.set(row.threads, [...(byThreads.get(row.threads) ?? []), { value, otherCores: row.otherCores ?? Number.NaN, loadAverage: row.loadAverage ?? Number.NaN }]);
+  }
+}
+
+interface Datasets {
+  readonly train: ImageSplit;
+  readonly test: ImageSplit;
+}
+
+/** One run of our side of workload `w`: [all cores, one thread] (one thread only for step rows and the simulator). */
+async function runOurs(w: Workload, workers: number, seconds: number, data: () => Promise<Datasets>, scale: number): Promise<[Sample, Sample | undefined]> {
+  if ('step' in w.kind) {
+    const { step, mode } = w.kind;
+    const measure = mode === 'train' ? trainStepRate : evalRate;
+    const all = await measure(step, workers, seconds);
+    const one = await measure(step, 1, seconds);
+    return [all, one];
+  }
+  const { train, test } = await data();
+  const images = Math.max(128, Math.floor(train.count * scale));
+  switch (w.kind.e2e) {
+    case 'lenet5-epoch':
+      return [await trainEpochSeconds(firstImages(train, images), { architecture: 'lenet5', config: {}, batchSize: 64, lr: 0.03, preprocessing: DEFAULT_PREPROCESSING, workers }), undefined];
+    case 'curve-e2e':
+      return [await curveEndToEndSeconds(firstImages(train, images), firstImages(test, Math.max(100, Math.floor(test.count * scale))), workers), undefined];
+    case 'resnet-epoch':
+      return [
+        await trainEpochSeconds(firstImages(train, Math.max(128, Math.round(5120 * Math.min(scale, 1)))), {
+          architecture: 'resnet18',
+          config: { width: 0.25 },
+          batchSize: 128,
+          lr: 0.05,
+          preprocessing: { normalize: 'unit', padTo: 32, channels: 3 },
+          workers,
+        }),
+        undefined,
+      ];
+    case 'simulator': {
+      const ticks = Math.max(4, Math.round(seconds * 4));
+      return [await simulatorRate(train, test, 2, ticks), await simulatorRate(train, test, 1, ticks)];
     }
   }
-  return out;
-}
-
-function formatNumber(n: number | undefined, digits = 0): string {
-  return n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
-}
-
-interface AnalysisRow {
-  readonly name: string;
-  readonly unit: string;
-  readonly value: number;
-  readonly reference: string;
-}
-
-/**
- * Throughput of the analyses built on the models: barrier grid points per second (linear path,
- * 2,000 evaluation images per point; ResNet18 with BN re-estimation on 10 batches of 128),
- * Bezier-curve training steps per second (batch 128) and simulator node-steps per second.
- */
-async function benchAnalyses(seconds: number, torch: ReadonlyMap<string, number>): Promise<AnalysisRow[]> {
-  const rows: AnalysisRow[] = [];
-  const images = (n: number, [h, w, c]: readonly number[]) => ({
-    x: tf.randomUniform<tf.Rank.R4>([n, h ?? 28, w ?? 28, c ?? 1]),
-    y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 10), 'int32'),
-  });
-  for (const [architecture, config, bn] of [
-    ['lenet5', {}, 0],
-    ['resnet18', { width: 0.25 }, 10],
-  ] as const) {
-    const arch = getArchitecture(architecture);
-    const a = createModel(architecture, config, 1);
-    const b = createModel(architecture, config, 2);
-    const shape = arch.spec(a.config).inputShape;
-    const test = Array.from({ length: 4 }, () => images(500, shape));
-    const bnBatches = Array.from({ length: bn }, () => images(128, shape));
-    const data = { test, bnBatches };
-    const path = linearPath(a, b);
-    const started = performance.now();
-    let points = 0;
-    while ((performance.now() - started) / 1000 < seconds || points < 2) {
-      await evaluatePath(path, data, { ts: [0.5], splits: ['test'], bnReset: bn > 0 });
-      points += 1;
-    }
-    const value = points / ((performance.now() - started) / 1000);
-    rows.push({ name: `barrier grid, ${architecture}${bn > 0 ? ' k=1/4, BN reset' : ''}`, unit: 'points/s (2,000 images each)', value, reference: 'see eval images/s above' });
-    console.error(`  barrier ${architecture}: ${value.toFixed(2)} points/s`);
-    path.dispose();
-    disposeTensors(a, b);
-    for (const batch of [...test, ...bnBatches]) tf.dispose([batch.x, batch.y]);
-  }
-  rows.push(...(await benchPooledGrid(seconds)));
-  {
-    const arch = getArchitecture('lenet5');
-    const a = createModel('lenet5', {}, 1);
-    const b = createModel('lenet5', {}, 2);
-    const data = images(128 * 8, [28, 28, 1]);
-    const source = tensorBatchSource(data.x, data.y, { batchSize: 128 });
-    const curve = createCurve(a, b, { kind: 'bezier', bends: 3 });
-    let steps = 0;
-    const started = performance.now();
-    const trained = await trainCurve(arch, curve, source, { epochs: 100, maxSteps: Math.max(4, Math.round(seconds * 3)), progress: () => void (steps += 1) });
-    const value = steps / ((performance.now() - started) / 1000);
-    const torchCurve = torch.get('lenet5/curve');
-    const reference = torchCurve === undefined ? 'PyTorch not run' : `PyTorch ${(torchCurve / 128).toFixed(2)} steps/s (same step, functional_call), ratio ${((128 * value) / torchCurve).toFixed(2)}`;
-    rows.push({ name: 'Bezier curve training, lenet5, batch 128', unit: 'steps/s', value, reference });
-    console.error(`  curve training: ${value.toFixed(2)} steps/s`);
-    for (const slot of trained.state.slots.values()) slot.dispose();
-    disposeCurve(trained.curve);
-    disposeCurve(curve);
-    disposeTensors(a, b);
-    tf.dispose([data.x, data.y]);
-  }
-  {
-    const sim = await benchSimulator({ nodes: 5, batchSize: 64, seconds });
-    rows.push({ name: 'gossip simulator, 5 LeNet5 nodes per tick, batch 64 (one by one)', unit: 'node-steps/s', value: sim.separateNodeStepsPerSecond, reference: 'PyTorch train images/s ÷ 64' });
-    rows.push({ name: 'gossip simulator, same, stacked (batched) engine', unit: 'node-steps/s', value: sim.batchedNodeStepsPerSecond, reference: '' });
-  }
-  return rows;
-}
-
-/**
- * The same grid on worker threads: 11-point LeNet5 linear paths on the embedded Fashion-MNIST test
- * set (2,000 images) with 1 worker (this thread) and one worker per core. Points/s are measured
- * on an open evaluator; the pool's start-up (paid once per `evaluatePath` call) is reported
- * apart. The speed-up needs idle cores, so the load average is reported beside it.
- */
-async function benchPooledGrid(seconds: number): Promise<AnalysisRow[]> {
-  const rows: AnalysisRow[] = [];
-  const train = await loadDataset('fashion-mnist-small', 'train');
-  const test = await loadDataset('fashion-mnist-small', 'test');
-  const data = createEvaluationData({ train, test, evaluateTrain: false }, DEFAULT_PREPROCESSING, { bnBatches: 0 });
-  const a = createModel('lenet5', {}, 1);
-  const b = createModel('lenet5', {}, 2);
-  const path = linearPath(a, b);
-  const ts = uniformGrid(11);
-  for (const workers of [1, autoWorkerCount()]) {
-    const opening = performance.now();
-    const evaluator = await openEvaluator(getArchitecture('lenet5'), a.config, data, { workers });
-    const startup = (performance.now() - opening) / 1000;
-    await evaluatePoints(evaluator, ts.slice(0, workers), (t) => path.pointAt(t));
-    const started = performance.now();
-    const cpuStart = process.cpuUsage();
-    let points = 0;
-    while ((performance.now() - started) / 1000 < seconds || points === 0) {
-      points += (await evaluatePoints(evaluator, ts, (t) => path.pointAt(t))).length;
-    }
-    const value = points / ((performance.now() - started) / 1000);
-    // CPU time of the whole process (all threads) per point: equal for 1 and N workers means
-    // the pool adds no work, and N idle cores would give N times the points/s.
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuMsPerPoint = (cpu.user + cpu.system) / 1000 / points;
-    await evaluator.close();
-    const load = loadavg()[0] ?? Number.NaN;
-    rows.push({
-      name: `barrier grid, lenet5, 11-point paths, ${workers === 1 ? '1 worker (this thread)' : `${workers} worker threads`}`,
-      unit: 'points/s (2,000 images each)',
-      value,
-      reference: `${cpuMsPerPoint.toFixed(0)} CPU-ms/point; ${availableParallelism()} cores, load average ${load.toFixed(1)}${workers > 1 ? `; pool start-up ${startup.toFixed(1)} s per evaluatePath call` : ''}`,
-    });
-    console.error(`  barrier grid, ${workers} worker(s): ${value.toFixed(2)} points/s, ${cpuMsPerPoint.toFixed(0)} CPU-ms/point (load ${load.toFixed(1)}${workers > 1 ? `, start-up ${startup.toFixed(1)} s` : ''})`);
-  }
-  path.dispose();
-  disposeTensors(a, b);
-  disposeEvaluationData(data);
-  return rows;
 }
 
 async function main(): Promise<void> {
@@ -229,88 +162,105 @@ async function main(): Promise<void> {
     options: {
       backend: { type: 'string' },
       threads: { type: 'string' },
-      seconds: { type: 'string', default: '3' },
-      models: { type: 'string' },
+      seconds: { type: 'string' },
+      repeat: { type: 'string', default: '3' },
+      'long-repeat': { type: 'string', default: '1' },
+      only: { type: 'string' },
+      'e2e-scale': { type: 'string', default: '1' },
       'no-torch': { type: 'boolean', default: false },
-      'no-analyses': { type: 'boolean', default: false },
-      'no-workers': { type: 'boolean', default: false },
+      details: { type: 'boolean', default: false },
     },
   });
-  const seconds = Number(values.seconds);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected an integer ≥ 1, found ${values.repeat}`);
+  const longRepeat = Math.min(repeat, Number(values['long-repeat']));
+  if (!Number.isInteger(longRepeat) || longRepeat < 1) throw new Error(`--long-repeat: expected an integer ≥ 1, found ${values['long-repeat']}`);
+  const seconds = Number(values.seconds ?? 1);
+  if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, found ${values.seconds}`);
+  const scale = Number(values['e2e-scale']);
+  if (!(scale > 0 && scale <= 1)) throw new Error(`--e2e-scale: expected a number in (0, 1], found ${values['e2e-scale']}`);
+  // A scaled end-to-end workload is not the one the issue's quiet PyTorch figures were taken on.
+  const workloads = selectWorkloads(targetWorkloads(STEP_MODELS), values.only).map((w) => (scale !== 1 && 'e2e' in w.kind ? withoutQuietReference(w) : w));
   const choice = await initBackend(values.backend ?? backendFromEnv(), values.threads === undefined ? {} : { threads: Number(values.threads) });
-  const selected = values.models === undefined ? MODELS : MODELS.filter((m) => values.models?.split(',').includes(m.id));
-  console.error(`backend ${choice.active}; ${seconds} s per measurement`);
+  const workers = autoWorkerCount(choice.active);
+  const torch = !values['no-torch'] && torchAvailable();
+  const started = performance.now();
+  console.error(`backend ${choice.active}, ${availableParallelism()} cores, ours at ${workers} workers; ${workloads.length} workloads × ${repeat} runs, ${seconds} s per step measurement; PyTorch ${torch ? 'after ours in every repeat' : 'not run'}`);
 
-  const rows: BenchRow[] = [];
-  for (const m of selected) {
-    const arch = getArchitecture(m.architecture);
-    const model = createModel(m.architecture, m.config, 1);
-    const [h, w, c] = arch.spec(model.config).inputShape;
-    const x = tf.randomUniform<tf.Rank.R4>([m.batch, h, w, c]);
-    const y = tf.tensor1d(Array.from({ length: m.batch }, (_, i) => i % 10), 'int32');
-    const flops = await forwardFlopsPerImage(arch, model.config, model);
-    const evalIps = await measure(
-      async () => {
-        const logits = tf.tidy(() => arch.apply(model.config, model, x, { training: false }).logits);
-        await logits.data();
-        logits.dispose();
-      },
-      seconds,
-      m.batch,
-    );
-    rows.push({ model: m.id, mode: 'eval', batch: m.batch, flopsPerImage: flops, imagesPerSecond: evalIps });
-    console.error(`  ${m.id} eval ${evalIps.toFixed(0)} images/s`);
-    const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
-    let state: ModelState = model;
-    const trainIps = await measure(
-      async () => {
-        const result = trainStep(arch, model.config, state, { x, y }, optimizer, 0.01);
-        await result.loss.data();
-        tf.dispose([result.loss, result.correct]);
-        disposeTensors(state);
-        state = result.state;
-      },
-      seconds,
-      m.batch,
-    );
-    rows.push({ model: m.id, mode: 'train', batch: m.batch, flopsPerImage: 3 * flops, imagesPerSecond: trainIps });
-    console.error(`  ${m.id} train ${trainIps.toFixed(0)} images/s`);
-    disposeTensors(state);
-    optimizer.dispose();
-    tf.dispose([x, y]);
+  let datasets: Promise<Datasets> | undefined;
+  const data = (): Promise<Datasets> =>
+    (datasets ??= Promise.all([loadDataset('fashion-mnist', 'train'), loadDataset('fashion-mnist', 'test')]).then(([train, test]) => ({ train, test })));
+  const ours = new Map<string, { all: Sample[]; one: Sample[]; errors: string[] }>(workloads.map((w) => [w.id, { all: [], one: [], errors: [] }]));
+  const torchRun: TorchRun = { samples: new Map(), errors: [] };
+  for (let r = 0; r < repeat; r++) {
+    const skipLong = r >= longRepeat;
+    for (const w of workloads) {
+      if (skipLong && LONG_WORKLOADS.has(w.id)) continue;
+      const entry = ours.get(w.id) as { all: Sample[]; one: Sample[]; errors: string[] };
+      try {
+        const [all, one] = await runOurs(w, workers, seconds, data, scale);
+        entry.all.push(all);
+        if (one !== undefined) entry.one.push(one);
+        console.error(`  run ${r + 1}/${repeat} ours ${w.id}: ${all.value.toFixed(2)}${one === undefined ? '' : ` (1 thread ${one.value.toFixed(2)})`} ${w.unit}, other ${all.otherCores.toFixed(2)} cores, load ${all.loadAverage.toFixed(1)}`);
+      } catch (error) {
+        entry.errors.push(error instanceof Error ? error.message : String(error));
+        console.error(`  run ${r + 1}/${repeat} ours ${w.id} failed: ${String(error)}`);
+      }
+    }
+    if (torch) {
+      runTorch(workloads, seconds, scale, torchRun, skipLong);
+      console.error(`  run ${r + 1}/${repeat} PyTorch done (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
+    }
   }
 
-  const torch = !values['no-torch'] && torchAvailable() ? runTorch(selected, seconds) : new Map<string, number>();
-  const final = rows.map((r) => {
-    const t = torch.get(`${r.model}/${r.mode}`);
-    return t === undefined ? r : { ...r, torchImagesPerSecond: t, ratio: r.imagesPerSecond / t };
+  const blas: TorchBlas | undefined = torchRun.env?.blasKind === undefined ? undefined : { kind: torchRun.env.blasKind, loaded: torchRun.env.blasLoaded ?? [] };
+  const warning = blasWarning(blas);
+  if (warning !== undefined) console.error(`\n${warning}\n`);
+  const rows = workloads.map((w) => {
+    const mine = ours.get(w.id);
+    const key = 'step' in w.kind ? `${w.kind.step.id}/${w.kind.mode}` : TORCH_E2E[w.id]?.key;
+    const byThreads = new Map<number, Figure>();
+    for (const [threads, samples] of (key === undefined ? undefined : torchRun.samples.get(key)) ?? []) {
+      const figure = summarize(samples);
+      if (figure !== undefined) byThreads.set(threads, figure);
+    }
+    const best = bestTorch(byThreads, w.unit);
+    const allFigure = summarize(mine?.all ?? []);
+    const oneFigure = summarize(mine?.one ?? []);
+    const notes = [...(mine?.errors ?? []).map((e) => `ours failed: ${e}`)];
+    if (w.against === 'torch' && best === undefined) notes.push(torch ? 'no PyTorch figure (see the errors below the table)' : 'PyTorch not run');
+    if (best !== undefined && byThreads.size > 1) notes.push(`PyTorch ${[...byThreads].map(([t, f]) => `${t} thread${t > 1 ? 's' : ''} ${f.value.toFixed(w.unit === 's' ? 1 : 0)}`).join(', ')}`);
+    const measured: Measured = {
+      workload: w,
+      ...(allFigure === undefined ? {} : { ours: allFigure }),
+      ...(oneFigure === undefined ? {} : { oneThread: oneFigure }),
+      ...(best === undefined ? {} : { torch: best }),
+      torchValid: blas === undefined || blas.kind !== 'reference',
+      notes,
+    };
+    return assembleRow(measured);
   });
-
-  console.log(`\nbackend: ${choice.active}   PyTorch: ${torch.size > 0 ? 'faster of 1 and 2 threads, same machine, same run' : 'not available'}\n`);
-  console.log('| model | mode | batch | GFLOPs/image | images/s | PyTorch images/s | ratio |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
-  for (const r of final) {
-    console.log(
-      `| ${r.model} | ${r.mode} | ${r.batch} | ${(r.flopsPerImage / 1e9).toFixed(4)} | ${formatNumber(r.imagesPerSecond)} | ${formatNumber(r.torchImagesPerSecond)} | ${formatNumber(r.ratio, 2)} |`,
-    );
-  }
-  const analyses = values['no-analyses'] ? [] : await benchAnalyses(seconds, torch);
-  if (analyses.length > 0) {
-    console.log('\n| analysis | unit | ours | PyTorch reference |');
-    console.log('|---|---|---:|---|');
-    for (const a of analyses) console.log(`| ${a.name} | ${a.unit} | ${a.value.toFixed(2)} | ${a.reference} |`);
-  }
-  // Data-parallel training and node-parallel simulation on worker threads, and the scaling model.
-  const workers = values['no-workers'] || (choice.active !== 'wasm' && choice.active !== 'cpu') ? [] : await benchWorkers(seconds, (line) => console.error(line));
-  if (workers.length > 0) {
-    console.log('\n| worker threads | unit | value | note |');
-    console.log('|---|---|---:|---|');
-    for (const r of workers) console.log(`| ${r.name} | ${r.unit} | ${r.value.toFixed(2)} | ${r.note} |`);
-  }
+  const header = {
+    date: new Date().toISOString(),
+    backend: choice.active,
+    cores: availableParallelism(),
+    repeat,
+    workers,
+    torch: torch ? `PyTorch ${torchRun.env?.torch ?? '?'} (BLAS_INFO=${torchRun.env?.blas ?? '?'}), 1 and 2 threads, the better of the two` : 'not run',
+    blas,
+    ...(scale === 1 ? {} : { e2eScale: scale }),
+  };
+  let table = formatTargetsTable(header, rows);
+  if (torchRun.errors.length > 0) table += `\nPyTorch errors:\n${torchRun.errors.map((e) => `- ${e}`).join('\n')}\n`;
+  table += `\nWhole run: ${((performance.now() - started) / 1000).toFixed(0)} s; ${[...LONG_WORKLOADS].join(' and ')} measured ${longRepeat} time${longRepeat > 1 ? 's' : ''} per side (--long-repeat).\n`;
+  console.log(`\n${table}`);
   await mkdir('bench/results', { recursive: true });
-  const file = `bench/results/bench-${choice.active}.json`;
-  await writeFileAtomic(file, `${JSON.stringify({ backend: choice.active, date: new Date().toISOString(), seconds, rows: final, analyses, workers }, null, 2)}\n`);
-  console.log(`\n${file}`);
+  const base = `bench/results/targets-${choice.active}`;
+  await writeFileAtomic(`${base}.md`, table);
+  await writeFileAtomic(`${base}.json`, `${JSON.stringify({ header, rows, ours: Object.fromEntries(ours), torch: Object.fromEntries([...torchRun.samples].map(([k, v]) => [k, Object.fromEntries(v)])), torchEnv: torchRun.env ?? null }, null, 2)}\n`);
+  console.error(`${base}.md, ${base}.json`);
+  if (values.details) await runDetails({ backend: choice.active, seconds, torch, analyses: true, workers: true });
+  tf.disposeVariables();
   // webgpu: Dawn holds the event loop while its instance lives, so a finished run ends explicitly.
   if (choice.holdsEventLoop) process.exit(0);
 }

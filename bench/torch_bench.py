@@ -6,13 +6,27 @@ Prints one JSON object per line:
   {"kind": "env", ...}                                     torch version, threads, BLAS, OPENBLAS variables
   {"model", "mode", "threads", "imagesPerSecond", "batch"} one per model, mode and thread count
   {"model", "mode": "epoch"|"curve-e2e", "threads", "seconds", ...}  end-to-end workloads
+Every measurement line also carries "run" (0-based repeat), "otherCores" (CPU used by every other
+process on the machine during the measurement, in cores: /proc/stat busy jiffies minus this
+process's own CPU time, over the wall time) and "loadAverage" (1-minute, at the end).
 
 Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL:BATCH[,MODEL:BATCH...] [--threads 1,2]
-                                             [--workloads steps,curve-step,epoch,curve-e2e]
+                                             [--workloads steps,curve-step,epoch,curve-e2e,resnet-epoch]
+                                             [--repeat N] [--e2e-threads 1,2]
   steps       eval and train steps of every model (random inputs)
   curve-step  one LeNet5 Bezier-curve step written as Garipov et al.'s curves.py writes it
   epoch       one LeNet5 training epoch over the full Fashion-MNIST training set (60,000 images)
   curve-e2e   Garipov-style Bezier training, 4 epochs on the full set, then 61 points on the test set
+  resnet-epoch  one ResNet18 k=1/4 epoch over the first 5,120 Fashion-MNIST training images padded
+              to 32x32x3 (`modeconn train`'s recipe: batch 128, SGD momentum 0.9, wd 5e-4)
+--scale F (smoke runs only) shrinks the end-to-end workloads: the first F of the training and test
+images (and F of the 5,120 ResNet images), the same epochs and points.
+--repeat N runs every measurement N times (one line each); --e2e-threads (default: --threads) the
+thread counts of the end-to-end workloads.
+The env line says which BLAS library is loaded at run time ("blasLoaded", "blasKind": openblas,
+reference, mkl, blis, unknown), read from /proc/self/maps after a matrix product, and where the
+libblas.so.3 alternative points ("blasAlternative"). Debian's python3-torch links libblas.so.3,
+which is the slow reference BLAS unless libopenblas0-pthread is installed (bench/setup.sh).
 The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
 TORCH_DEVICE=cuda runs the step workloads on the GPU (scripts/gpu-check.sh), synchronizing after
 every step so the timings are of finished work; each line then also carries "device".
@@ -56,14 +70,67 @@ def build(name):
     raise SystemExit(f'torch_bench: unknown model {name}')
 
 
-def emit(row):
-    print(json.dumps({**row, 'device': DEVICE.type} if 'model' in row else row), flush=True)
+RUN = {'index': 0}
+LAST_WINDOW = {}
+
+
+def emit(row, window=None):
+    """One JSON line; a measurement row carries the repeat index and its load window (LAST_WINDOW: the last measure())."""
+    if 'model' in row:
+        row = {**row, 'device': DEVICE.type, 'run': RUN['index'], **(window.fields() if window is not None else LAST_WINDOW)}
+    print(json.dumps(row), flush=True)
+
+
+CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def busy_jiffies():
+    """Busy jiffies of all CPUs since boot (/proc/stat: user nice system irq softirq steal)."""
+    with open('/proc/stat') as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return user + nice + system + irq + softirq + steal
+
+
+def own_cpu_seconds():
+    """CPU time of this process, every thread (user + system)."""
+    t = os.times()
+    return t.user + t.system
+
+
+class LoadWindow:
+    """The CPU every other process used while a measurement ran, in cores (see the module doc)."""
+
+    def __init__(self):
+        self.wall = time.perf_counter()
+        self.busy = busy_jiffies()
+        self.own = own_cpu_seconds()
+
+    def fields(self):
+        wall = max(time.perf_counter() - self.wall, 1e-9)
+        others = (busy_jiffies() - self.busy) / CLOCK_TICKS - (own_cpu_seconds() - self.own)
+        return {'otherCores': max(0.0, others / wall), 'loadAverage': os.getloadavg()[0]}
+
+
+def blas_in_use():
+    """The BLAS libraries mapped into this process after a matrix product, and their kind."""
+    a = torch.rand(64, 64)
+    (a @ a).sum().item()
+    with open('/proc/self/maps') as f:
+        paths = sorted({line.split()[-1] for line in f if re.search(r'blas|mkl|blis|atlas', line.split()[-1] if len(line.split()) > 5 else '', re.I)})
+    joined = ' '.join(paths).lower()
+    kind = ('openblas' if 'openblas' in joined else 'mkl' if 'mkl' in joined else 'blis' if 'blis' in joined
+            else 'atlas' if 'atlas' in joined else 'reference' if 'libblas' in joined else 'unknown')
+    alternative = '/etc/alternatives/libblas.so.3-x86_64-linux-gnu'
+    return {'blasLoaded': paths, 'blasKind': kind,
+            'blasAlternative': os.path.realpath(alternative) if os.path.exists(alternative) else None}
 
 
 def measure(fn, seconds, batch):
     fn()
     fn()
     sync()
+    window = LoadWindow()
     start = time.perf_counter()
     count = 0
     while True:
@@ -72,6 +139,8 @@ def measure(fn, seconds, batch):
         count += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and count >= 3:
+            LAST_WINDOW.clear()
+            LAST_WINDOW.update(window.fields())
             return count * batch / elapsed
 
 
@@ -198,6 +267,7 @@ def run_epoch(threads, train):
     torch.manual_seed(0)
     model = fixtures.LeNet5(1, 10)
     opt = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=5e-4)
+    window = LoadWindow()
     start = time.perf_counter()
     order = torch.randperm(x.shape[0])
     for i in range(0, x.shape[0], 64):
@@ -206,7 +276,7 @@ def run_epoch(threads, train):
         F.cross_entropy(model(x[idx]), y[idx]).backward()
         opt.step()
     seconds = time.perf_counter() - start
-    emit({'model': 'lenet5', 'mode': 'epoch', 'threads': threads, 'seconds': seconds, 'imagesPerSecond': x.shape[0] / seconds, 'batch': 64})
+    emit({'model': 'lenet5', 'mode': 'epoch', 'threads': threads, 'seconds': seconds, 'imagesPerSecond': x.shape[0] / seconds, 'batch': 64}, window)
 
 
 def run_curve_e2e(threads, train, test, epochs=4, points=61):
@@ -218,6 +288,7 @@ def run_curve_e2e(threads, train, test, epochs=4, points=61):
     curve = CurveLeNet5(a, b)
     opt = torch.optim.SGD([p for p in curve.parameters() if p.requires_grad], lr=0.015, momentum=0.9)
     torch.manual_seed(0)
+    window = LoadWindow()
     start = time.perf_counter()
     for epoch in range(epochs):
         for group in opt.param_groups:
@@ -233,7 +304,33 @@ def run_curve_e2e(threads, train, test, epochs=4, points=61):
             for i in range(0, xt.shape[0], 1000):
                 F.cross_entropy(curve(xt[i:i + 1000], t), yt[i:i + 1000], reduction='sum')
     seconds = time.perf_counter() - start
-    emit({'model': 'lenet5', 'mode': 'curve-e2e', 'threads': threads, 'seconds': seconds, 'trainSeconds': trained, 'epochs': epochs, 'points': points})
+    emit({'model': 'lenet5', 'mode': 'curve-e2e', 'threads': threads, 'seconds': seconds, 'trainSeconds': trained, 'epochs': epochs, 'points': points}, window)
+
+
+def pad_to_32x3(x):
+    """28x28x1 in [0, 1] -> 32x32x3: 2 black pixels on each side, the grey channel repeated (padTo 32, channels 3)."""
+    return F.pad(x, (2, 2, 2, 2)).repeat(1, 3, 1, 1)
+
+
+def run_resnet_epoch(threads, train, images=5120, batch=128):
+    """One epoch of `modeconn train --architecture resnet18 --width 0.25` on `images` Fashion-MNIST
+    images padded to 32x32x3: batch 128, SGD lr 0.05 momentum 0.9 wd 5e-4, a plain loop."""
+    x, y = train
+    x, y = pad_to_32x3(x[:images]), y[:images]
+    torch.manual_seed(0)
+    model = fixtures.ResNet18(0.25, 10)
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    window = LoadWindow()
+    start = time.perf_counter()
+    order = torch.randperm(images)
+    for i in range(0, images, batch):
+        idx = order[i:i + batch]
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    seconds = time.perf_counter() - start
+    emit({'model': 'resnet18-k0.25', 'mode': 'resnet-epoch', 'threads': threads, 'seconds': seconds, 'imagesPerSecond': images / seconds, 'batch': batch, 'images': images}, window)
 
 
 def main():
@@ -242,6 +339,9 @@ def main():
     parser.add_argument('models')
     parser.add_argument('--threads', default='1,2')
     parser.add_argument('--workloads', default='steps,curve-step')
+    parser.add_argument('--repeat', type=int, default=1)
+    parser.add_argument('--e2e-threads', default=None)
+    parser.add_argument('--scale', type=float, default=1.0)
     args = parser.parse_args()
     models = [(m.split(':')[0], int(m.split(':')[1])) for m in args.models.split(',') if m]
     workloads = set(args.workloads.split(','))
@@ -250,21 +350,38 @@ def main():
     dnn = re.search(r'(?:oneDNN|MKL-DNN) v[\d.]+', config)
     emit({'kind': 'env', 'torch': torch.__version__, 'mkldnn': torch.backends.mkldnn.is_available(),
           'mkldnnVersion': dnn and dnn[0], 'blas': blas and blas[1],
-          'openblasCoretype': os.environ.get('OPENBLAS_CORETYPE'), 'openblasL2': os.environ.get('OPENBLAS_L2_SIZE')})
-    needs_data = workloads & {'epoch', 'curve-e2e'}
+          'openblasCoretype': os.environ.get('OPENBLAS_CORETYPE'), 'openblasL2': os.environ.get('OPENBLAS_L2_SIZE'),
+          'openblasNumThreads': os.environ.get('OPENBLAS_NUM_THREADS'), **blas_in_use()})
+    needs_data = workloads & {'epoch', 'curve-e2e', 'resnet-epoch'}
     train = load_fashion_mnist('train') if needs_data else None
     test = load_fashion_mnist('test') if 'curve-e2e' in workloads else None
-    for threads in [int(n) for n in args.threads.split(',')]:
-        torch.set_num_threads(threads)
-        torch.manual_seed(0)
-        if 'steps' in workloads:
-            run_steps(models, args.seconds, threads)
-        if 'curve-step' in workloads:
-            run_curve_step(args.seconds, threads)
-        if 'epoch' in workloads:
-            run_epoch(threads, train)
-        if 'curve-e2e' in workloads:
-            run_curve_e2e(threads, train, test)
+    if train is not None and args.scale < 1:
+        keep = max(128, int(train[0].shape[0] * args.scale))
+        train = (train[0][:keep], train[1][:keep])
+    if test is not None and args.scale < 1:
+        keep = max(100, int(test[0].shape[0] * args.scale))
+        test = (test[0][:keep], test[1][:keep])
+    resnet_images = max(128, round(5120 * min(args.scale, 1.0)))
+    step_threads = [int(n) for n in args.threads.split(',')]
+    e2e_threads = step_threads if args.e2e_threads is None else [int(n) for n in args.e2e_threads.split(',')]
+    for run in range(args.repeat):
+        RUN['index'] = run
+        for threads in step_threads:
+            torch.set_num_threads(threads)
+            torch.manual_seed(0)
+            if 'steps' in workloads:
+                run_steps(models, args.seconds, threads)
+            if 'curve-step' in workloads:
+                run_curve_step(args.seconds, threads)
+        for threads in e2e_threads:
+            torch.set_num_threads(threads)
+            torch.manual_seed(0)
+            if 'epoch' in workloads:
+                run_epoch(threads, train)
+            if 'curve-e2e' in workloads:
+                run_curve_e2e(threads, train, test)
+            if 'resnet-epoch' in workloads:
+                run_resnet_epoch(threads, train, images=resnet_images)
 
 
 main()

@@ -5,8 +5,10 @@
  *
  * Training: `trainMode`'s step (index batches into a shared split of random bytes, pool gradient,
  * SGD momentum update in the parent). Simulator: 20 LeNet5 nodes that all train every tick.
- * The speed-up needs idle cores: the load average is printed beside every figure, and numbers
- * taken with a load above 1.5 are marked.
+ * The speed-up needs idle cores: beside the training and simulator figures, the cores other
+ * processes used while they were measured (targets.ts: the load average would count our own
+ * workers) and the load average; figures with others above 0.25 core are marked LOADED. The
+ * scaling model's rows carry the load average only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism, loadavg } from 'node:os';
@@ -23,6 +25,8 @@ import { predictStepTime, type ExchangeCostMeasurement, type StepCostMeasurement
 import { weightedSum } from '../src/train/shards.js';
 import { applyGradients } from '../src/train/step.js';
 import { createRandom } from '../src/util/random.js';
+import { openLoadWindow } from './ours.js';
+import { LOADED_OTHER_CORES } from './targets.js';
 
 export interface WorkersBenchRow {
   readonly name: string;
@@ -51,9 +55,10 @@ const MODEL_MODELS: readonly TrainModel[] = [
   { id: 'cct_2_3x2_32', architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, batch: 64 },
 ];
 
-const loadNote = (): string => {
-  const load = loadavg()[0] ?? Number.NaN;
-  return `load ${load.toFixed(1)}${load > 1.5 ? ' (LOADED: not a valid measurement)' : ''}`;
+const loadNote = (window?: { readonly otherCores: number; readonly loadAverage: number }): string => {
+  if (window === undefined) return `load average ${(loadavg()[0] ?? Number.NaN).toFixed(1)}`;
+  const loaded = window.otherCores > LOADED_OTHER_CORES;
+  return `other processes ${window.otherCores.toFixed(2)} cores, load average ${window.loadAverage.toFixed(1)}${loaded ? ' (LOADED: not a valid measurement)' : ''}`;
 };
 
 /** A split of random bytes shaped like the model's input (H×W×C), `count` images. */
@@ -86,7 +91,7 @@ async function secondsPerCall(step: () => Promise<void>, seconds: number, min = 
 }
 
 /** Images/s of trainMode's step with `workers` workers. */
-async function trainThroughput(m: TrainModel, workers: number, seconds: number): Promise<{ imagesPerSecond: number; startup: number; cpuMsPerImage: number }> {
+async function trainThroughput(m: TrainModel, workers: number, seconds: number): Promise<{ imagesPerSecond: number; startup: number; cpuMsPerImage: number; window: { otherCores: number; loadAverage: number } }> {
   const arch = getArchitecture(m.architecture);
   const model = createModel(m.architecture, m.config, 1);
   const split = randomSplit(arch.spec(model.config).inputShape, 4 * m.batch);
@@ -98,6 +103,7 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
   let k = 0;
   try {
     const cpuStart = process.cpuUsage();
+    const close = openLoadWindow();
     let images = 0;
     const perStep = await secondsPerCall(async () => {
       images += m.batch;
@@ -112,7 +118,7 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
     // CPU time of every thread of the process per image: equal at 1 and N workers means the pool
     // adds no work, and N idle cores would give N times the images/s.
     const cpu = process.cpuUsage(cpuStart);
-    return { imagesPerSecond: m.batch / perStep, startup, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images };
+    return { imagesPerSecond: m.batch / perStep, startup, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images, window: close() };
   } finally {
     await pool.close();
     optimizer.dispose();
@@ -121,7 +127,7 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
 }
 
 /** Node-steps/s of a 20-node gossip simulation where every node trains every tick. */
-async function simulatorThroughput(workers: number, ticks: number): Promise<number> {
+async function simulatorThroughput(workers: number, ticks: number): Promise<{ value: number; window: { otherCores: number; loadAverage: number } }> {
   const train = await loadDataset('fashion-mnist-small', 'train');
   const test = await loadDataset('fashion-mnist-small', 'test');
   const sim = createSimulation(
@@ -131,9 +137,10 @@ async function simulatorThroughput(workers: number, ticks: number): Promise<numb
   );
   try {
     await sim.run(2); // warm-up: tick 0 record, pool start-up
+    const close = openLoadWindow();
     const started = performance.now();
     await sim.run(ticks + 1);
-    return (20 * (ticks - 1)) / ((performance.now() - started) / 1000);
+    return { value: (20 * (ticks - 1)) / ((performance.now() - started) / 1000), window: close() };
   } finally {
     sim.dispose();
   }
@@ -221,9 +228,9 @@ export async function benchWorkers(seconds: number, log: (line: string) => void 
   for (const m of TRAIN_MODELS) {
     let base: number | undefined;
     for (const workers of counts) {
-      const { imagesPerSecond, startup, cpuMsPerImage } = await trainThroughput(m, workers, seconds);
+      const { imagesPerSecond, startup, cpuMsPerImage, window } = await trainThroughput(m, workers, seconds);
       base ??= imagesPerSecond;
-      const note = `${(imagesPerSecond / base).toFixed(2)}× of 1 worker; ${cpuMsPerImage.toFixed(2)} CPU-ms/image (all threads); pool start-up ${startup.toFixed(1)} s; ${availableParallelism()} cores, ${loadNote()}`;
+      const note = `${(imagesPerSecond / base).toFixed(2)}× of 1 worker; ${cpuMsPerImage.toFixed(2)} CPU-ms/image (all threads); pool start-up ${startup.toFixed(1)} s; ${availableParallelism()} cores, ${loadNote(window)}`;
       rows.push({ name: `train step, ${m.id}, batch ${m.batch}, ${workers} worker${workers > 1 ? 's' : ''}`, unit: 'images/s', value: imagesPerSecond, note });
       log(`  train ${m.id} ${workers} worker(s): ${imagesPerSecond.toFixed(0)} images/s (${note})`);
     }
@@ -232,9 +239,9 @@ export async function benchWorkers(seconds: number, log: (line: string) => void 
     const ticks = Math.max(4, Math.round(seconds * 2));
     let base: number | undefined;
     for (const workers of [1, 2]) {
-      const value = await simulatorThroughput(workers, ticks);
+      const { value, window } = await simulatorThroughput(workers, ticks);
       base ??= value;
-      const note = `${(value / base).toFixed(2)}× of 1 worker; ${loadNote()}`;
+      const note = `${(value / base).toFixed(2)}× of 1 worker; ${loadNote(window)}`;
       rows.push({ name: `simulator, 20 LeNet5 nodes training every tick, batch 64, ${workers} worker${workers > 1 ? 's' : ''}`, unit: 'node-steps/s', value, note });
       log(`  simulator ${workers} worker(s): ${value.toFixed(1)} node-steps/s (${note})`);
     }

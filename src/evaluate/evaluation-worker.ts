@@ -6,7 +6,6 @@
  *
  * One task at a time: the parent sends a worker its next state only after the previous reply.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend/init-backend.js';
 import { loadArchitectureModule } from '../models/architecture-module.js';
 import { getArchitecture } from '../models/registry.js';
@@ -15,17 +14,9 @@ import type { ModelState } from '../models/types.js';
 import { createEvaluator } from './evaluate.js';
 import { disposeEvaluationData } from './evaluation-data.js';
 import { dataFromMessage, stateFromMessage, type ReplyMessage, type TaskMessage, type WorkerInit } from './worker-messages.js';
+import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
-function reply(message: ReplyMessage): void {
-  (parentPort as NonNullable<typeof parentPort>).postMessage(message);
-}
-
-function errorReply(id: number | undefined, error: unknown): ReplyMessage {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return { kind: 'error', id, message: e.message, stack: e.stack };
-}
-
-async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Promise<void> {
+async function setUp(init: WorkerInit): Promise<WorkerService<TaskMessage, ReplyMessage>> {
   await initBackend(init.backend);
   if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
   const architecture = getArchitecture(init.architecture);
@@ -35,26 +26,21 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
     bnReset: init.bnReset,
     ...(init.bnBatchCount !== undefined ? { bnBatchCount: init.bnBatchCount } : {}),
   });
-  port.on('message', (task: TaskMessage) => {
-    void run(task);
-  });
-  async function run(task: TaskMessage): Promise<void> {
-    let state: ModelState | undefined;
-    try {
-      state = stateFromMessage(task.state);
-      reply({ kind: 'result', id: task.id, metrics: await evaluator.evaluate(state, task.splits) });
-    } catch (error) {
-      reply(errorReply(task.id, error));
-    } finally {
-      if (state !== undefined) disposeTensors(state);
-    }
-  }
-  port.once('close', () => {
-    evaluator.dispose();
-    disposeEvaluationData(data);
-  });
-  reply({ kind: 'ready' });
+  return {
+    async handle(task) {
+      let state: ModelState | undefined;
+      try {
+        state = stateFromMessage(task.state);
+        return { kind: 'result', id: task.id, metrics: await evaluator.evaluate(state, task.splits) };
+      } finally {
+        if (state !== undefined) disposeTensors(state);
+      }
+    },
+    close() {
+      evaluator.dispose();
+      disposeEvaluationData(data);
+    },
+  };
 }
 
-if (parentPort === null) throw new Error('evaluation-worker: this module runs as a worker thread started by worker-pool.ts');
-await start(parentPort, workerData as WorkerInit).catch((error: unknown) => reply(errorReply(undefined, error)));
+await serveWorker('evaluation-worker', setUp);

@@ -8,17 +8,23 @@
  * parent, BatchNorm re-estimation included; same backend, same data and same code give the same
  * numbers. A state is copied out of the parent's backend when it is submitted.
  *
+ * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
+ * util/worker-group.ts's, shared with the gradient pool; this module adds the queue of points.
+ *
  * With tfjs-node (`tensorflow` backend) the parent already uses every core, and its native addon
  * is not meant for worker threads: the pool refuses it, and `autoWorkerCount` gives 1 there.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { getArchitecture, isBuiltInArchitecture } from '../models/registry.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import { createEvaluator, type EvaluationData, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
 import type { Split } from '../rows/rows.js';
 import { serializeState, shareEvaluationData, type ReplyMessage, type TaskMessage, type WorkerInit } from './worker-messages.js';
+import { startWorkerGroup, workerLaunch } from '../util/worker-group.js';
+
+/** Re-exported: the pools' worker start-up lives in util/worker-group.ts. */
+export { workerLaunch } from '../util/worker-group.js';
 
 export interface PoolOptions {
   /**
@@ -66,37 +72,6 @@ export function autoWorkerCount(backend: string = tf.getBackend()): number {
 export function checkWorkerCount(workers: number, where = 'workers'): number {
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`${where}: expected an integer ≥ 1, found ${workers}`);
   return workers;
-}
-
-/**
- * How to start a worker whose entry is `name` beside `from` (an `import.meta.url`).
- *
- * - Compiled package (`from` is `.js`): the `.js` entry beside it.
- * - Sources under a loader flag that also works in worker threads (`node --loader ts-node/esm`,
- *   inherited through `execArgv`): the `.ts` entry as is.
- * - Sources otherwise (vitest, `npx tsx`, bin/modeconn.js's `tsx/esm/api` `register()`): a
- *   two-line bootstrap that calls tsx's `register()` in the worker and then imports the `.ts`
- *   entry. `execArgv: ['--import', 'tsx']` is not enough on Node 20: tsx's `--import` entry
- *   registers its hooks only on the main thread (privatenumber/tsx#354), so the worker would fail
- *   with ERR_UNKNOWN_FILE_EXTENSION; its `register()` API does work inside a worker.
- */
-export function workerLaunch(
-  name: string,
-  from: string,
-  execArgv: readonly string[] = process.execArgv,
-  resolve: (specifier: string) => string = (specifier) => import.meta.resolve(specifier),
-): { entry: URL | string; eval: boolean } {
-  const typescript = from.endsWith('.ts');
-  const url = new URL(`./${name}${typescript ? '.ts' : '.js'}`, from);
-  if (!typescript || execArgv.some((arg) => arg.includes('ts-node'))) return { entry: url, eval: false };
-  let api: string;
-  try {
-    api = resolve('tsx/esm/api');
-  } catch (error) {
-    throw new Error(`worker threads: ${url.pathname} is TypeScript and tsx (a devDependency) cannot be found to load it; build the package (npm run build) or install the dev dependencies`, { cause: error });
-  }
-  // An eval'd worker runs as a CommonJS script: dynamic import() only.
-  return { entry: `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, eval: true };
 }
 
 interface Task {
@@ -148,85 +123,36 @@ export async function createEvaluatorPool<Config>(
     bnReset,
     ...(options.bnBatchCount !== undefined ? { bnBatchCount: options.bnBatchCount } : {}),
   };
-  const launch = workerLaunch('evaluation-worker', import.meta.url);
-
   const queue: Task[] = [];
-  const running = new Map<Worker, Task>();
-  const idle: Worker[] = [];
+  const group = await startWorkerGroup<ReplyMessage>({
+    workerName: 'evaluation worker',
+    poolName: 'evaluation pool',
+    count,
+    launch: workerLaunch('evaluation-worker', import.meta.url),
+    workerData: () => init,
+    closedMessage: 'evaluation pool: closed before this point was evaluated',
+    // Points still queued (not yet sent to a worker) are rejected with the pool's failure too.
+    onFailure: (stopped) => {
+      for (const task of queue.splice(0)) task.reject(stopped);
+    },
+  });
+  const idle = Array.from({ length: count }, (_, w) => w);
   let nextId = 0;
-  let failure: Error | undefined;
-  let closed = false;
-  let ready = 0;
-  let started: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  const allReady = new Promise<void>((resolve, reject) => {
-    started = { resolve, reject };
-  });
-
-  const workers = Array.from({ length: count }, (_, index) => {
-    const worker = new Worker(launch.entry, { eval: launch.eval, workerData: init });
-    worker.on('message', (reply: ReplyMessage) => {
-      if (reply.kind === 'error') {
-        const error = new Error(`evaluation worker ${index + 1} of ${count}: ${reply.message}`);
-        if (reply.stack !== undefined) error.stack = `${error.message}\n    (in the worker) ${reply.stack}`;
-        running.get(worker)?.reject(error);
-        running.delete(worker);
-        fail(error);
-        return;
-      }
-      if (reply.kind === 'ready') {
-        ready += 1;
-        if (ready === count) started?.resolve();
-      } else {
-        const task = running.get(worker);
-        running.delete(worker);
-        task?.resolve(reply.metrics);
-      }
-      idle.push(worker);
-      dispatch();
-    });
-    worker.on('error', (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      fail(new Error(`evaluation worker ${index + 1} of ${count} failed: ${message}`, { cause: error }));
-    });
-    worker.on('exit', (code) => {
-      if (!closed) fail(new Error(`evaluation worker ${index + 1} of ${count} exited (code ${code}) while the pool was open`));
-    });
-    return worker;
-  });
 
   function dispatch(): void {
-    while (failure === undefined && idle.length > 0 && queue.length > 0) {
-      const worker = idle.shift() as Worker;
+    while (group.failure === undefined && idle.length > 0 && queue.length > 0) {
+      const w = idle.shift() as number;
       const task = queue.shift() as Task;
-      running.set(worker, task);
-      worker.postMessage(task.message, task.transfer);
+      group.request(w, task.message, task.transfer).then(
+        (reply) => {
+          idle.push(w);
+          if (reply.kind === 'result') task.resolve(reply.metrics);
+          else task.reject(new Error(`evaluation worker ${w + 1} of ${count}: expected a result, found a ${reply.kind} message`));
+          dispatch();
+        },
+        (error: unknown) => task.reject(error instanceof Error ? error : new Error(String(error))),
+      );
     }
-  }
-
-  let terminated: Promise<void> | undefined;
-  function stopWorkers(): Promise<void> {
-    closed = true;
-    terminated ??= Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
-    return terminated;
-  }
-
-  /** The first error stops everything: pending points are rejected and the workers terminated. */
-  function fail(error: Error): void {
-    if (failure !== undefined || closed) return;
-    failure = error;
-    started?.reject(error);
-    const stopped = new Error(`evaluation pool stopped: ${error.message}`, { cause: error });
-    for (const task of [...running.values(), ...queue]) task.reject(stopped);
-    running.clear();
-    queue.length = 0;
-    void stopWorkers();
-  }
-
-  try {
-    await allReady;
-  } catch (error) {
-    await stopWorkers();
-    throw error;
   }
 
   return {
@@ -234,22 +160,20 @@ export async function createEvaluatorPool<Config>(
     bnReset,
     concurrency: count,
     async evaluate(state, which = splits) {
-      if (failure !== undefined) throw failure;
-      if (closed) throw new Error('evaluation pool: evaluate called after close()');
+      if (group.failure !== undefined) throw group.failure;
+      if (group.closed) throw new Error('evaluation pool: evaluate called after close()');
       const { message, transfer } = await serializeState(state);
       return new Promise<SplitMetrics>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        if (closed) return reject(new Error('evaluation pool: closed before this point was evaluated'));
+        if (group.failure !== undefined) return reject(group.failure);
+        if (group.closed) return reject(new Error('evaluation pool: closed before this point was evaluated'));
         queue.push({ message: { id: nextId++, state: message, splits: which }, transfer, resolve, reject });
         dispatch();
       });
     },
     async close() {
       const error = new Error('evaluation pool: closed before this point was evaluated');
-      for (const task of [...running.values(), ...queue]) task.reject(error);
-      running.clear();
-      queue.length = 0;
-      await stopWorkers();
+      for (const task of queue.splice(0)) task.reject(error);
+      await group.close();
     },
   };
 }

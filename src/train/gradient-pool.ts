@@ -22,16 +22,19 @@
  * to float summation order, except for BatchNorm networks, whose forward pass normalizes with
  * per-shard statistics (as DDP does).
  *
+ * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
+ * util/worker-group.ts's, shared with the evaluation pool.
+ *
  * `lossAndGradientsEach` is the other use of the same workers: independent (state, batch) tasks,
  * one whole task per worker (the simulator's nodes within a tick); each result is bit-identical to
  * the in-thread one, whichever worker computed it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Worker } from 'node:worker_threads';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
-import { assertWorkerArchitecture, autoWorkerCount, checkWorkerCount, workerLaunch } from '../evaluate/worker-pool.js';
+import { assertWorkerArchitecture, autoWorkerCount, checkWorkerCount } from '../evaluate/worker-pool.js';
+import { startWorkerGroup, workerLaunch } from '../util/worker-group.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import {
   SCALARS_PER_WORKER,
@@ -159,20 +162,12 @@ export async function createGradientPool<Config>(
   const stats = new Float32Array(memory.stats);
   const scalars = new Float64Array(memory.scalars);
   const split = data.train === undefined ? undefined : shareSplit(data.train);
-  const launch = workerLaunch('gradient-worker', import.meta.url);
-
-  const pending = new Map<Worker, { resolve: () => void; reject: (error: Error) => void }>();
-  let failure: Error | undefined;
-  let closed = false;
-  let nextId = 0;
-  let ready = 0;
-  let started: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  const allReady = new Promise<void>((resolve, reject) => {
-    started = { resolve, reject };
-  });
-
-  const workers = Array.from({ length: count }, (_, index) => {
-    const init: GradientWorkerInit = {
+  const group = await startWorkerGroup<GradientReply>({
+    workerName: 'gradient worker',
+    poolName: 'gradient pool',
+    count,
+    launch: workerLaunch('gradient-worker', import.meta.url),
+    workerData: (index): GradientWorkerInit => ({
       backend,
       architecture: architecture.name,
       ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }),
@@ -182,67 +177,13 @@ export async function createGradientPool<Config>(
       memory,
       ...(split !== undefined ? { split } : {}),
       ...(data.preprocessing !== undefined ? { preprocessing: data.preprocessing } : {}),
-    };
-    const worker = new Worker(launch.entry, { eval: launch.eval, workerData: init });
-    worker.on('message', (message: GradientReply) => {
-      if (message.kind === 'ready') {
-        ready += 1;
-        if (ready === count) started?.resolve();
-        return;
-      }
-      const task = pending.get(worker);
-      pending.delete(worker);
-      if (message.kind === 'error') {
-        const error = new Error(`gradient worker ${index + 1} of ${count}: ${message.message}`);
-        if (message.stack !== undefined) error.stack = `${error.message}\n    (in the worker) ${message.stack}`;
-        task?.reject(error);
-        fail(error);
-        return;
-      }
-      task?.resolve();
-    });
-    worker.on('error', (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      fail(new Error(`gradient worker ${index + 1} of ${count} failed: ${message}`, { cause: error }));
-    });
-    worker.on('exit', (code) => {
-      if (!closed) fail(new Error(`gradient worker ${index + 1} of ${count} exited (code ${code}) while the pool was open`));
-    });
-    return worker;
+    }),
+    closedMessage: 'gradient pool: closed before this step was computed',
   });
 
-  let terminated: Promise<void> | undefined;
-  const stopWorkers = (): Promise<void> => {
-    closed = true;
-    terminated ??= Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
-    return terminated;
-  };
-  function fail(error: Error): void {
-    if (failure !== undefined || closed) return;
-    failure = error;
-    started?.reject(error);
-    const stopped = new Error(`gradient pool stopped: ${error.message}`, { cause: error });
-    for (const task of pending.values()) task.reject(stopped);
-    pending.clear();
-    void stopWorkers();
-  }
-
-  try {
-    await allReady;
-  } catch (error) {
-    await stopWorkers();
-    throw error;
-  }
-
+  let nextId = 0;
   /** Posts `task` to worker `w`; resolves when the worker has written its result. */
-  const post = (w: number, task: GradientTask | ReduceTask): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (failure !== undefined) return reject(failure);
-      if (closed) return reject(new Error('gradient pool: closed before this step was computed'));
-      const worker = workers[w] as Worker;
-      pending.set(worker, { resolve, reject });
-      worker.postMessage(task);
-    });
+  const post = (w: number, task: GradientTask | ReduceTask): Promise<void> => group.request(w, task).then(() => undefined);
   const send = (w: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(w, { kind: 'step', id: nextId++, stateSlot, shard });
   /** The weighted gradient sum into `reduced`, each active worker summing one contiguous range. */
   const reduceOnWorkers = async (active: readonly number[], weights: readonly number[]): Promise<void> => {
@@ -334,8 +275,8 @@ export async function createGradientPool<Config>(
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
     const run = queue.then(() => {
-      if (failure !== undefined) throw failure;
-      if (closed) throw new Error('gradient pool: called after close()');
+      if (group.failure !== undefined) throw group.failure;
+      if (group.closed) throw new Error('gradient pool: called after close()');
       return work();
     });
     queue = run.catch(() => undefined);
@@ -383,10 +324,6 @@ export async function createGradientPool<Config>(
         }
         return results;
       }),
-    async close() {
-      for (const task of pending.values()) task.reject(new Error('gradient pool: closed before this step was computed'));
-      pending.clear();
-      await stopWorkers();
-    },
+    close: () => group.close(),
   };
 }

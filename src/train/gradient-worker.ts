@@ -8,7 +8,6 @@
  * One task at a time: the parent sends the next task only after the reply.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend/init-backend.js';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
@@ -19,17 +18,9 @@ import type { ModelState } from '../models/types.js';
 import { SCALARS_PER_WORKER, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask } from './gradient-messages.js';
 import { weightedSum } from './shards.js';
 import { lossAndGradients } from './step.js';
+import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
-function reply(message: GradientReply): void {
-  (parentPort as NonNullable<typeof parentPort>).postMessage(message);
-}
-
-function errorReply(id: number | undefined, error: unknown): GradientReply {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return { kind: 'error', id, message: e.message, stack: e.stack };
-}
-
-async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerInit): Promise<void> {
+async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTask | ReduceTask, GradientReply>> {
   await initBackend(init.backend);
   if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
   const architecture = getArchitecture(init.architecture);
@@ -63,7 +54,7 @@ async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerI
     return { x, y };
   };
 
-  const run = (task: GradientTask): void => {
+  const run = (task: GradientTask): GradientReply => {
     let state: ModelState | undefined;
     let batch: Batch | undefined;
     try {
@@ -87,27 +78,19 @@ async function start(port: NonNullable<typeof parentPort>, init: GradientWorkerI
       } finally {
         tf.dispose([out.loss, out.correct, ...out.grads.values(), ...out.batchStats.values()]);
       }
-      reply({ kind: 'done', id: task.id });
-    } catch (error) {
-      reply(errorReply(task.id, error));
+      return { kind: 'done', id: task.id };
     } finally {
       if (state !== undefined) disposeTensors(state);
       if (batch !== undefined) tf.dispose([batch.x, batch.y]);
     }
   };
   /** This worker's range of the summed gradient (the parent's serial sum, spread over the workers). */
-  const reduce = (task: ReduceTask): void => {
-    try {
-      const parts = task.slots.map((w) => allGrads.subarray(w * layout.paramSize + task.start, w * layout.paramSize + task.start + task.length));
-      weightedSum(parts, task.weights, reduced.subarray(task.start, task.start + task.length));
-      reply({ kind: 'done', id: task.id });
-    } catch (error) {
-      reply(errorReply(task.id, error));
-    }
+  const reduce = (task: ReduceTask): GradientReply => {
+    const parts = task.slots.map((w) => allGrads.subarray(w * layout.paramSize + task.start, w * layout.paramSize + task.start + task.length));
+    weightedSum(parts, task.weights, reduced.subarray(task.start, task.start + task.length));
+    return { kind: 'done', id: task.id };
   };
-  port.on('message', (task: GradientTask | ReduceTask) => (task.kind === 'reduce' ? reduce(task) : run(task)));
-  reply({ kind: 'ready' });
+  return { handle: (task) => (task.kind === 'reduce' ? reduce(task) : run(task)) };
 }
 
-if (parentPort === null) throw new Error('gradient-worker: this module runs as a worker thread started by gradient-pool.ts');
-await start(parentPort, workerData as GradientWorkerInit).catch((error: unknown) => reply(errorReply(undefined, error)));
+await serveWorker('gradient-worker', setUp);
