@@ -11,7 +11,7 @@ import { applyPermutation } from '../src/align/permutation-spec.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
 import type { Architecture, ModelState } from '../src/models/types.js';
-import { createRandom, permutation } from '../src/util/random.js';
+import { createRandom, normalArray, permutation, uniformArray } from '../src/util/random.js';
 import { onBackend } from './helpers.js';
 
 export const fixturePath = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -49,6 +49,25 @@ export function relativeToMax(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   return scale === 0 ? diff : diff / scale;
 }
 
+/**
+ * The worst batch-statistics error against PyTorch's: per BN, the mean's error in units of the
+ * largest standard deviation (a BN fed by a zero-mean stream has means of 1e-8, whose relative
+ * error is noise) and the variance's error relative to its largest entry.
+ */
+export function batchStatsError(got: ReadonlyMap<string, ArrayLike<number>>, expected: PyTorchExpected['batchStats']): number {
+  let worst = 0;
+  for (const [bn, s] of Object.entries(expected)) {
+    const mean = got.get(`${bn}.running_mean`);
+    const variance = got.get(`${bn}.running_var`);
+    if (mean === undefined || variance === undefined || mean.length !== s.mean.length) return Infinity;
+    const std = Math.sqrt(Math.max(...s.var));
+    let meanErr = 0;
+    for (let i = 0; i < s.mean.length; i++) meanErr = Math.max(meanErr, Math.abs((mean[i] as number) - (s.mean[i] as number)));
+    worst = Math.max(worst, meanErr / std, relativeToMax(variance, s.var));
+  }
+  return worst;
+}
+
 /** Logits of a model on x in both modes, and train-mode batch statistics, as plain arrays. */
 export function runBothModes<C>(arch: Architecture<C>, config: C, state: ModelState, x: tf.Tensor4D): { eval: Float32Array; train: Float32Array; stats: Map<string, Float32Array> } {
   const e = arch.apply(config, state, x, { training: false });
@@ -57,6 +76,24 @@ export function runBothModes<C>(arch: Architecture<C>, config: C, state: ModelSt
   tf.dispose([e.logits, t.logits]);
   disposeTensors(e.batchStats, t.batchStats);
   return out;
+}
+
+/**
+ * The state with BN affine parameters drawn at random (γ ~ U(0.5, 1.5), β ~ N(0, 0.1²)), as after
+ * training. At init (β = 0) a BN followed by ReLU and a per-channel op (a depthwise conv) into
+ * another training-mode BN has a γ gradient of exactly 0, rounding noise on any backend.
+ */
+export function withRandomAffine<C>(arch: Architecture<C>, config: C, state: ModelState, seed: number): ModelState {
+  const random = createRandom(seed);
+  const kinds = new Map(arch.spec(config).params.map((p) => [p.name, p.kind]));
+  const params = new Map<string, tf.Tensor>();
+  for (const [name, t] of state.params) {
+    const kind = kinds.get(name);
+    if (kind === 'norm-scale') params.set(name, tf.tensor(uniformArray(t.size, 0.5, 1.5, random), t.shape));
+    else if (kind === 'norm-shift') params.set(name, tf.tensor(normalArray(t.size, 0, 0.1, random), t.shape));
+    else params.set(name, t.clone());
+  }
+  return { params, buffers: new Map([...state.buffers].map(([n, t]) => [n, t.clone()])) };
 }
 
 /** Training-mode gradients of the cross-entropy loss for every parameter, on the active backend. */
@@ -106,7 +143,14 @@ export function permutedLogitsError<C>(arch: Architecture<C>, config: C, state: 
   if (arch.permutationSpec === undefined) throw new Error(`${arch.name} has no permutation spec`);
   const spec = arch.permutationSpec(arch.spec(config));
   const random = createRandom(seed);
-  const perms = new Map(spec.groups.map((g) => [g.name, permutation(g.size, random)]));
+  // Redrawn until it moves something: small groups (2 units at tiny widths) are often the identity.
+  const draw = (size: number): Int32Array => {
+    for (;;) {
+      const p = permutation(size, random);
+      if (size < 2 || p.some((v, i) => v !== i)) return p;
+    }
+  };
+  const perms = new Map(spec.groups.map((g) => [g.name, draw(g.size)]));
   const permuted = applyPermutation(state, spec, perms);
   let moved = 0;
   for (const [name, t] of state.params) {

@@ -11,7 +11,7 @@ import { exportPyTorchStateDict, importPyTorchStateDict } from '../../checkpoint
 import { readSafetensors } from '../../checkpoint/safetensors.js';
 import { createOptimizer } from '../../train/optimizer.js';
 import { trainStep } from '../../train/step.js';
-import { compareGradients, fixturePath, llpfStageList, permutedLogitsError, readInput, readJson, relativeToMax, runBothModes, stagesAreOrdered, type PyTorchExpected } from '../../../test/architecture-checks.js';
+import { batchStatsError, compareGradients, fixturePath, llpfStageList, permutedLogitsError, readInput, readJson, relativeToMax, runBothModes, stagesAreOrdered, type PyTorchExpected } from '../../../test/architecture-checks.js';
 import { expectNoLeakedTensors, useTestBackend } from '../../../test/helpers.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
@@ -58,10 +58,7 @@ describe('vgg', () => {
       const got = runBothModes(vgg, model.config as VggConfig, model, x);
       const evalErr = relativeToMax(got.eval, expected.evalLogits.flat());
       const trainErr = relativeToMax(got.train, expected.trainLogits.flat());
-      let statsErr = 0;
-      for (const [bn, s] of Object.entries(expected.batchStats)) {
-        statsErr = Math.max(statsErr, relativeToMax(got.stats.get(`${bn}.running_mean`) ?? [], s.mean), relativeToMax(got.stats.get(`${bn}.running_var`) ?? [], s.var));
-      }
+      const statsErr = batchStatsError(got.stats, expected.batchStats);
       await annotate(`${key}: logit error relative to max |logit|: eval ${evalErr.toExponential(2)}, train ${trainErr.toExponential(2)}, batch stats ${statsErr.toExponential(2)}`);
       expect(evalErr).toBeLessThan(1e-4);
       expect(trainErr).toBeLessThan(1e-4);
