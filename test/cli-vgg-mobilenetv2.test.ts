@@ -2,7 +2,7 @@
  * The CLI on VGG and MobileNetV2 at tiny width: `train --arch`, `info`, `convert` to PyTorch and
  * back (the round trip keeps the model's predictions), `barrier linear` and `path llpf` between
  * two trained modes, and `train --help` listing the architecture with its config fields. One
- * epoch of two steps on 64 images, 40 test images: each family a few seconds.
+ * epoch of two steps on 32 images, 20 test and 20 training images for evaluation.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,11 @@ afterAll(async () => {
 });
 
 const FAMILIES = [
-  { arch: 'vgg', config: { depth: 11, width: 0.0625 }, layers: 9, naming: [] as string[] },
+  { arch: 'vgg', config: { depth: 11, width: 0.0625 }, layers: 9, analyses: true },
+  // stem + 17 blocks × 3 convs + 4 conv shortcuts + head + classifier
+  { arch: 'mobilenetv2', config: { width: 0.0625 }, layers: 1 + 51 + 4 + 2, analyses: true },
+  // Same code path as mobilenetv2 for the analyses, and ~25 s of them on 2 cores: train, info, convert only.
+  { arch: 'mobilenetv2-dfl', config: { width: 0.0625 }, layers: 1 + 51 + 2, analyses: false },
 ] as const;
 
 describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
@@ -47,8 +51,8 @@ describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
   for (const family of FAMILIES) {
     it(`${family.arch}: train, info, convert both ways, barrier linear and path llpf`, async () => {
       const out = join(dir, family.arch);
-      const common = ['--test-examples', '40', '--pad-to', '32', '--channels', '3'];
-      const trained = await run(['train', '--arch', family.arch, '--config', JSON.stringify(family.config), '--seeds', '1,2', '--epochs', '1', '--train-examples', '64', '--batch-size', '32', '--lr', '0.01', '--workers', '1', '--out', out, '--json', ...common]);
+      const common = ['--test-examples', '20', '--pad-to', '32', '--channels', '3'];
+      const trained = await run(['train', '--arch', family.arch, '--config', JSON.stringify(family.config), '--seeds', '1,2', '--epochs', '1', '--train-examples', '32', '--batch-size', '16', '--lr', '0.01', '--workers', '1', '--out', out, '--json', ...common]);
       expect(trained.code, trained.stderr).toBe(0);
       const a = join(out, 'seed-1', 'epoch-1.safetensors');
       const b = join(out, 'seed-2', 'epoch-1.safetensors');
@@ -76,13 +80,14 @@ describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
       }
       disposeTensors(ma, mb);
 
-      const barrier = await run(['barrier', 'linear', a, b, '--points', '3', '--train-examples', '40', '--test-examples', '40', '--bn-batches', '1', '--workers', '1', '--json']);
+      if (!family.analyses) return;
+      const barrier = await run(['barrier', 'linear', a, b, '--points', '3', '--train-examples', '20', '--test-examples', '20', '--bn-batches', '1', '--workers', '1', '--json']);
       expect(barrier.code, barrier.stderr).toBe(0);
       const rows = (JSON.parse(barrier.stdout) as Out).rows;
       expect(rows.map((r) => r.t)).toEqual([0, 0.5, 1]);
       for (const row of rows) expect(Number.isFinite(row.loss)).toBe(true);
 
-      const llpf = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--stage-ticks', '1', '--no-train', '--step-adaptive', '0.5', '--out', join(dir, `${family.arch}-llpf`), '--points', '3', '--train-examples', '40', '--test-examples', '40', '--bn-batches', '1', '--batch-size', '32', '--workers', '1', '--json']);
+      const llpf = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--stage-ticks', '1', '--no-train', '--step-adaptive', '0.5', '--out', join(dir, `${family.arch}-llpf`), '--points', '3', '--train-examples', '20', '--test-examples', '20', '--bn-batches', '1', '--batch-size', '16', '--workers', '1', '--json']);
       expect(llpf.code, llpf.stderr).toBe(0);
     });
   }
