@@ -90,7 +90,7 @@ describe('PyTorch names', () => {
     expect(() => detectPyTorchArchitecture(['encoder.weight'], 'x.safetensors')).toThrow(/x\.safetensors: cannot tell the architecture .*encoder\.weight.*pass the architecture/);
   });
 
-  it('names matching no family: the error names the closest family by name overlap and the first mismatching names', async () => {
+  it('names matching no family: the error names the closest family (the one holding most of the file’s names) and the first mismatching names', async () => {
     // A VGG-16 (pytorch-cifar) whose classifier was renamed `head`: vgg's detection needs `classifier`.
     const { tensors } = await readSafetensors(fileURLToPath(new URL('../../test/fixtures/vgg16-cifar.safetensors', import.meta.url)));
     const renamed = [...tensors.keys()].map((n) => n.replace(/^classifier\./, 'head.'));

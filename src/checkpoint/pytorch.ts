@@ -137,8 +137,9 @@ export interface PyTorchNameOverlap {
 }
 
 /**
- * The architecture whose names overlap most with a state dict's (Jaccard index |A ∩ B| / |A ∪ B|
- * of the canonical names against its default config's), or undefined when none shares a name.
+ * The architecture whose names overlap most with a state dict's: the largest share |A ∩ B| / |A| of
+ * the file's canonical names A that the architecture's default config has (B), ties broken by the
+ * Jaccard index |A ∩ B| / |A ∪ B|; undefined when none shares a name.
  * Shapes and configs are not compared: this names a likely family for an error message.
  */
 export function closestPyTorchFamily(names: readonly string[], candidates: readonly string[] = pytorchArchitectures()): PyTorchNameOverlap | undefined {
@@ -155,7 +156,8 @@ export function closestPyTorchFamily(names: readonly string[], candidates: reado
     const present = new Set(canonical);
     const common = expected.filter((n) => present.has(n)).length;
     if (common === 0) continue;
-    const score = common / (expectedSet.size + present.size - common);
+    // The share of the file's names the architecture has, then the Jaccard index as a tie-break.
+    const score = common / present.size + 1e-3 * (common / (expectedSet.size + present.size - common));
     if (best !== undefined && score <= best.score) continue;
     best = {
       score,
