@@ -62,8 +62,8 @@ describe('modeconn', () => {
     expect(missing.stderr).toMatch(/nope\.safetensors/);
     const split = await run(['eval', FIXTURE, '--split', 'validation']);
     expect(split.stderr).toMatch(/--split: expected train or test, found "validation"/);
-    const arch = await run(['train', '--arch', 'vgg', '--epochs', '1', '--out', dir]);
-    expect(arch.stderr).toMatch(/unknown architecture "vgg"/);
+    const arch = await run(['train', '--arch', 'alexnet', '--epochs', '1', '--out', dir]);
+    expect(arch.stderr).toMatch(/unknown architecture "alexnet"/);
     const lrScaling = await run(['path', 'llpf', FIXTURE, '--arch', 'lenet5', '--to', 'origin', '--ticks', '2', '--lr-scaling', 'sometimes', '--out', join(dir, 'llpf')]);
     expect(lrScaling.code).toBe(1);
     expect(lrScaling.stderr).toMatch(/--lr-scaling: expected auto, on or off, found "sometimes"/);

@@ -1,24 +1,27 @@
 /**
- * Figure: the path pipelines on ResNet18 (width k = 1/4, BatchNorm) and a small CCT
- * (cct_2_3x2_32), on Fashion-MNIST padded to 32×32×3: two modes per architecture, the straight
- * line between them, a Bezier curve with one trainable bend (Garipov et al. 2018) and an LLPF path
- * A → B with the authors' layer-wise schedule (ResNet18: stem, layer1 … layer4, fc; CCT: the
- * non-block tensors, then one transformer block at a time), each evaluated on the same t grid with
- * BatchNorm statistics re-estimated at every point.
+ * Figure and table of the layer-wise connectivity paper (Tian et al. 2025, "Connecting
+ * Independently Trained Modes via Layer-Wise Connectivity"): per architecture, two modes on
+ * Fashion-MNIST padded to 32×32×3, then the straight line, a Bezier curve with one trainable bend
+ * (Garipov et al. 2018), an AutoNEB chain (Kolsbjerg et al. 2016; Draxler et al. 2018) and an LLPF
+ * path A → B with the architecture's layer-wise stage order, each evaluated on the same t grid with
+ * BatchNorm statistics re-estimated at every point. The summary (summary.{png,svg,vl.json}, the
+ * table summary.md, summary.json) is the paper's layout: per architecture, the max test loss above
+ * the worse endpoint for linear, Bezier, AutoNEB and LLPF, and LLPF's continuity check (the highest
+ * loss between consecutive recorded LLPF points, above the higher of the two).
  *
- * These are short CPU runs (the wasm backend trains ResNet18 k = 1/4 at ~20 images/s): modes
- * trained for 2 epochs on a class-balanced subset, the curve for 2 epochs, LLPF for 36 ticks. They
- * show that the pipelines run end to end on BatchNorm and transformer models and what such short
- * runs reach, not the paper's numbers.
+ * The architectures are the entries of ARCHITECTURES (name, architecture, config, recipe): adding
+ * one is one entry. Widths are reduced where 2 CPU cores could not train the full model; the
+ * entry's config says by how much.
  *
  *   npx tsx scripts/figures/architectures.ts
- *   node --loader ts-node/esm scripts/figures/architectures.ts --only cct
+ *   npx tsx scripts/figures/architectures.ts --only vgg11 --width 0.125 --train-examples-per-mode 300 --epochs 1 ...
  *
- * Options: --only resnet18|cct, --dataset (fashion-mnist-small), --train-examples-per-mode 2500,
- * --epochs 2, --curve-epochs 2, --llpf-ticks 36, --llpf-stage-ticks 4, --llpf-step 0.15,
- * --points 11, --test-examples 500, --bn-batches 10, --seeds 1,2, --out, --runs.
- * Output: <out>/<architecture>/paths.{png,svg,vl.json} and numbers.json. Checkpoints (modes, curves,
- * LLPF runs) under runs/figures/ are reused.
+ * Options: --only NAME[,NAME] (entries of ARCHITECTURES), --width K (overrides every entry's width
+ * multiplier, for tiny trial runs), --dataset (fashion-mnist-small), --train-examples-per-mode 2500,
+ * --epochs 2, --curve-epochs 2, --neb-cycles 1x40@0.01, --llpf-ticks 36, --llpf-stage-ticks 4,
+ * --llpf-step 0.15, --points 11, --test-examples 500, --bn-batches 10, --seeds 1,2, --out, --runs.
+ * Output: <out>/<name>/paths.{png,svg,vl.json} and numbers.json, <out>/summary.*. Checkpoints
+ * (modes, curves, chains, LLPF runs) under runs/figures/ are reused.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +39,12 @@ import {
   type PathRow,
   type TrainModeOptions,
 } from '../../src/index.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { batchIndices, disposeBatches, loadBatches } from '../../src/entry/data.js';
+import { parseNebCycles } from '../../src/entry/paths.js';
+import { findAutoNebPath } from '../../src/paths/autoneb.js';
 import { findLlpfPath } from '../../src/paths/llpf.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { loadPath, savePath } from '../../src/paths/saved-path.js';
 import { findCurve } from '../../src/paths/train-curve.js';
 import { evaluateLinear, int, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
@@ -49,14 +57,38 @@ const values = parseOptions({
   'llpf-stage-ticks': { type: 'string', default: '4' },
   'llpf-step': { type: 'string', default: '0.15' },
   points: { type: 'string', default: '11' },
+  width: { type: 'string' },
+  'neb-cycles': { type: 'string', default: '1x40@0.01' },
   'bn-batches': { type: 'string', default: '10' },
 });
 
-const ARCHITECTURES = {
-  resnet18: { architecture: 'resnet18', config: { width: 0.25 }, tag: 'resnet18-k0.25', lr: 0.05, batchSize: 128, curveLr: 0.02, llpfLr: 0.01 },
-  cct: { architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, tag: 'cct_2_3x2_32', lr: 5e-4, batchSize: 64, curveLr: 5e-4, llpfLr: 1e-4 },
-} as const;
-type Name = keyof typeof ARCHITECTURES;
+/** One architecture of the table: what to train and with which recipe. */
+interface ArchitectureEntry {
+  /** Row name in the table and folder name. */
+  readonly name: string;
+  /** Registered architecture. */
+  readonly architecture: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly recipe: {
+    readonly optimizer: 'sgd' | 'adam';
+    readonly lr: number;
+    readonly batchSize: number;
+    readonly curveLr: number;
+    readonly llpfLr: number;
+    readonly weightDecay: number;
+  };
+}
+
+const SGD = { optimizer: 'sgd', batchSize: 128, weightDecay: 5e-4 } as const;
+const ARCHITECTURES: readonly ArchitectureEntry[] = [
+  { name: 'resnet18', architecture: 'resnet18', config: { width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
+  { name: 'cct', architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, recipe: { optimizer: 'adam', batchSize: 64, weightDecay: 0, lr: 5e-4, curveLr: 5e-4, llpfLr: 1e-4 } },
+  { name: 'vgg16', architecture: 'vgg', config: { depth: 16, width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
+  { name: 'vgg11', architecture: 'vgg', config: { depth: 11, width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
+  { name: 'mobilenetv2', architecture: 'mobilenetv2', config: { width: 0.5 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
+  { name: 'mobilenetv2-dfl', architecture: 'mobilenetv2-dfl', config: { width: 0.5 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
+];
+const METHODS = ['linear', 'bezier', 'autoneb', 'llpf'] as const;
 
 const started = performance.now();
 const dataset = values.dataset;
@@ -68,8 +100,13 @@ const points = int('points', values.points);
 const testExamples = int('test-examples', values['test-examples'], 500);
 const bnBatches = int('bn-batches', values['bn-batches']);
 const llpf = { ticks: int('llpf-ticks', values['llpf-ticks']), stageTicks: int('llpf-stage-ticks', values['llpf-stage-ticks']), stepAdaptive: num('llpf-step', values['llpf-step']) };
-const names: Name[] = values.only === undefined ? ['resnet18', 'cct'] : [values.only as Name];
-for (const name of names) if (!Object.hasOwn(ARCHITECTURES, name)) throw new Error(`--only: expected resnet18 or cct, found "${name}"`);
+const entries = values.only === undefined ? ARCHITECTURES : values.only.split(',').map((name) => {
+  const entry = ARCHITECTURES.find((e) => e.name === name);
+  if (entry === undefined) throw new Error(`--only: expected some of ${ARCHITECTURES.map((e) => e.name).join(', ')}, found "${name}"`);
+  return entry;
+});
+const widthOverride = values.width === undefined ? undefined : num('width', values.width);
+const nebCycles = parseNebCycles(values['neb-cycles']);
 
 await startBackend();
 const full = await loadTrainingData(dataset, values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] });
@@ -79,20 +116,34 @@ const data = { ...full, train: examples < full.train.count ? takeSubset(full.tra
 // The training input pipeline; the analysis reads it back from the checkpoints' metadata.
 const trainingPreprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
 
+interface SummaryRow {
+  readonly architecture: string;
+  readonly method: string;
+  readonly maxTestLoss: number;
+  readonly aboveWorseEndpoint: number;
+  readonly minTestAccuracy: number;
+}
 const results: Record<string, object> = {};
-for (const name of names) {
-  const setup = ARCHITECTURES[name];
+const summaryRows: SummaryRow[] = [];
+const continuity: Record<string, { maxSegmentLossAbovePoints: number; segments: number }> = {};
+const wallSeconds: Record<string, number> = {};
+for (const setup of entries) {
+  const name = setup.name;
+  const archStarted = performance.now();
+  const config = widthOverride === undefined || setup.config.width === undefined ? setup.config : { ...setup.config, width: widthOverride };
+  const tag = `${setup.architecture}-${Object.entries(config).map(([k, v]) => `${k}${String(v)}`).join('-')}`;
+  const recipe = setup.recipe;
   const training: TrainModeOptions = {
     architecture: setup.architecture,
-    config: setup.config,
+    config,
     dataset,
     preprocessing: trainingPreprocessing,
     epochs,
-    batchSize: setup.batchSize,
-    lr: setup.lr,
-    optimizer: name === 'cct' ? { kind: 'adam', weightDecay: 0 } : { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
+    batchSize: recipe.batchSize,
+    lr: recipe.lr,
+    optimizer: recipe.optimizer === 'adam' ? { kind: 'adam', weightDecay: recipe.weightDecay } : { kind: 'sgd', momentum: 0.9, weightDecay: recipe.weightDecay },
     schedule: { kind: 'cosine' },
-    outDir: join(values.runs, `${setup.tag}-${dataset}-n${examples}-e${epochs}`),
+    outDir: join(values.runs, `${tag}-${dataset}-n${examples}-e${epochs}`),
   };
   const modes = await loadModes(training, seeds, data, { splits: ['test'], testExamples, bnBatches });
   const [a, b] = modes.models as [Model, Model];
@@ -111,8 +162,8 @@ for (const name of names) {
         kind: 'bezier',
         bends: 3,
         epochs: curveEpochs,
-        lr: setup.curveLr,
-        weightDecay: name === 'cct' ? 0 : 5e-4,
+        lr: recipe.curveLr,
+        weightDecay: recipe.weightDecay,
         progress,
       }),
     );
@@ -122,6 +173,24 @@ for (const name of names) {
   const bezierRows = await step(`${name}: Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
   bezier.dispose();
 
+  const nebFile = join(training.outDir, `autoneb-s${seeds.join('-')}-${values['neb-cycles'].replaceAll(/[^0-9a-z.@x]+/gi, '_')}.safetensors`);
+  let neb;
+  if (existsSync(nebFile)) neb = (await loadPath(nebFile)).path;
+  else {
+    const found = await step(`${name}: AutoNEB (${values['neb-cycles']})`, async (progress) => {
+      const nebEvaluation = loadBatches(data.train, batchIndices(Math.min(512, data.train.count), { batchSize: 128, shuffle: false }), preprocessing);
+      try {
+        return await findAutoNebPath(arch, [a, b], { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 2 }), evaluation: nebEvaluation }, { cycles: nebCycles, progress });
+      } finally {
+        disposeBatches(nebEvaluation);
+      }
+    });
+    await savePath(nebFile, found.path, { info: { cycles: found.info.cycles } });
+    neb = found.path;
+  }
+  const nebRows = await step(`${name}: AutoNEB chain (${points} points)`, (progress) => evaluatePath(neb, evaluation, { ...grid, progress }));
+  neb.dispose();
+
   const llpfDir = join(training.outDir, `llpf-s${seeds.join('-')}-${llpf.ticks}x${llpf.stepAdaptive}-stage${llpf.stageTicks}`);
   const run = await step(`${name}: LLPF A → B (${llpf.ticks} ticks, a stage every ${llpf.stageTicks})`, (progress) =>
     findLlpfPath(arch, { start: a, target: { kind: 'model', state: b } }, { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
@@ -130,7 +199,7 @@ for (const name of names) {
       stepAdaptive: llpf.stepAdaptive,
       recordEvery: llpf.stageTicks,
       segmentPoints: 1,
-      training: { lr: setup.llpfLr, minIterations: 2, maxIterations: 6, lossThreshold: 0.5 },
+      training: { lr: recipe.llpfLr, minIterations: 2, maxIterations: 6, lossThreshold: 0.5 },
       checkpoint: { directory: llpfDir, every: llpf.stageTicks },
       resume: true,
       progress,
@@ -140,7 +209,7 @@ for (const name of names) {
   const llpfRows = await step(`${name}: LLPF path (${points} points)`, (progress) => evaluatePath(run.path, evaluation, { ...grid, progress }));
   run.path.dispose();
 
-  const rows: PathRow[] = [...linearRows, ...bezierRows, ...llpfRows];
+  const rows: PathRow[] = [...linearRows, ...bezierRows, ...nebRows, ...llpfRows];
   const test = (path: string) => rows.filter((r) => r.path === path && r.split === 'test');
   const worse = Math.max(test('linear')[0]?.loss ?? NaN, test('linear').at(-1)?.loss ?? NaN);
   const summary = Object.fromEntries(
@@ -149,12 +218,61 @@ for (const name of names) {
       return [path, { maxTestLoss: maxLoss, aboveWorseEndpoint: maxLoss - worse, minTestAccuracy: Math.min(...test(path).map((r) => r.accuracy)) }];
     }),
   );
+  for (const method of METHODS) {
+    const s = summary[method];
+    if (s !== undefined) summaryRows.push({ architecture: name, method, ...s });
+  }
+  // Continuity (Tian et al.): the highest loss between consecutive recorded LLPF points, above the higher of the two.
+  const testTicks = ticks.filter((r) => r.split === 'test');
+  let gap = -Infinity;
+  let segments = 0;
+  testTicks.forEach((r, i) => {
+    const previous = testTicks[i - 1];
+    if (previous === undefined || r.segmentMaxLoss === undefined) return;
+    segments += 1;
+    gap = Math.max(gap, r.segmentMaxLoss - Math.max(r.loss, previous.loss));
+  });
+  continuity[name] = { maxSegmentLossAbovePoints: gap, segments };
+  wallSeconds[name] = (performance.now() - archStarted) / 1000;
   results[name] = { modes: modes.metrics, training: { ...training, preprocessing: undefined, trainExamples: examples }, worseEndpointTestLoss: worse, summary, barriers: barrierMetrics(rows), llpf: { ...llpf, ticks }, rows };
-  await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${setup.tag}, ${examples} training images, ${testExamples} test images` }), join(out, name, 'paths'));
-  await writeNumbers(join(out, name), { figure: `architectures/${name}`, dataset, seeds, epochs, curveEpochs, points, testExamples, ...results[name], seconds: (performance.now() - started) / 1000 });
+  await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${tag}, ${examples} training images, ${testExamples} test images` }), join(out, name, 'paths'));
+  await writeNumbers(join(out, name), { figure: `architectures/${name}`, dataset, seeds, epochs, curveEpochs, points, testExamples, ...results[name], continuity: continuity[name], seconds: wallSeconds[name] });
   for (const [path, s] of Object.entries(summary)) {
     console.log(`${name} ${path.padEnd(7)} max test loss ${s.maxTestLoss.toFixed(3)} (worse endpoint ${worse.toFixed(3)}, +${s.aboveWorseEndpoint.toFixed(3)}), min test accuracy ${(100 * s.minTestAccuracy).toFixed(1)}%`);
   }
   modes.analysis.dispose();
 }
+
+// The paper's summary: one group of bars per architecture, one bar per method.
+const summarySpec: TopLevelSpec = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  title: `Max test loss above the worse endpoint, ${examples} training images per mode, ${testExamples} test images`,
+  data: { values: summaryRows.map((r) => ({ ...r })) },
+  mark: 'bar',
+  encoding: {
+    x: { field: 'architecture', type: 'nominal', sort: entries.map((e) => e.name), title: null },
+    xOffset: { field: 'method', type: 'nominal', sort: [...METHODS] },
+    y: { field: 'aboveWorseEndpoint', type: 'quantitative', title: 'max test loss − worse endpoint' },
+    color: { field: 'method', type: 'nominal', sort: [...METHODS], title: 'method' },
+  },
+  width: 60 * entries.length + 40,
+  height: 220,
+};
+await saveChart(summarySpec, join(out, 'summary'));
+const cell = (architecture: string, method: string) => {
+  const r = summaryRows.find((s) => s.architecture === architecture && s.method === method);
+  return r === undefined ? '–' : `${r.aboveWorseEndpoint.toFixed(3)}`;
+};
+const table = [
+  '| architecture | config | linear | Bezier | AutoNEB | LLPF | LLPF continuity (max segment loss above its points) | wall time (s) |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
+  ...entries.map((e) => {
+    const c = continuity[e.name];
+    const config = widthOverride === undefined || e.config.width === undefined ? e.config : { ...e.config, width: widthOverride };
+    return `| ${e.name} | \`${JSON.stringify(config)}\` | ${METHODS.map((m) => cell(e.name, m)).join(' | ')} | ${c === undefined || c.segments === 0 ? '–' : c.maxSegmentLossAbovePoints.toFixed(3)} | ${(wallSeconds[e.name] ?? NaN).toFixed(0)} |`;
+  }),
+].join('\n');
+await writeFileAtomic(join(out, 'summary.md'), `Max test loss above the worse endpoint (test split, BN re-estimated at every point).\n\n${table}\n`);
+await writeNumbers(out, { figure: 'architectures/summary', dataset, seeds, epochs, curveEpochs, points, testExamples, trainExamples: examples, width: widthOverride, summary: summaryRows, continuity, wallSeconds });
+console.log(table);
 console.log(`${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);

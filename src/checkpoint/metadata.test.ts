@@ -34,7 +34,7 @@ describe('checkpoint metadata', () => {
   it('errors name the file and the key', () => {
     const good = encodeCheckpointMetadata(full) as unknown as Record<string, string>;
     const decode = (patch: Record<string, string>) => () => decodeCheckpointMetadata({ ...good, ...patch }, 'ck.safetensors');
-    expect(decode({ architecture: 'vgg' })).toThrow(/checkpoint ck\.safetensors: metadata "architecture" is "vgg", expected one of lenet5, resnet18, cct/);
+    expect(decode({ architecture: 'alexnet' })).toThrow(/checkpoint ck\.safetensors: metadata "architecture" is "alexnet", expected one of lenet5, resnet18, cct/);
     expect(decode({ config: '{oops' })).toThrow(/metadata "config" is not valid JSON/);
     expect(decode({ seed: '4.5' })).toThrow(/metadata "seed" is "4.5", expected an integer/);
     expect(decode({ metrics: '{"loss":"low"}' })).toThrow(/metric "loss" is "low", expected a number/);

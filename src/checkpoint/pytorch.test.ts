@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers.js';
@@ -7,6 +8,7 @@ import { createRandom, uniformArray } from '../util/random.js';
 import {
   canonicalPyTorchName,
   chwPositionsOfHwc,
+  closestPyTorchFamily,
   detectPyTorchArchitecture,
   hwioToOihw,
   inferPyTorchConfig,
@@ -14,7 +16,7 @@ import {
   pytorchNameOf,
   transpose2d,
 } from './pytorch.js';
-import type { SafetensorsTensor } from './safetensors.js';
+import { readSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -86,6 +88,22 @@ describe('PyTorch names', () => {
     expect(detectPyTorchArchitecture(['module.conv1.weight', 'module.layer1.0.conv1.weight'])).toBe('resnet18');
     expect(detectPyTorchArchitecture(['tokenizer.conv_layers.0.0.weight'])).toBe('cct');
     expect(() => detectPyTorchArchitecture(['encoder.weight'], 'x.safetensors')).toThrow(/x\.safetensors: cannot tell the architecture .*encoder\.weight.*pass the architecture/);
+  });
+
+  it('names matching no family: the error names the closest family (the one holding most of the file’s names) and the first mismatching names', async () => {
+    // A VGG-16 (pytorch-cifar) whose classifier was renamed `head`: vgg's detection needs `classifier`.
+    const { tensors } = await readSafetensors(fileURLToPath(new URL('../../test/fixtures/vgg16-cifar.safetensors', import.meta.url)));
+    const renamed = [...tensors.keys()].map((n) => n.replace(/^classifier\./, 'head.'));
+    const closest = closestPyTorchFamily(renamed);
+    expect(closest).toMatchObject({ architecture: 'vgg', common: 78, expected: 80, unexpected: ['head.weight', 'head.bias'], missing: ['classifier.weight', 'classifier.bias'] });
+    expect(() => detectPyTorchArchitecture(renamed, 'renamed.safetensors')).toThrow(
+      /renamed\.safetensors: cannot tell the architecture .*; closest: vgg \(78 of its 80 names at its default config\); names it does not have: "head\.weight", "head\.bias"; its names the file lacks: "classifier\.weight", "classifier\.bias"; pass the architecture/,
+    );
+    // A ResNet18 in torchvision names with its stages renamed: closest resnet18, even with a `module.` prefix.
+    const resnet = ['module.conv1.weight', 'module.bn1.weight', 'module.stage1.0.conv1.weight', 'module.fc.weight', 'module.fc.bias'];
+    expect(closestPyTorchFamily(resnet)?.architecture).toBe('resnet18');
+    expect(closestPyTorchFamily(resnet)?.unexpected).toEqual(['stage1.0.conv1.weight']);
+    expect(closestPyTorchFamily(['encoder.weight'])).toBeUndefined();
   });
 
   it('infers LeNet5 and ResNet18 configs from shapes', () => {

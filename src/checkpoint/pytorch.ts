@@ -118,7 +118,67 @@ export function detectPyTorchArchitecture(names: Iterable<string>, source = 'PyT
   if (matching.length > 1) {
     throw new Error(`${source}: the tensor names (${shown}) match several architectures (${matching.join(', ')}); pass the architecture`);
   }
-  throw new Error(`${source}: cannot tell the architecture from the tensor names (${shown}); pass the architecture (one of ${candidates.join(', ')})`);
+  const closest = closestPyTorchFamily(list, candidates);
+  const hint = closest === undefined ? '' : `; closest: ${describeClosest(closest)}`;
+  throw new Error(`${source}: cannot tell the architecture from the tensor names (${shown})${hint}; pass the architecture (one of ${candidates.join(', ')})`);
+}
+
+/** How a state dict's names compare with one architecture's (at its default config). */
+export interface PyTorchNameOverlap {
+  readonly architecture: string;
+  /** Names (canonical, without `num_batches_tracked`) both have. */
+  readonly common: number;
+  /** The architecture's names at its default config. */
+  readonly expected: number;
+  /** File names the architecture does not have, in file order. */
+  readonly unexpected: readonly string[];
+  /** The architecture's names the file lacks, in spec order. */
+  readonly missing: readonly string[];
+}
+
+/**
+ * The architecture whose names overlap most with a state dict's: the largest share |A ∩ B| / |A| of
+ * the file's canonical names A that the architecture's default config has (B), ties broken by the
+ * Jaccard index |A ∩ B| / |A ∪ B|; undefined when none shares a name.
+ * Shapes and configs are not compared: this names a likely family for an error message.
+ */
+export function closestPyTorchFamily(names: readonly string[], candidates: readonly string[] = pytorchArchitectures()): PyTorchNameOverlap | undefined {
+  const fileNames = names.map(withoutModulePrefix).filter((n) => !n.endsWith('num_batches_tracked'));
+  let best: { overlap: PyTorchNameOverlap; score: number } | undefined;
+  for (const name of candidates) {
+    const arch = getArchitecture(name);
+    const format = arch.pytorch;
+    if (format === undefined) continue;
+    const spec = arch.spec(arch.parseConfig({}));
+    const expected = [...spec.params, ...spec.buffers].map((t) => t.name);
+    const expectedSet = new Set(expected);
+    const canonical = fileNames.map((n) => format.canonicalName?.(n) ?? n);
+    const present = new Set(canonical);
+    const common = expected.filter((n) => present.has(n)).length;
+    if (common === 0) continue;
+    // The share of the file's names the architecture has, then the Jaccard index as a tie-break.
+    const score = common / present.size + 1e-3 * (common / (expectedSet.size + present.size - common));
+    if (best !== undefined && score <= best.score) continue;
+    best = {
+      score,
+      overlap: {
+        architecture: name,
+        common,
+        expected: expected.length,
+        unexpected: fileNames.filter((_, i) => !expectedSet.has(canonical[i] as string)),
+        missing: expected.filter((n) => !present.has(n)),
+      },
+    };
+  }
+  return best?.overlap;
+}
+
+function describeClosest(o: PyTorchNameOverlap): string {
+  const first = (list: readonly string[]) => `${list.slice(0, 3).map((n) => `"${n}"`).join(', ')}${list.length > 3 ? `, … (${list.length})` : ''}`;
+  const parts = [`${o.architecture} (${o.common} of its ${o.expected} names at its default config)`];
+  if (o.unexpected.length > 0) parts.push(`names it does not have: ${first(o.unexpected)}`);
+  if (o.missing.length > 0) parts.push(`its names the file lacks: ${first(o.missing)}`);
+  return parts.join('; ');
 }
 
 // ---------------------------------------------------------------------------------------------

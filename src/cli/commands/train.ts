@@ -5,6 +5,7 @@ import { parseSchedule } from '../../train/schedule.js';
 import { loadTrainingData, trainMode, validateTrainOptions, type EpochMetrics, type TrainModeOptions } from '../../train/train-mode.js';
 import { integerListOption, jsonOption, numberOption, parseArgs, required } from '../args.js';
 import { takeSubset } from '../../data/subset.js';
+import { architecturesHelp } from '../architectures-help.js';
 import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { createProgressBar } from '../progress.js';
@@ -36,8 +37,12 @@ const DEFAULT_LR = { sgd: 0.05, adam: 0.001 } as const;
 export const trainCommand: Command = {
   summary: 'train independent modes, one per seed, with checkpoints per epoch',
   usage: '--arch A --dataset D --seeds 1,2 --epochs N --out DIR [options]',
-  help: `options:
-  --arch A             lenet5 | resnet18 | cct, or one from --architecture-module (required)
+  // A getter, so that the list is the registry's when the help is printed.
+  get help() {
+    return `options:
+  --arch A             a registered architecture, or one from --architecture-module (required);
+                       the built-ins and their config fields with defaults:
+${architecturesHelp()}
   --config JSON        architecture config, e.g. '{"width":0.25}' or '{"preset":"cct_2_3x2_32"}'
 ${DATA_OPTIONS_HELP}
   --seeds LIST         seeds, e.g. 1,2 or 1-4 (default ${DEFAULTS.seeds}); each drives init and data order
@@ -62,7 +67,8 @@ ${DATA_OPTIONS_HELP}
 A rerun of the same command continues: an interrupted seed resumes from its last completed epoch,
 a finished seed is skipped. Each seed folder records the recipe (every option above but --out,
 --save-epochs, --test-examples and --json); a rerun with another recipe, --epochs included (the
-schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`,
+schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`;
+  },
   defaults: { '': DEFAULTS },
   async run(args, context) {
     const { values } = parseArgs({
