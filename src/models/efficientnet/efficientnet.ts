@@ -18,7 +18,8 @@
  * has 3,599,686 parameters.
  *
  * As in pytorch-cifar, the expansion-1 block (layers.0) keeps a conv1/bn1 it never uses: they are in
- * the parameter map (so state dicts round-trip) and get zero gradients.
+ * the parameter map (so state dicts round-trip), get zero gradients, and their running statistics
+ * stay as they are.
  *
  * Training-mode randomness, with pytorch-cifar's defaults:
  * - `dropoutRate` (default 0.2): dropout on the pooled features before `linear`;
@@ -230,6 +231,20 @@ function unusedTerm(params: TensorMap, blocks: readonly EfficientNetBlock[]): tf
   return tf.mul(0, tf.addN(unused.map((n) => tf.sum(tensorOf(params, n)))));
 }
 
+/**
+ * Batch statistics for the unused bn1 of expansion-1 blocks: their running statistics themselves
+ * (zeros and ones when absent), so that every BN buffer has one, as data-parallel training expects,
+ * and a momentum update leaves them where PyTorch, which never runs them, leaves them.
+ */
+function reportUnusedStats(stats: Record<string, tf.Tensor>, buffers: TensorMap, blocks: readonly EfficientNetBlock[]): void {
+  for (const b of blocks.filter((block) => block.expansion === 1)) {
+    for (const [name, fill] of [[`${b.prefix}.bn1.running_mean`, 0], [`${b.prefix}.bn1.running_var`, 1]] as const) {
+      const running = buffers.get(name);
+      stats[name] = running === undefined ? tf.fill([b.planes], fill) : tf.clone(running);
+    }
+  }
+}
+
 function rateField(record: Readonly<Record<string, unknown>>, field: string, fallback: number): number {
   const value = record[field];
   if (value === undefined) return fallback;
@@ -285,6 +300,7 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
       let logits = tf.add<tf.Tensor2D>(tf.matMul(pooled, tensorOf(state.params, 'linear.weight')), tensorOf(state.params, 'linear.bias'));
       const zero = options.training ? unusedTerm(state.params, blocks) : undefined;
       if (zero !== undefined) logits = tf.add(logits, zero);
+      if (pass.stats !== undefined) reportUnusedStats(pass.stats, state.buffers, blocks);
       return { logits, stats: pass.stats ?? {} };
     });
     return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
