@@ -164,9 +164,9 @@ export function withRandomBuffers(state: ModelState, seed: number): ModelState {
 /**
  * Logits before and after permuting a model (random running statistics) by random permutations
  * of every group of its spec, eval and train mode; the worst relative difference, and how many
- * groups were permuted.
+ * groups there are and how many of the kernels changed.
  */
-export function permutedLogitsError(architecture: string, rawConfig: unknown, seed: number, batch = 2): { eval: number; train: number; groups: number; moved: number } {
+export function permutedLogitsError(architecture: string, rawConfig: unknown, seed: number, batch = 2): { eval: number; train: number; groups: number; moved: number; kernels: number } {
   const arch = getArchitecture(architecture);
   const config = arch.parseConfig(rawConfig);
   const spec = arch.spec(config);
@@ -186,15 +186,18 @@ export function permutedLogitsError(architecture: string, rawConfig: unknown, se
     tf.dispose([a.logits, b.logits]);
     disposeTensors(a.batchStats, b.batchStats);
   }
-  // How many parameters the permutation changed: a spec that permutes nothing would pass trivially.
+  // How many kernels the permutation changed (BN parameters start at 1 and 0, permuting them changes
+  // nothing): a spec that permutes nothing would pass trivially.
   let moved = 0;
-  for (const [name, t] of state.params) {
+  const kernels = spec.params.filter((p) => p.kind === 'weight');
+  for (const { name } of kernels) {
+    const t = state.params.get(name);
     const p = permuted.params.get(name);
-    if (p !== undefined && tf.tidy(() => tf.max(tf.abs(tf.sub(p, t))).dataSync()[0] as number) > 0) moved += 1;
+    if (t !== undefined && p !== undefined && tf.tidy(() => tf.max(tf.abs(tf.sub(p, t))).dataSync()[0] as number) > 0) moved += 1;
   }
   disposeTensors(fresh, state.buffers, permuted);
   x.dispose();
-  return { ...errors, groups: perm.groups.length, moved };
+  return { ...errors, groups: perm.groups.length, moved, kernels: kernels.length };
 }
 
 /** The LLPF stage of every layer group in spec order, and the stages of `layerStages`. */
