@@ -71,6 +71,14 @@ describe('modeconn on dla', () => {
 
     const path = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--no-train', '--step-adaptive', '0.2', '--workers', '1', '--out', join(dir, 'llpf'), '--points', '3', '--test-examples', '20', '--bn-batches', '1', '--json']);
     expect(path.code, path.stderr).toBe(0);
+  });
 
+  it('train --help lists the registered architectures with their config fields', async () => {
+    const help = await runCli(['train', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    const text = `${help.stdout}\n${help.stderr}`;
+    expect(text).toMatch(/dla: variant, width, inputChannels, inputSize, classes/);
+    expect(text).toMatch(/efficientnet-b0: width, inputChannels, inputSize, classes, dropoutRate, dropConnectRate, dropSeed/);
+    expect(text).toMatch(/resnet18: width, inputChannels, inputSize, classes/);
   });
 });

@@ -71,6 +71,5 @@ describe('modeconn on efficientnet-b0', () => {
 
     const path = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--no-train', '--step-adaptive', '0.2', '--workers', '1', '--out', join(dir, 'llpf'), '--points', '3', '--test-examples', '20', '--bn-batches', '1', '--json']);
     expect(path.code, path.stderr).toBe(0);
-
   });
 });

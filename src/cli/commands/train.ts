@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { getArchitecture } from '../../models/registry.js';
+import { getArchitecture, listArchitectures } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import type { OptimizerConfig } from '../../train/optimizer.js';
 import { parseSchedule } from '../../train/schedule.js';
@@ -29,11 +29,24 @@ const RECIPE_FLAGS: Readonly<Record<string, string>> = {
   seed: '--seeds',
 };
 
+/** The registered architectures with their config fields (the keys of their default configs), one a line. */
+function architecturesHelp(): string {
+  return listArchitectures()
+    .map((name) => {
+      const fields = Object.keys(getArchitecture(name).defaultConfig ?? {});
+      return `                         ${name}: ${fields.length === 0 ? '(no config fields)' : fields.join(', ')}`;
+    })
+    .join('\n');
+}
+
 export const trainCommand: Command = {
   summary: 'train independent modes, one per seed, with checkpoints per epoch',
   usage: '--arch A --dataset D --seeds 1,2 --epochs N --out DIR [options]',
-  help: `options:
-  --arch A             lenet5 | resnet18 | cct, or one from --architecture-module (required)
+  // A getter: the list is the registry's when help is shown (built-ins and --architecture-module's).
+  get help() {
+    return `options:
+  --arch A             a registered architecture, or one from --architecture-module (required):
+${architecturesHelp()}
   --config JSON        architecture config, e.g. '{"width":0.25}' or '{"preset":"cct_2_3x2_32"}'
 ${DATA_OPTIONS_HELP}
   --seeds LIST         seeds, e.g. 1,2 or 1-4 (default 1); each drives init and data order
@@ -58,7 +71,8 @@ ${DATA_OPTIONS_HELP}
 A rerun of the same command continues: an interrupted seed resumes from its last completed epoch,
 a finished seed is skipped. Each seed folder records the recipe (every option above but --out,
 --save-epochs, --test-examples and --json); a rerun with another recipe, --epochs included (the
-schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`,
+schedule depends on it), is an error naming the differing flags: use --no-resume or another --out.`;
+  },
   async run(args, context) {
     const { values } = parseArgs({
       args,
