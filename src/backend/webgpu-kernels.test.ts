@@ -21,9 +21,11 @@ const installed = await import(specifier).then(
 if (installed !== undefined) reportSkip('webgpu-kernels.test.ts', 'webgpu kernel coverage', `${specifier} does not load: ${installed}`);
 
 const MODELS = [
-  ['lenet5', {}, [4, 28, 28, 1]],
-  ['resnet18', { width: 1 / 16, inputSize: 16 }, [4, 16, 16, 3]],
-  ['cct', { preset: 'cct_tiny', inputSize: 8, classes: 3 }, [4, 8, 8, 3]],
+  ['lenet5', {}, [4, 28, 28, 1], ['Conv2DBackpropFilter', 'Relu']],
+  ['resnet18', { width: 1 / 16, inputSize: 16 }, [4, 16, 16, 3], ['Conv2DBackpropFilter', 'Relu']],
+  ['cct', { preset: 'cct_tiny', inputSize: 8, classes: 3 }, [4, 8, 8, 3], ['Conv2DBackpropFilter', 'Relu']],
+  ['efficientnet-b0', { width: 0.1, inputSize: 16 }, [4, 16, 16, 3], ['Conv2DBackpropFilter', 'Sigmoid', 'DepthwiseConv2dNativeBackpropFilter']],
+  ['dla', { width: 1 / 16, inputSize: 8 }, [4, 8, 8, 3], ['Conv2DBackpropFilter', 'Relu', 'Concat']],
 ] as const;
 
 describe.skipIf(installed !== undefined)('tfjs-backend-webgpu kernel coverage', () => {
@@ -31,7 +33,7 @@ describe.skipIf(installed !== undefined)('tfjs-backend-webgpu kernel coverage', 
     await initBackend('cpu');
   });
 
-  for (const [name, rawConfig, shape] of MODELS) {
+  for (const [name, rawConfig, shape, expected] of MODELS) {
     it(`registers every kernel of a ${name} training step and evaluation`, async () => {
       const arch = getArchitecture(name);
       const config = arch.parseConfig(rawConfig);
@@ -48,7 +50,7 @@ describe.skipIf(installed !== undefined)('tfjs-backend-webgpu kernel coverage', 
       // Op scopes of custom gradients are recorded too (`fusedConv2d__op`, and `unnamed scope` for a
       // tf.customGrad such as BatchNorm's closed-form gradient); they are not kernels.
       const used = [...new Set(profile.kernels.map((k) => k.name))].filter((k) => !k.endsWith('__op') && k !== 'unnamed scope');
-      expect(used).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'Relu']));
+      expect(used).toEqual(expect.arrayContaining([...expected]));
       const registered = new Set(tf.getKernelsForBackend('webgpu').map((k) => k.kernelName));
       expect(used.filter((k) => !registered.has(k))).toEqual([]);
       disposeTensors(state);

@@ -13,6 +13,8 @@
  * const model = createModel('my-mlp', {}, 1);
  */
 import { cct } from './cct/index.js';
+import { dla } from './dla/index.js';
+import { efficientNetB0 } from './efficientnet/index.js';
 import { lenet5 } from './lenet5/index.js';
 import { mobilenetv2, mobilenetv2Dfl } from './mobilenetv2/index.js';
 import { resnet18 } from './resnet18/index.js';
@@ -84,7 +86,7 @@ export function registerArchitecture<Config>(arch: Architecture<Config>): void {
 }
 
 // The built-ins, in this order (it is the order of listings and of PyTorch detection).
-const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl] as Architecture<unknown>[];
+const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl, efficientNetB0, dla] as Architecture<unknown>[];
 for (const arch of BUILT_IN) registerArchitecture(arch);
 
 /** The registered architecture called `name`; the error lists the registered names. */
