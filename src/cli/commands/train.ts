@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { getArchitecture } from '../../models/registry.js';
+import { getArchitecture, listArchitectures } from '../../models/registry.js';
 import { disposeTensors } from '../../models/tensor-map.js';
 import type { OptimizerConfig } from '../../train/optimizer.js';
 import { parseSchedule } from '../../train/schedule.js';
@@ -29,12 +29,21 @@ const RECIPE_FLAGS: Readonly<Record<string, string>> = {
   seed: '--seeds',
 };
 
+/** Each built-in architecture's config fields with their defaults, from the registry. */
+const ARCHITECTURE_CONFIG_HELP = listArchitectures()
+  .map((name) => {
+    const defaults = getArchitecture(name).defaultConfig as Readonly<Record<string, unknown>>;
+    return `                         ${name}: ${Object.entries(defaults).map(([field, value]) => `${field}=${JSON.stringify(value)}`).join(', ')}`;
+  })
+  .join('\n');
+
 export const trainCommand: Command = {
   summary: 'train independent modes, one per seed, with checkpoints per epoch',
   usage: '--arch A --dataset D --seeds 1,2 --epochs N --out DIR [options]',
   help: `options:
-  --arch A             lenet5 | resnet18 | cct, or one from --architecture-module (required)
-  --config JSON        architecture config, e.g. '{"width":0.25}' or '{"preset":"cct_2_3x2_32"}'
+  --arch A             ${listArchitectures().join(' | ')}, or one from --architecture-module (required)
+  --config JSON        architecture config, e.g. '{"width":0.25}' or '{"preset":"cct_2_3x2_32"}'; fields (defaults):
+${ARCHITECTURE_CONFIG_HELP}
 ${DATA_OPTIONS_HELP}
   --seeds LIST         seeds, e.g. 1,2 or 1-4 (default 1); each drives init and data order
   --epochs N           epochs (required)
