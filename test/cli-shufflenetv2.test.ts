@@ -18,5 +18,5 @@ afterAll(async () => {
 describe('CLI on shufflenetv2', () => {
   it('train --arch shufflenetv2, info, convert to PyTorch and back, barrier linear, path llpf', async () => {
     await expectCliRound('shufflenetv2', { netSize: 0.5, width: 0.125 }, dir);
-  }, 60_000);
+  }, 120_000);
 });
