@@ -207,7 +207,7 @@ afterAll(async () => {
 
 describe('a user-registered architecture', () => {
   it('is found by name once registered, and createModel builds it with its own config rules', () => {
-    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'pair-mlp', 'pair-mlp-bare']);
+    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'shufflenetv2', 'regnet', 'pair-mlp', 'pair-mlp-bare']);
     expect(getArchitecture('pair-mlp')).toBe(pairMlp);
     expect(a.architecture).toBe('pair-mlp');
     expect(() => createModel('pair-mlp', { hidden: 0 }, 1)).toThrow(/pair-mlp config: hidden must be a positive integer, found 0/);
@@ -314,10 +314,10 @@ describe('a user-registered architecture', () => {
   it('an architecture without the optional capabilities gets errors that name it and what is missing', async () => {
     const model = createModel('pair-mlp-bare', config, 1);
     expect(() => permutationSpecFor('pair-mlp-bare', pairSpec(config))).toThrow(
-      'permutation spec: architecture "pair-mlp-bare" does not define a permutation spec (permutationSpec); weight matching needs one; defined for lenet5, resnet18, pair-mlp',
+      'permutation spec: architecture "pair-mlp-bare" does not define a permutation spec (permutationSpec); weight matching needs one; defined for lenet5, resnet18, shufflenetv2, regnet, pair-mlp',
     );
     expect(() => activationMatching('pair-mlp-bare', model, model, [{ x }])).toThrow(/activationMatching: architecture "pair-mlp-bare" does not define activation hooks \(activations\); defined for lenet5, pair-mlp; use weightMatching/);
-    await expect(exportPyTorchStateDict(model)).rejects.toThrow(/export pair-mlp-bare: architecture "pair-mlp-bare" does not define PyTorch names and layouts \(pytorch\); PyTorch state dicts are supported for lenet5, resnet18, cct, pair-mlp/);
+    await expect(exportPyTorchStateDict(model)).rejects.toThrow(/export pair-mlp-bare: architecture "pair-mlp-bare" does not define PyTorch names and layouts \(pytorch\); PyTorch state dicts are supported for lenet5, resnet18, cct, shufflenetv2, regnet, pair-mlp/);
     expect([...defaultLlpfSchedule('pair-mlp-bare', pairSpec(config), 100).values()]).toEqual([0, 0]);
     // Worker threads can only import an architecture that comes from a module.
     const path = linearPath(a, b);

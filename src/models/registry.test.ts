@@ -15,8 +15,8 @@ describe('registry', () => {
     expect(getArchitecture('lenet5').name).toBe('lenet5');
     expect(getArchitecture('resnet18').name).toBe('resnet18');
     expect(getArchitecture('cct').name).toBe('cct');
-    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct']);
-    expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct');
+    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'shufflenetv2', 'regnet']);
+    expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct, shufflenetv2, regnet');
     for (const name of listArchitectures()) expect(getArchitecture(name).name).toBe(name);
     expect(() => getArchitecture('toString')).toThrow(/unknown architecture "toString"/);
   });
@@ -44,10 +44,10 @@ describe('registry', () => {
     expect(hasArchitecture('user-linear')).toBe(false);
     registerArchitecture(arch);
     expect(getArchitecture('user-linear')).toBe(arch);
-    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'user-linear']);
+    expect(listArchitectures()).toEqual(['lenet5', 'resnet18', 'cct', 'shufflenetv2', 'regnet', 'user-linear']);
     registerArchitecture(arch); // the same object again: a no-op
-    expect(listArchitectures()).toHaveLength(4);
-    expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct, user-linear');
+    expect(listArchitectures()).toHaveLength(6);
+    expect(() => getArchitecture('vgg16')).toThrow('unknown architecture "vgg16"; known architectures: lenet5, resnet18, cct, shufflenetv2, regnet, user-linear');
     const model = createModel('user-linear', {}, 1);
     expect(model.architecture).toBe('user-linear');
     expect(model.params.get('w')?.shape).toEqual([3]);
@@ -67,7 +67,7 @@ describe('registry', () => {
     );
     expect(() => registerArchitecture({ ...tiny('bad-llpf'), llpfStages: { stageOf: () => 0, defaultStageTicks: -1 } })).toThrow(/llpfStages\.defaultStageTicks must be a non-negative integer, found -1/);
     expect(() => registerArchitecture(null as unknown as Architecture<unknown>)).toThrow('registerArchitecture: expected an architecture object, found null');
-    expect(listArchitectures().filter((n) => n !== 'twice')).toEqual(['lenet5', 'resnet18', 'cct', 'user-linear']);
+    expect(listArchitectures().filter((n) => n !== 'twice')).toEqual(['lenet5', 'resnet18', 'cct', 'shufflenetv2', 'regnet', 'user-linear']);
   });
 });
 
