@@ -21,6 +21,8 @@ function reference(x: tf.Tensor4D, kernel: tf.Tensor4D, groups: number, stride: 
   return tf.concat(parts, 3);
 }
 
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
 const CASES = [
   { name: 'groups of 2 → 2 channels, stride 1', x: [2, 6, 6, 8], k: [3, 3, 2, 8], groups: 4, stride: 1, pad: 1 },
   { name: 'groups of 3 → 2 channels, stride 2', x: [2, 7, 7, 6], k: [3, 3, 3, 4], groups: 2, stride: 2, pad: 1 },
@@ -32,8 +34,8 @@ describe('groupedConv2d', () => {
   for (const c of CASES) {
     it(`${c.name}: equals the per-group convolutions, and its gradients equal cpu's`, async () => {
       const random = createRandom(1);
-      const xv = normalArray(c.x.reduce((a, b) => a * b, 1), 0, 1, random);
-      const kv = normalArray(c.k.reduce((a, b) => a * b, 1), 0, 1, random);
+      const xv = normalArray(size(c.x), 0, 1, random);
+      const kv = normalArray(size(c.k), 0, 1, random);
       const x = tf.tensor4d(xv, [...c.x] as [number, number, number, number]);
       const k = tf.tensor4d(kv, [...c.k] as [number, number, number, number]);
       const y = groupedConv2d(x, k, c.groups, c.stride, c.pad);
