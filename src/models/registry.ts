@@ -17,7 +17,9 @@ import { dla } from './dla/index.js';
 import { efficientNetB0 } from './efficientnet/index.js';
 import { lenet5 } from './lenet5/index.js';
 import { mobilenetv2, mobilenetv2Dfl } from './mobilenetv2/index.js';
+import { regnet } from './regnet/index.js';
 import { resnet18 } from './resnet18/index.js';
+import { shufflenetv2 } from './shufflenetv2/index.js';
 import { vgg } from './vgg/index.js';
 import type { Architecture, InitOptions, Model } from './types.js';
 
@@ -86,7 +88,7 @@ export function registerArchitecture<Config>(arch: Architecture<Config>): void {
 }
 
 // The built-ins, in this order (it is the order of listings and of PyTorch detection).
-const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl, efficientNetB0, dla] as Architecture<unknown>[];
+const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl, efficientNetB0, dla, shufflenetv2, regnet] as Architecture<unknown>[];
 for (const arch of BUILT_IN) registerArchitecture(arch);
 
 /** The registered architecture called `name`; the error lists the registered names. */

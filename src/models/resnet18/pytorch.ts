@@ -10,7 +10,8 @@ import type { PyTorchFormat } from '../capabilities.js';
 import { resnet18Widths } from './resnet18.js';
 
 export const resnet18PyTorch: PyTorchFormat = {
-  matches: (names) => names.some((n) => /^layer[1-4]\.\d+\.conv1\.weight$/.test(n)),
+  // BasicBlocks have two convs: a conv3 in a block is another family's (ShuffleNetV2, RegNet).
+  matches: (names) => names.some((n) => /^layer[1-4]\.\d+\.conv1\.weight$/.test(n)) && !names.some((n) => /^layer\d+\.\d+\.conv3\./.test(n)),
 
   namings: ['torchvision', 'pytorch-cifar'],
 
