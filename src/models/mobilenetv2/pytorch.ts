@@ -35,8 +35,11 @@ export function inferWidth(pairs: readonly (readonly [number, number])[]): numbe
 
 export function mobileNetV2PyTorch(variant: MobileNetV2Variant): PyTorchFormat {
   const blockConv3 = new RegExp(`^${variant.blocks}\\.\\d+\\.conv3\\.weight$`);
+  // EfficientNet's blocks (pytorch-cifar) have the same conv1–conv3 names; only they carry squeeze-and-excitation.
+  const squeezeExcitation = new RegExp(`^${variant.blocks}\\.\\d+\\.se\\.`);
   return {
-    matches: (names) => names.includes(`${variant.classifier}.weight`) && names.includes(`${variant.stem.conv}.weight`) && names.some((n) => blockConv3.test(n)),
+    matches: (names) =>
+      names.includes(`${variant.classifier}.weight`) && names.includes(`${variant.stem.conv}.weight`) && names.some((n) => blockConv3.test(n)) && !names.some((n) => squeezeExcitation.test(n)),
 
     inferConfig(tensors, shapeOf) {
       const stem = shapeOf(`${variant.stem.conv}.weight`, 4);
