@@ -8,7 +8,8 @@ import { loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { loadDataset } from '../data/datasets.js';
 import { takeSubset } from '../data/subset.js';
 import { disposeTensors } from '../models/tensor-map.js';
-import { checkpointPath, trainMode, type TrainingData, type TrainModeOptions } from './train-mode.js';
+import { checkpointPath, trainMode, validateTrainOptions, type TrainingData, type TrainModeOptions } from './train-mode.js';
+import { withFlagNames } from '../cli/option-flags.js';
 
 let dir: string;
 let data: TrainingData;
@@ -71,5 +72,24 @@ describe('trainMode', () => {
     disposeTensors(reference.model, resumed.model);
     // Nothing but the two models (10 LeNet5 parameter tensors each; the reference was alive before) outlived the runs.
     expect(tf.memory().numTensors).toBe(before - 10);
+  });
+});
+
+describe('validateTrainOptions', () => {
+  const base: TrainModeOptions = { architecture: 'lenet5', dataset: 'fashion-mnist-small', epochs: 2, outDir: 'unused' };
+  it('names the library option in backticks, which the CLI shows as its flag', () => {
+    const message = (options: TrainModeOptions): string => {
+      try {
+        validateTrainOptions(options);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'no error';
+    };
+    expect(message({ ...base, batchSize: 0 })).toBe('`batchSize`: expected a positive integer, found 0');
+    expect(withFlagNames(message({ ...base, batchSize: 0 }))).toBe('--batch-size: expected a positive integer, found 0');
+    expect(withFlagNames(message({ ...base, saveEpochs: [3] }))).toBe('--save-epochs: 3 is not an epoch in 1..2');
+    expect(withFlagNames(message({ ...base, lr: -1 }))).toBe('--lr: expected a positive number, found -1');
+    expect(message(base)).toBe('no error');
   });
 });

@@ -126,16 +126,16 @@ export async function loadTrainingData(dataset: string, options: { dataDir?: str
   return { train, test: await loadDataset(dataset, 'test', loadOptions) };
 }
 
-/** Checks options before any long computation; errors name the option. */
+/** Checks options before any long computation; errors name the option in backticks (`batchSize`), as library errors do. */
 export function validateTrainOptions(options: TrainModeOptions): void {
   getArchitecture(options.architecture);
-  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`--epochs: expected a positive integer, found ${options.epochs}`);
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`\`epochs\`: expected a positive integer, found ${options.epochs}`);
   const batchSize = options.batchSize ?? 128;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size: expected a positive integer, found ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`\`batchSize\`: expected a positive integer, found ${batchSize}`);
   const lr = options.lr ?? 0.05;
-  if (!(lr > 0)) throw new Error(`--lr: expected a positive number, found ${lr}`);
+  if (!(lr > 0)) throw new Error(`\`lr\`: expected a positive number, found ${lr}`);
   for (const e of options.saveEpochs ?? []) {
-    if (!Number.isInteger(e) || e < 1 || e > options.epochs) throw new Error(`--save-epochs: ${e} is not an epoch in 1..${options.epochs}`);
+    if (!Number.isInteger(e) || e < 1 || e > options.epochs) throw new Error(`\`saveEpochs\`: ${e} is not an epoch in 1..${options.epochs}`);
   }
   resolveWorkers(options.workers, 'trainMode workers');
 }

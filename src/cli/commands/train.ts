@@ -8,6 +8,7 @@ import { takeSubset } from '../../data/subset.js';
 import { architecturesHelp } from '../architectures-help.js';
 import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDDED_DATASET, preprocessingFlags, resolvePreprocessing } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
+import { inFlagTermsSync } from '../option-flags.js';
 import { createProgressBar } from '../progress.js';
 import { withResumeFlags } from '../resume-message.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
@@ -124,7 +125,7 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
       init: values.init,
       resume: !values['no-resume'],
     };
-    validateTrainOptions(options);
+    inFlagTermsSync(() => validateTrainOptions(options));
     await checkOutputPaths([{ path: options.outDir, kind: 'folder', option: '--out' }]);
     checkWorkersOption(values.workers);
     await context.initBackend();
