@@ -5,7 +5,7 @@ import { accuracyBandChart } from './accuracy-band-chart.js';
 import { aggregateBand } from './band.js';
 import { cumulativeChart } from './cumulative-chart.js';
 import { layerHeatmap } from './layer-heatmap.js';
-import { pathChart } from './path-chart.js';
+import { logLossDomain, pathChart } from './path-chart.js';
 import { pcaChart, projectPca } from './pca.js';
 import { llpfChart } from './llpf-chart.js';
 import { logTicks, surfaceChart } from './surface-chart.js';
@@ -17,6 +17,22 @@ type Values = Record<string, unknown>[];
 const dataOf = (spec: object): Values => (spec as { data: { values: Values } }).data.values;
 
 describe('pathChart', () => {
+  it('a log loss axis spans the 1-2-5 values around the losses, not whole powers of ten', () => {
+    expect(logLossDomain([0.254, 0.38, 1.98])).toEqual([0.2, 2]);
+    expect(logLossDomain([0.5, 0.7])).toEqual([0.5, 1]);
+    expect(logLossDomain([0.05, 12])).toEqual([0.05, 20]);
+    expect(logLossDomain([0, -1])).toBeUndefined();
+    const rows = pathRows().map((r) => ({ ...r, loss: 0.3 + r.loss }));
+    const losses = rows.map((r) => r.loss);
+    const spec = pathChart(rows, { metrics: ['loss'], logLoss: true });
+    const json = JSON.stringify(spec);
+    const [lo, hi] = logLossDomain(losses) ?? [NaN, NaN];
+    expect(lo).toBeLessThanOrEqual(Math.min(...losses));
+    expect(hi).toBeGreaterThanOrEqual(Math.max(...losses));
+    expect(hi / lo).toBeLessThan(10 * (Math.max(...losses) / Math.min(...losses)));
+    expect(json).toContain(`"domain":[${lo},${hi}]`);
+    expect(json).toContain('"nice":false');
+  });
   it('keeps only the requested splits and marks both endpoints', () => {
     const spec = pathChart(pathRows(5), { splits: ['train'] });
     expect(dataOf(spec).every((r) => r.split === 'train')).toBe(true);
@@ -117,6 +133,20 @@ describe('surfaceChart', () => {
   it('log legend ticks follow 1-2-5 and stay inside the range', () => {
     expect(logTicks(0.3, 12)).toEqual([0.5, 1, 2, 5, 10]);
     expect(logTicks(0.31, 0.45)).toEqual([0.31, 0.45]);
+  });
+  it('a linear color legend is labelled at round values between min and max, not only at the ends', () => {
+    const rows = surfaceRows(5);
+    const spec = surfaceChart(rows, projectedPoints(), { metric: 'error', color: 'linear' }) as { layer: { encoding: { color?: { legend?: { values?: number[] } } } }[] };
+    const values = spec.layer[0]?.encoding.color?.legend?.values ?? [];
+    const errors = rows.filter((r) => r.split === 'test').map((r) => 1 - r.accuracy);
+    const [lo, hi] = [Math.min(...errors), Math.max(...errors)];
+    expect(values[0]).toBeCloseTo(lo, 12);
+    expect(values.at(-1)).toBeCloseTo(hi, 12);
+    expect(values.length).toBeGreaterThan(2);
+    for (const inner of values.slice(1, -1)) {
+      expect(inner).toBeGreaterThan(lo);
+      expect(inner).toBeLessThan(hi);
+    }
   });
   it('refuses a log scale for values ≤ 0', () => {
     const rows = surfaceRows(3).map((r) => ({ ...r, loss: 0 }));
