@@ -1,6 +1,8 @@
 // Contracts of the chart builders beyond schema validity: what goes into the data, ordering,
 // option handling and errors. Numbers come from the closed-form fixtures in test/fixtures/chart-rows.ts.
 import { describe, expect, it } from 'vitest';
+import { parse, View } from 'vega';
+import { compile } from 'vega-lite';
 import { accuracyBandChart } from './accuracy-band-chart.js';
 import { aggregateBand } from './band.js';
 import { cumulativeChart } from './cumulative-chart.js';
@@ -101,6 +103,20 @@ describe('cumulativeChart', () => {
     const deep = dataOf(spec).filter((r) => r.order === 'deep').map((r) => r.stepLabel);
     expect(deep).toEqual(['1 · fc3', '2 · fc2', '3 · fc1', '4 · conv2', '5 · conv1']);
     expect(spec.resolve).toEqual({ scale: { x: 'independent' } });
+  });
+  it('the y domain Vega computes leaves room around the extreme barriers (a point on the frame is half cut off)', async () => {
+    // The layerwise-lenet5 barriers: without padding Vega rounds [-1.386, 1.592] to [-1.4, 1.6].
+    const barriers = [-0.354, -1.243, -0.111, -0.132, 1.592, -1.386, -0.701, -0.258, 0.959, 1.592];
+    const rows = cumulativeRows().map((r, i) => ({ ...r, barrier: barriers[i % barriers.length] ?? 0 }));
+    const view = new View(parse(compile(cumulativeChart(rows)).spec), { renderer: 'none' });
+    await view.runAsync();
+    const y = view.scale('y') as { domain(): [number, number]; range(): [number, number] };
+    const [lo, hi] = y.domain();
+    const height = y.range()[0];
+    const pixelsPerNat = height / (hi - lo);
+    expect((hi - Math.max(...barriers)) * pixelsPerNat).toBeGreaterThanOrEqual(5);
+    expect((Math.min(...barriers) - lo) * pixelsPerNat).toBeGreaterThanOrEqual(5);
+    view.finalize();
   });
 });
 
