@@ -24,7 +24,7 @@ import {
   saveChart,
   type Model,
 } from '../../src/index.js';
-import { evaluateCurvePlane } from '../../src/entry/landscape.js';
+import { curvePlaneBasis, disposePlaneBasis, evaluateCurvePlane, projectCurve, type PlaneCoordinates } from '../../src/entry/landscape.js';
 import { disposeCurve, type Curve, type CurveKind } from '../../src/entry/paths.js';
 import { surfaceChart } from '../../src/entry/charts.js';
 import type { ProjectedPoint } from '../../src/entry/barriers.js';
@@ -68,11 +68,34 @@ const curve: Curve = {
 };
 for (const state of bendStates.slice(1, -1)) disposeTensors(state.buffers);
 
+/**
+ * The grid of this figure as it was before the library computed it (issue 12: same numbers), as
+ * the two corners `evaluateCurvePlane` must span with `margin`: u over [−m, 1 + m]; v over the
+ * curve and the bend w₁ (inside the grid, as in Garipov et al.'s Fig. 1; the library's default
+ * spans the curve only, which leaves the bend outside) with a margin of m·max(v extent, 0.2, 0.5).
+ */
+function figureGrid(c: Curve, m: number): PlaneCoordinates[] {
+  const basis = curvePlaneBasis(c);
+  const vs = [0, basis.c.v, ...projectCurve(c, basis, { points: 61 }).map((p) => p.v)];
+  disposePlaneBasis(basis);
+  const [vLo, vHi] = [Math.min(...vs), Math.max(...vs)];
+  const pad = m * Math.max(vHi - vLo, 0.2, 0.5);
+  // evaluateCurvePlane widens the fitted extent e by m·e on each side: fit corners whose widened range is the one above.
+  const corner = (lo: number, hi: number) => {
+    const extent = (hi - lo) / (1 + 2 * m);
+    return [lo + m * extent, lo + m * extent + extent] as const;
+  };
+  const [u0, u1] = corner(-m, 1 + m);
+  const [v0, v1] = corner(vLo - pad, vHi + pad);
+  return [{ u: u0, v: v0 }, { u: u1, v: v1 }];
+}
+
 // The plane through A, the bend and B, the curve (61 points) projected on it, and the loss on a
 // grid spanning the curve with margins: all in the library (src/landscape/evaluate-plane.ts).
 const evaluation = modes.analysis.data;
+const fit = figureGrid(curve, margin);
 const plane = await step(`loss surface (${gridSize}×${gridSize} grid)`, (progress) =>
-  evaluateCurvePlane(arch, curve, evaluation, { grid: gridSize, margin, points: 61, bnReset: false, labels: ['mode A', 'mode B', 'bend w₁'], progress }),
+  evaluateCurvePlane(arch, curve, evaluation, { grid: gridSize, margin, fit, points: 61, bnReset: false, labels: ['mode A', 'mode B', 'bend w₁'], progress }),
 );
 disposeCurve(curve);
 const surface = plane.rows;

@@ -1,11 +1,13 @@
 // Contracts of the chart builders beyond schema validity: what goes into the data, ordering,
 // option handling and errors. Numbers come from the closed-form fixtures in test/fixtures/chart-rows.ts.
 import { describe, expect, it } from 'vitest';
+import { parse, View } from 'vega';
+import { compile } from 'vega-lite';
 import { accuracyBandChart } from './accuracy-band-chart.js';
 import { aggregateBand } from './band.js';
 import { cumulativeChart } from './cumulative-chart.js';
 import { layerHeatmap } from './layer-heatmap.js';
-import { pathChart } from './path-chart.js';
+import { logLossDomain, pathChart } from './path-chart.js';
 import { pcaChart, projectPca } from './pca.js';
 import { llpfChart } from './llpf-chart.js';
 import { logTicks, surfaceChart } from './surface-chart.js';
@@ -17,6 +19,22 @@ type Values = Record<string, unknown>[];
 const dataOf = (spec: object): Values => (spec as { data: { values: Values } }).data.values;
 
 describe('pathChart', () => {
+  it('a log loss axis spans the 1-2-5 values around the losses, not whole powers of ten', () => {
+    expect(logLossDomain([0.254, 0.38, 1.98])).toEqual([0.2, 2]);
+    expect(logLossDomain([0.5, 0.7])).toEqual([0.5, 1]);
+    expect(logLossDomain([0.05, 12])).toEqual([0.05, 20]);
+    expect(logLossDomain([0, -1])).toBeUndefined();
+    const rows = pathRows().map((r) => ({ ...r, loss: 0.3 + r.loss }));
+    const losses = rows.map((r) => r.loss);
+    const spec = pathChart(rows, { metrics: ['loss'], logLoss: true });
+    const json = JSON.stringify(spec);
+    const [lo, hi] = logLossDomain(losses) ?? [NaN, NaN];
+    expect(lo).toBeLessThanOrEqual(Math.min(...losses));
+    expect(hi).toBeGreaterThanOrEqual(Math.max(...losses));
+    expect(hi / lo).toBeLessThan(10 * (Math.max(...losses) / Math.min(...losses)));
+    expect(json).toContain(`"domain":[${lo},${hi}]`);
+    expect(json).toContain('"nice":false');
+  });
   it('keeps only the requested splits and marks both endpoints', () => {
     const spec = pathChart(pathRows(5), { splits: ['train'] });
     expect(dataOf(spec).every((r) => r.split === 'train')).toBe(true);
@@ -86,6 +104,20 @@ describe('cumulativeChart', () => {
     expect(deep).toEqual(['1 · fc3', '2 · fc2', '3 · fc1', '4 · conv2', '5 · conv1']);
     expect(spec.resolve).toEqual({ scale: { x: 'independent' } });
   });
+  it('the y domain Vega computes leaves room around the extreme barriers (a point on the frame is half cut off)', async () => {
+    // The layerwise-lenet5 barriers: without padding Vega rounds [-1.386, 1.592] to [-1.4, 1.6].
+    const barriers = [-0.354, -1.243, -0.111, -0.132, 1.592, -1.386, -0.701, -0.258, 0.959, 1.592];
+    const rows = cumulativeRows().map((r, i) => ({ ...r, barrier: barriers[i % barriers.length] ?? 0 }));
+    const view = new View(parse(compile(cumulativeChart(rows)).spec), { renderer: 'none' });
+    await view.runAsync();
+    const y = view.scale('y') as { domain(): [number, number]; range(): [number, number] };
+    const [lo, hi] = y.domain();
+    const height = y.range()[0];
+    const pixelsPerNat = height / (hi - lo);
+    expect((hi - Math.max(...barriers)) * pixelsPerNat).toBeGreaterThanOrEqual(5);
+    expect((Math.min(...barriers) - lo) * pixelsPerNat).toBeGreaterThanOrEqual(5);
+    view.finalize();
+  });
 });
 
 describe('aggregateBand', () => {
@@ -117,6 +149,20 @@ describe('surfaceChart', () => {
   it('log legend ticks follow 1-2-5 and stay inside the range', () => {
     expect(logTicks(0.3, 12)).toEqual([0.5, 1, 2, 5, 10]);
     expect(logTicks(0.31, 0.45)).toEqual([0.31, 0.45]);
+  });
+  it('a linear color legend is labelled at round values between min and max, not only at the ends', () => {
+    const rows = surfaceRows(5);
+    const spec = surfaceChart(rows, projectedPoints(), { metric: 'error', color: 'linear' }) as { layer: { encoding: { color?: { legend?: { values?: number[] } } } }[] };
+    const values = spec.layer[0]?.encoding.color?.legend?.values ?? [];
+    const errors = rows.filter((r) => r.split === 'test').map((r) => 1 - r.accuracy);
+    const [lo, hi] = [Math.min(...errors), Math.max(...errors)];
+    expect(values[0]).toBeCloseTo(lo, 12);
+    expect(values.at(-1)).toBeCloseTo(hi, 12);
+    expect(values.length).toBeGreaterThan(2);
+    for (const inner of values.slice(1, -1)) {
+      expect(inner).toBeGreaterThan(lo);
+      expect(inner).toBeLessThan(hi);
+    }
   });
   it('refuses a log scale for values ≤ 0', () => {
     const rows = surfaceRows(3).map((r) => ({ ...r, loss: 0 }));

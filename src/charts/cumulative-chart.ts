@@ -59,6 +59,8 @@ export function cumulativeChart(rows: readonly CumulativeRow[], options: Cumulat
     field: 'value',
     type: 'quantitative' as const,
     title: yTitle,
+    // Padding before the domain is rounded: a point at the largest barrier otherwise sits half outside the frame ([-1.39, 1.59] → [-1.4, 1.6]).
+    scale: { padding: 10 },
     axis: { format: valueKind === 'barrier' ? '~g' : metricFormat(valueKind) },
   };
   const color = { field: 'order', type: 'nominal' as const, title: LEGEND.order, sort: orders };

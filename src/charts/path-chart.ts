@@ -11,6 +11,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { PathRow, Split } from '../rows/rows.js';
 import { AXIS, LABEL, LEGEND, metricTitle, type Metric } from './messages.js';
+import { logTicks } from './surface-chart.js';
 import {
   DEFAULT_HEIGHT,
   DEFAULT_WIDTH,
@@ -60,8 +61,10 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
       field: 'value',
       type: 'quantitative' as const,
       title: metricTitle(metric, oneSplit),
-      scale: log ? { type: 'log' as const } : { zero: metric !== 'loss' },
-      axis: { format: metricFormat(metric) },
+      // A log scale rounded out to powers of ten would leave most of the panel empty (0.25–2 nats
+      // drawn on 0.1–10): the domain ends at the 1-2-5 values around the data, labelled at 1-2-5.
+      scale: log ? { type: 'log' as const, ...(logDomainOf(kept) ?? {}), nice: false } : { zero: metric !== 'loss' },
+      axis: { format: metricFormat(metric), ...(log && logDomainOf(kept) !== undefined ? { values: logTicks(...(logDomainOf(kept)?.domain ?? [1, 1])) } : {}) },
     };
     const x = {
       field: 't',
@@ -122,4 +125,21 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
   return (stacked
     ? { ...base, vconcat: panels, resolve: { scale: { x: 'shared' } } }
     : { ...base, hconcat: panels });
+}
+
+/** The domain of a log loss axis: from the largest 1-2-5 value ≤ the smallest loss to the smallest ≥ the largest (undefined without positive losses). */
+export function logLossDomain(losses: readonly number[]): [number, number] | undefined {
+  const positive = losses.filter((v) => v > 0 && Number.isFinite(v));
+  if (positive.length === 0) return undefined;
+  const [lo, hi] = [Math.min(...positive), Math.max(...positive)];
+  const steps = (v: number) => {
+    const e = Math.floor(Math.log10(v));
+    return [e - 1, e, e + 1].flatMap((p) => [1, 2, 5].map((m) => Number((m * 10 ** p).toPrecision(3))));
+  };
+  return [Math.max(...steps(lo).filter((s) => s <= lo)), Math.min(...steps(hi).filter((s) => s >= hi))];
+}
+
+function logDomainOf(rows: readonly PathRow[]): { domain: [number, number] } | undefined {
+  const domain = logLossDomain(rows.map((r) => r.loss));
+  return domain === undefined ? undefined : { domain };
 }

@@ -172,7 +172,8 @@ export function surfaceChart(
         legend: {
           format,
           ...(colorKind === 'levels' ? {} : { gradientLength: Math.max(120, height - 80) }),
-          ...(colorKind === 'log' ? { values: logTicks(lo, hi) } : {}),
+          // Labelled at the contour levels too (a linear gradient labelled only at min and max reads poorly).
+          ...(colorKind === 'log' ? { values: logTicks(lo, hi) } : colorKind === 'linear' ? { values: niceTicks(lo, hi, 6) } : {}),
         },
       },
     },

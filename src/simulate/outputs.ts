@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, paperConfig, requireRows, titleProp } from '../charts/theme.js';
 import { accuracyBandRows, plateauDelay, ticksToAccuracy, toCsv, type SimulationRows, type TickRow } from './metrics.js';
 import type { SimulationConfig } from './simulator.js';
+import type { LayerStatRow } from '../rows/rows.js';
 
 export interface SimulationRun {
   readonly config: SimulationConfig;
@@ -41,9 +42,16 @@ export async function writeSimulationOutputs(dir: string, runs: readonly Simulat
   await write('ticks.csv', toCsv(ticks));
   await write('layers.csv', toCsv(layers));
   await write('nodes.csv', toCsv(nodes));
-  if (ticks.length > 0) written.push(...(await saveChart(accuracyBandChart(accuracyBandRows(ticks), { ...titleProp(options.title), bandTitle: LEGEND.bandNodes }), join(dir, 'accuracy'))));
-  if (layers.length > 0) written.push(...(await saveChart(layerVarianceChart(layers), join(dir, 'layer-variance'))));
+  for (const [name, spec] of simulationCharts(ticks, layers, options)) written.push(...(await saveChart(spec, join(dir, name))));
   return written;
+}
+
+/** The charts of a simulation's rows, by file name: `accuracy` (mean and min–max band over nodes) and `layer-variance`; none for empty rows. */
+export function simulationCharts(ticks: readonly TickRow[], layers: readonly LayerStatRow[], options: { readonly title?: string } = {}): [string, TopLevelSpec][] {
+  const charts: [string, TopLevelSpec][] = [];
+  if (ticks.length > 0) charts.push(['accuracy', accuracyBandChart(accuracyBandRows(ticks), { ...titleProp(options.title), bandTitle: LEGEND.bandNodes })]);
+  if (layers.length > 0) charts.push(['layer-variance', layerVarianceChart(layers)]);
+  return charts;
 }
 
 /** One point of a sweep: ticks until a run's mean accuracy reached `level`, at a value of the swept quantity. */
