@@ -77,8 +77,8 @@ describe('modeconn on dla', () => {
     const help = await runCli(['train', '--help']);
     expect(help.code, help.stderr).toBe(0);
     const text = `${help.stdout}\n${help.stderr}`;
-    expect(text).toMatch(/dla: variant, width, inputChannels, inputSize, classes/);
-    expect(text).toMatch(/efficientnet-b0: width, inputChannels, inputSize, classes, dropoutRate, dropConnectRate, dropSeed/);
-    expect(text).toMatch(/resnet18: width, inputChannels, inputSize, classes/);
+    expect(text).toMatch(/dla +\{"variant":"dla","width":1,"inputChannels":3,"inputSize":32,"classes":10\}/);
+    expect(text).toMatch(/efficientnet-b0 +\{"width":1,"inputChannels":3,"inputSize":32,"classes":10,"dropoutRate":0.2,"dropConnectRate":0,"dropSeed":0\}/);
+    expect(text).toMatch(/resnet18 +\{"width":1,"inputChannels":3,"inputSize":32,"classes":10\}/);
   });
 });
