@@ -15,7 +15,13 @@ import { createModel } from '../src/models/registry.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
 import { runCli } from './run-cli.js';
 
-export const runQuiet = (args: string[]) => runCli(args, ['--quiet']);
+/** `runCli` with `--quiet`; with DEBUG_CLI set, prints each command's seconds and exit code (to see where a test's time goes). */
+export async function runQuiet(args: string[]): ReturnType<typeof runCli> {
+  const t0 = performance.now();
+  const r = await runCli(args, ['--quiet']);
+  if (process.env.DEBUG_CLI) console.info(`${((performance.now() - t0) / 1000).toFixed(2)} s ${args.slice(0, 2).join(' ')} → ${r.code} ${r.stderr.slice(0, 300)}`);
+  return r;
+}
 
 export interface Rows {
   readonly rows: { t: number; loss: number; accuracy: number }[];

@@ -11,16 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { createModel } from '../src/models/registry.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
-import { expectDescribed, expectLinearBarrier } from './cli-family.js';
+import { expectDescribed, expectLinearBarrier, runQuiet } from './cli-family.js';
 import { useTestBackend } from './helpers.js';
-import { runCli } from './run-cli.js';
 
-const run = async (args: string[]) => {
-  const t0 = performance.now();
-  const r = await runCli(args, ['--quiet']);
-  if (process.env.DEBUG_CLI) console.info(`${((performance.now() - t0) / 1000).toFixed(2)} s ${args.slice(0, 2).join(' ')} → ${r.code} ${r.stderr.slice(0, 300)}`);
-  return r;
-};
+const run = runQuiet;
 
 let dir: string;
 beforeAll(async () => {
