@@ -287,26 +287,6 @@ export async function gradientsAgainstCpu(backend: string, architecture: string,
   return { worst, worstName, zero, global: largestError / largest };
 }
 
-/** Asserts that repeated SGD steps on the active backend leave the number of live tensors flat. */
-export async function expectTrainStepsLeakFree(architecture: string, rawConfig: unknown, batch: number): Promise<void> {
-  const arch = getArchitecture(architecture);
-  const config = arch.parseConfig(rawConfig);
-  const [h, w, c] = arch.spec(config).inputShape;
-  let state: ModelState = arch.init(config, 1);
-  const data = { x: tf.randomNormal<tf.Rank.R4>([batch, h, w, c], 0, 1, 'float32', 2), y: tf.tensor1d(Array.from({ length: batch }, (_, i) => i % arch.spec(config).classes), 'int32') };
-  const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9 });
-  await expectNoLeakedTensors(async () => {
-    const result = trainStep(arch, config, state, data, optimizer, 0.01);
-    await result.loss.data();
-    tf.dispose([result.loss, result.correct]);
-    disposeTensors(state);
-    state = result.state;
-  });
-  disposeTensors(state);
-  optimizer.dispose();
-  tf.dispose([data.x, data.y]);
-}
-
 /**
  * Logits before and after permuting a model (random running statistics) by random permutations
  * of every group of its spec, eval and train mode; the worst relative difference, and how many

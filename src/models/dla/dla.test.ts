@@ -9,7 +9,7 @@ import { initBackend } from '../../backend/init-backend.js';
 import { useTestBackend } from '../../../test/helpers.js';
 import {
   exportMismatches,
-  expectTrainStepsLeakFree,
+  expectLeakFreeTrainSteps,
   fixtureErrors,
   gradientsAgainstCpu,
   importFixture,
@@ -119,6 +119,6 @@ describe('dla', () => {
   });
 
   it('repeated training steps leak no tensors', async () => {
-    await expectTrainStepsLeakFree('dla', { variant: 'dla', width: 0.0625, inputSize: 8 }, 2);
+    await expectLeakFreeTrainSteps(dla, dla.parseConfig({ variant: 'dla', width: 0.0625, inputSize: 8 }), 2);
   });
 });

@@ -9,7 +9,7 @@ import { initBackend } from '../../backend/init-backend.js';
 import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
 import {
   exportMismatches,
-  expectTrainStepsLeakFree,
+  expectLeakFreeTrainSteps,
   fixtureErrors,
   gradientsAgainstCpu,
   importFixture,
@@ -139,7 +139,7 @@ describe('efficientnet-b0', () => {
   });
 
   it('repeated training steps and evaluations leak no tensors', async () => {
-    await expectTrainStepsLeakFree('efficientnet-b0', { width: 0.1, inputSize: 16 }, 2);
+    await expectLeakFreeTrainSteps(efficientNetB0, efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 }), 2);
     const config = efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 });
     const state = efficientNetB0.init(config, 1);
     const x = tf.randomNormal<tf.Rank.R4>([2, 16, 16, 3], 0, 1, 'float32', 1);
