@@ -329,10 +329,8 @@ export function permutedFreshLogitsError(architecture: string, rawConfig: unknow
 /** The LLPF stage of every layer group in spec order, and the stages of `layerStages`. */
 export function llpfStageOrder(architecture: string, rawConfig: unknown): { stages: number[]; blocks: string[] } {
   const arch = getArchitecture(architecture);
-  const spec = arch.spec(arch.parseConfig(rawConfig));
-  const stages = arch.llpfStages;
-  expect(stages, `${architecture} llpfStages`).toBeDefined();
-  return { stages: spec.layers.map((l) => stages!.stageOf(l.name)), blocks: layerStages(arch, spec).map((s) => s.name) };
+  const config = arch.parseConfig(rawConfig);
+  return { stages: llpfStageList(arch, config).map((s) => s.stage), blocks: layerStages(arch, arch.spec(config)).map((s) => s.name) };
 }
 
 /** Imports a fixture state dict (architecture detected). */
@@ -489,9 +487,7 @@ export function permutationError<C>(arch: Architecture<C>, config: C, n: number,
 /** Every layer group has an LLPF stage, stages never decrease input → output, the first is 0, and blocks are contiguous. */
 export function expectStagesInOrder<C>(arch: Architecture<C>, config: C): number[] {
   const spec = arch.spec(config);
-  const llpf = arch.llpfStages;
-  expect(llpf).toBeDefined();
-  const stages = spec.layers.map((l) => (llpf as NonNullable<typeof llpf>).stageOf(l.name));
+  const stages = llpfStageList(arch, config).map((s) => s.stage);
   for (let i = 1; i < stages.length; i++) expect(stages[i], spec.layers[i]?.name).toBeGreaterThanOrEqual(stages[i - 1] as number);
   expect(stages[0]).toBe(0);
   // Throws when the groups of a block are not contiguous.
