@@ -20,50 +20,24 @@ Files:
       (u64 LE header length | JSON header {name: {dtype, shape, data_offsets}} | raw LE float32)
   barriers-lenet5-expected.json   {images, ts, linear: [{t, loss, accuracy}], layers: [...]}
 """
-import gzip
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'test', 'fixtures')
+sys.path.insert(0, os.path.join(HERE, 'fixtures'))
+from fixture_io import deterministic, fixture_dir, read_idx, write_json, write_safetensors  # noqa: E402
+
+deterministic()
+OUT = fixture_dir()
 FMNIST = '/usr/share/datasets/fashion-mnist'
 SMALL = os.path.join(HERE, '..', 'data', 'fashion-mnist-small')
 TRAIN_IMAGES, TEST_IMAGES = 4000, 500
 EPOCHS, BATCH, LR = 3, 64, 0.05
-
-
-def read_idx(path):
-    with gzip.open(path, 'rb') as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
-    assert zero == 0 and dtype == 0x08, path
-    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def write_safetensors(path, tensors):
-    header = {'__metadata__': {'format': 'pt'}}
-    chunks, offset = [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        offset += len(data)
-        chunks.append(data)
-    js = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    js += b' ' * ((8 - len(js) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(js)))
-        f.write(js)
-        for c in chunks:
-            f.write(c)
-    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
 
 
 class LeNet5(nn.Module):
@@ -121,8 +95,8 @@ def main():
     ty = torch.from_numpy(read_idx(f'{SMALL}/t10k-labels-idx1-ubyte.gz')[:TEST_IMAGES].astype(np.int64))
     a = train(1, xs, ys).state_dict()
     b = train(2, xs, ys).state_dict()
-    write_safetensors(os.path.join(OUT, 'barriers-lenet5-a.safetensors'), a)
-    write_safetensors(os.path.join(OUT, 'barriers-lenet5-b.safetensors'), b)
+    write_safetensors(os.path.join(OUT, 'barriers-lenet5-a.safetensors'), a, {'format': 'pt'})
+    write_safetensors(os.path.join(OUT, 'barriers-lenet5-b.safetensors'), b, {'format': 'pt'})
 
     ts = [i / 10 for i in range(11)]
     linear = []
@@ -144,11 +118,7 @@ def main():
         'linear': linear,
         'layers': layers,
     }
-    path = os.path.join(OUT, 'barriers-lenet5-expected.json')
-    with open(path, 'w') as f:
-        json.dump(expected, f, indent=1)
-        f.write('\n')
-    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
+    write_json(os.path.join(OUT, 'barriers-lenet5-expected.json'), expected)
 
 
 if __name__ == '__main__':

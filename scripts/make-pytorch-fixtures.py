@@ -23,11 +23,7 @@ and statistics in *-expected.json. The tests never run python: they read these f
   cct-input.safetensors            input batch NHWC
   cct-expected.json                eval-mode logits
 """
-import gzip
-import json
-import math
 import os
-import struct
 import sys
 
 import numpy as np
@@ -35,64 +31,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'test', 'fixtures')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures'))
+from fixture_io import deterministic, fixture_dir, floats, read_idx, rows, write_json, write_nhwc_input, write_safetensors  # noqa: E402
+
+deterministic()
+OUT = fixture_dir()
 FMNIST = '/usr/share/datasets/fashion-mnist'
-
-DTYPES = {torch.float32: 'F32', torch.int64: 'I64'}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """Hand-written safetensors writer: tensors in the given order, contiguous, header padded to 8."""
-    header = {}
-    if metadata:
-        header['__metadata__'] = metadata
-    chunks = []
-    offset = 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().astype(t.numpy().dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        offset += len(data)
-        chunks.append(data)
-    js = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    js += b' ' * ((8 - len(js) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(js)))
-        f.write(js)
-        for c in chunks:
-            f.write(c)
-    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
-
-
-def write_json(path, obj):
-    with open(path, 'w') as f:
-        json.dump(obj, f, indent=1)
-        f.write('\n')
-    print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)')
-
-
-def floats(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
-
-
-def rows(t):
-    return [floats(r) for r in t]
 
 
 # ---------------------------------------------------------------------------------------------
 # LeNet5 on Fashion-MNIST
 # ---------------------------------------------------------------------------------------------
-
-def read_idx(path):
-    with gzip.open(path, 'rb') as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
-    assert zero == 0 and dtype == 0x08, path
-    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
 
 class LeNet5(nn.Module):
     """conv1 5x5 pad 2 → ReLU → maxpool 2 → conv2 5x5 valid → ReLU → maxpool 2 → flatten (C·H·W)
@@ -257,7 +206,7 @@ def train_resnet18(k, seed, x):
 def make_resnet18():
     torch.manual_seed(1)
     x = torch.randn(4, 3, 32, 32) * 1.5 + 0.3
-    write_safetensors(os.path.join(OUT, 'resnet18-input.safetensors'), {'x': x.permute(0, 2, 3, 1).contiguous()})
+    write_nhwc_input(os.path.join(OUT, 'resnet18-input.safetensors'), x)
 
     state, expected = train_resnet18(0.125, 1, x)
     write_safetensors(os.path.join(OUT, 'resnet18-torchvision.safetensors'), state, {'format': 'pt'})
@@ -391,7 +340,7 @@ def make_cct():
     with torch.no_grad():
         logits = model(x)
     write_safetensors(os.path.join(OUT, 'cct-pytorch.safetensors'), model.state_dict(), {'format': 'pt'})
-    write_safetensors(os.path.join(OUT, 'cct-input.safetensors'), {'x': x.permute(0, 2, 3, 1).contiguous()})
+    write_nhwc_input(os.path.join(OUT, 'cct-input.safetensors'), x)
     write_json(os.path.join(OUT, 'cct-expected.json'), {
         'description': 'Tiny CCT (Compact-Transformers structure: conv tokenizer without bias, ReLU, maxpool 3/2/1; '
                        'pre-norm attention, post-attention norm1, exact GELU MLP; sequence pooling), random init '

@@ -11,19 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { createModel } from '../src/models/registry.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
+import { expectDescribed, expectLinearBarrier, runQuiet } from './cli-family.js';
 import { useTestBackend } from './helpers.js';
-import { runCli } from './run-cli.js';
 
-const run = async (args: string[]) => {
-  const t0 = performance.now();
-  const r = await runCli(args, ['--quiet']);
-  if (process.env.DEBUG_CLI) console.info(`${((performance.now() - t0) / 1000).toFixed(2)} s ${args.slice(0, 2).join(' ')} → ${r.code} ${r.stderr.slice(0, 300)}`);
-  return r;
-};
-
-interface Out {
-  rows: { t: number; loss: number; accuracy: number }[];
-}
+const run = runQuiet;
 
 let dir: string;
 beforeAll(async () => {
@@ -66,11 +57,7 @@ describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
         disposeTensors(model);
       }
 
-      const info = await run(['info', a, '--json']);
-      expect(info.code, info.stderr).toBe(0);
-      const described = JSON.parse(info.stdout) as { architecture: string; config: Record<string, unknown>; layers: unknown[] };
-      expect(described.architecture).toBe(family.arch);
-      expect(described.config).toMatchObject(family.config);
+      const described = await expectDescribed(a, family.arch, family.config);
       expect(described.layers).toHaveLength(family.layers);
 
       // native → PyTorch (architecture detected back from the names) → native: same predictions
@@ -90,11 +77,7 @@ describe('CLI on the CNN families of the layer-wise connectivity paper', () => {
       disposeTensors(ma, mb);
 
       if (!family.analyses) return;
-      const barrier = await run(['barrier', 'linear', a, b, '--points', '3', '--train-examples', '20', '--test-examples', '20', '--bn-batches', '1', '--workers', '1', '--json']);
-      expect(barrier.code, barrier.stderr).toBe(0);
-      const rows = (JSON.parse(barrier.stdout) as Out).rows;
-      expect(rows.map((r) => r.t)).toEqual([0, 0.5, 1]);
-      for (const row of rows) expect(Number.isFinite(row.loss)).toBe(true);
+      await expectLinearBarrier(a, b, ['--train-examples', '20', '--test-examples', '20', '--bn-batches', '1', '--workers', '1', '--json']);
 
       const llpf = await run(['path', 'llpf', a, '--to', `model:${b}`, '--ticks', '2', '--stage-ticks', '1', '--no-train', '--step-adaptive', '0.5', '--out', join(dir, `${family.arch}-llpf`), '--points', '3', '--train-examples', '20', '--test-examples', '20', '--bn-batches', '1', '--batch-size', '16', '--workers', '1', '--json']);
       expect(llpf.code, llpf.stderr).toBe(0);

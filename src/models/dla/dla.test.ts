@@ -9,15 +9,16 @@ import { initBackend } from '../../backend/init-backend.js';
 import { useTestBackend } from '../../../test/helpers.js';
 import {
   exportMismatches,
-  expectTrainStepsLeakFree,
+  expectLeakFreeTrainSteps,
   fixtureErrors,
   gradientsAgainstCpu,
   importFixture,
   llpfStageOrder,
-  permutedLogitsError,
-  readExpected,
+  permutedFreshLogitsError,
+  readJson,
+  type FamilyExpected,
   readInput,
-} from '../../../test/model-family-checks.js';
+} from '../../../test/architecture-checks.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
 import { dla } from './index.js';
@@ -37,13 +38,13 @@ const FIXTURES = [
 describe('dla', () => {
   for (const f of FIXTURES) {
     it(`${f.variant}: PyTorch's parameter count at k = 1 and at the fixture's k = ${f.width}`, async () => {
-      const expected = await readExpected(f.expected);
+      const expected = await readJson<FamilyExpected>(f.expected);
       expect(countSpecScalars(dla.spec(dla.parseConfig({ variant: f.variant })).params)).toBe(expected.parameterCountWidth1);
       expect(countSpecScalars(dla.spec(dla.parseConfig({ variant: f.variant, width: f.width })).params)).toBe(expected.parameterCount);
     });
 
     it(`${f.variant}: a pytorch-cifar state dict imports with its variant and width and reproduces PyTorch's eval and train logits and batch statistics`, async ({ annotate }) => {
-      const expected = await readExpected(f.expected);
+      const expected = await readJson<FamilyExpected>(f.expected);
       const { model } = await importFixture(f.file);
       expect(model.architecture).toBe('dla');
       expect(model.config).toEqual({ ...dla.defaultConfig, variant: f.variant, width: f.width });
@@ -65,7 +66,7 @@ describe('dla', () => {
     });
 
     it(`${f.variant}: permuting a model by random permutations of its spec (roots' inputs tied) leaves eval and train logits unchanged`, () => {
-      const result = permutedLogitsError('dla', { variant: f.variant, width: 0.125, inputSize: 16 }, 21);
+      const result = permutedFreshLogitsError('dla', { variant: f.variant, width: 0.125, inputSize: 16 }, 21);
       expect(result.eval).toBeLessThan(1e-4);
       expect(result.train).toBeLessThan(1e-4);
       expect(result.moved).toBeGreaterThan(result.kernels * 0.8);
@@ -118,6 +119,6 @@ describe('dla', () => {
   });
 
   it('repeated training steps leak no tensors', async () => {
-    await expectTrainStepsLeakFree('dla', { variant: 'dla', width: 0.0625, inputSize: 8 }, 2);
+    await expectLeakFreeTrainSteps(dla, dla.parseConfig({ variant: 'dla', width: 0.0625, inputSize: 8 }), 2);
   });
 });

@@ -9,15 +9,16 @@ import { initBackend } from '../../backend/init-backend.js';
 import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
 import {
   exportMismatches,
-  expectTrainStepsLeakFree,
+  expectLeakFreeTrainSteps,
   fixtureErrors,
   gradientsAgainstCpu,
   importFixture,
   llpfStageOrder,
-  permutedLogitsError,
-  readExpected,
+  permutedFreshLogitsError,
+  readJson,
+  type FamilyExpected,
   readInput,
-} from '../../../test/model-family-checks.js';
+} from '../../../test/architecture-checks.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
 import { efficientNetB0, efficientNetBlocks } from './index.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 
 describe('efficientnet-b0', () => {
   it('has PyTorch’s parameter count at k = 1 (3,599,686) and at the fixture’s k = 0.1; pytorch-cifar’s block geometry', async () => {
-    const expected = await readExpected('efficientnet-expected.json');
+    const expected = await readJson<FamilyExpected>('efficientnet-expected.json');
     expect(countSpecScalars(efficientNetB0.spec(efficientNetB0.parseConfig({})).params)).toBe(expected.parameterCountWidth1);
     expect(countSpecScalars(efficientNetB0.spec(efficientNetB0.parseConfig({ width: 0.1 })).params)).toBe(expected.parameterCount);
     const blocks = efficientNetBlocks(1);
@@ -44,7 +45,7 @@ describe('efficientnet-b0', () => {
   });
 
   it('a pytorch-cifar state dict (k = 0.1) imports with its config and reproduces PyTorch’s eval and train logits and batch statistics', async ({ annotate }) => {
-    const expected = await readExpected('efficientnet-expected.json');
+    const expected = await readJson<FamilyExpected>('efficientnet-expected.json');
     const { model } = await importFixture('efficientnet-pytorch.safetensors');
     expect(model.architecture).toBe('efficientnet-b0');
     expect(model.config).toEqual({ ...efficientNetB0.defaultConfig, width: 0.1 });
@@ -138,7 +139,7 @@ describe('efficientnet-b0', () => {
   });
 
   it('repeated training steps and evaluations leak no tensors', async () => {
-    await expectTrainStepsLeakFree('efficientnet-b0', { width: 0.1, inputSize: 16 }, 2);
+    await expectLeakFreeTrainSteps(efficientNetB0, efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 }), 2);
     const config = efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 });
     const state = efficientNetB0.init(config, 1);
     const x = tf.randomNormal<tf.Rank.R4>([2, 16, 16, 3], 0, 1, 'float32', 1);
@@ -149,7 +150,7 @@ describe('efficientnet-b0', () => {
 
   it('permuting a model by random permutations of its spec leaves eval and train logits unchanged', () => {
     // Without dropout: a fixed mask over the pooled features does not permute with them.
-    const result = permutedLogitsError('efficientnet-b0', { width: 0.15, inputSize: 16, dropoutRate: 0 }, 11);
+    const result = permutedFreshLogitsError('efficientnet-b0', { width: 0.15, inputSize: 16, dropoutRate: 0 }, 11);
     expect(result.eval).toBeLessThan(1e-4);
     expect(result.train).toBeLessThan(1e-4);
     // 16 blocks × (planes + SE) minus layers.0's planes, plus the streams: the stem's and one per block without identity shortcut (7).

@@ -9,10 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportPyTorchStateDict, importPyTorchStateDict } from '../../checkpoint/pytorch.js';
 import { readSafetensors } from '../../checkpoint/safetensors.js';
-import { createOptimizer } from '../../train/optimizer.js';
-import { trainStep } from '../../train/step.js';
-import { batchStatsError, compareGradients, fixturePath, llpfStageList, permutedLogitsError, readInput, readJson, relativeToMax, runBothModes, stagesAreOrdered, type PyTorchExpected } from '../../../test/architecture-checks.js';
-import { expectNoLeakedTensors, useTestBackend } from '../../../test/helpers.js';
+import { batchStatsError, compareGradients, expectLeakFreeTrainSteps, fixturePath, llpfStageList, permutedLogitsError, readInput, readJson, relativeToMax, runBothModes, stagesAreOrdered, type PyTorchExpected } from '../../../test/architecture-checks.js';
+import { useTestBackend } from '../../../test/helpers.js';
 import { layerStages } from '../layer-stage.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
@@ -112,18 +110,7 @@ describe('mobilenetv2 and mobilenetv2-dfl', () => {
     });
 
     it(`${name}: repeated SGD train steps leak no tensors`, async () => {
-      let state = port.arch.init(small, 4);
-      const batch = { x: tf.randomNormal<tf.Rank.R4>([4, 16, 16, 3], 0, 1, 'float32', 5), y: tf.tensor1d([0, 1, 2, 1], 'int32') };
-      const opt = createOptimizer({ kind: 'sgd', momentum: 0.9 });
-      await expectNoLeakedTensors(() => {
-        const r = trainStep(port.arch, small, state, batch, opt, 0.05);
-        disposeTensors(state);
-        tf.dispose([r.loss, r.correct]);
-        state = r.state;
-      });
-      disposeTensors(state);
-      opt.dispose();
-      tf.dispose([batch.x, batch.y]);
+      await expectLeakFreeTrainSteps(port.arch, small, 4);
     });
 
     it(`${name}: permuting expansion channels, residual streams and head by random permutations leaves the logits unchanged`, async ({ annotate }) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkPyTorchFixture, expectLeakFreeTrainSteps, expectStagesInOrder, gradientErrors, permutationError, readJson, type FamilyFixture } from '../../../test/family-checks.js';
+import { checkPyTorchFixture, expectLeakFreeTrainSteps, expectStagesInOrder, gradientErrors, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
 import { expectNoLeakedTensors, useTestBackend } from '../../../test/helpers.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
