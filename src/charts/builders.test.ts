@@ -36,6 +36,21 @@ describe('pathChart', () => {
     expect(json).toContain(`"domain":[${lo},${hi}]`);
     expect(json).toContain('"nice":false');
   });
+  it('the y domains Vega computes leave room above the top point of the loss and error panels', async () => {
+    // The alignment/lenet5 peaks: error 64.95% (Vega rounded the domain to end at 65%, the point on the frame) and loss 1.97.
+    const rows = pathRows(5).map((r) => (r.path === 'linear' && r.t === 0.5 ? { ...r, loss: 1.97, accuracy: 1 - 0.6495 } : r));
+    const view = new View(parse(compile(pathChart(rows, { splits: ['test'], metrics: ['loss', 'error'] })).spec), { renderer: 'none' });
+    await view.runAsync();
+    const test = rows.filter((r) => r.split === 'test');
+    const tops = { concat_0_y: Math.max(...test.map((r) => r.loss)), concat_1_y: Math.max(...test.map((r) => 1 - r.accuracy)) };
+    for (const [name, top] of Object.entries(tops)) {
+      const y = view.scale(name) as { domain(): [number, number]; range(): [number, number] };
+      const [lo, hi] = y.domain();
+      expect((hi - top) * (y.range()[0] / (hi - lo)), name).toBeGreaterThanOrEqual(5);
+    }
+    expect((view.scale('concat_1_y') as { domain(): number[] }).domain()[0]).toBe(0);
+    view.finalize();
+  });
   it('keeps only the requested splits and marks both endpoints', () => {
     const spec = pathChart(pathRows(5), { splits: ['train'] });
     expect(dataOf(spec).every((r) => r.split === 'train')).toBe(true);
