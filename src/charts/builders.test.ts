@@ -10,6 +10,7 @@ import { layerHeatmap } from './layer-heatmap.js';
 import { logLossDomain, pathChart } from './path-chart.js';
 import { pcaChart, projectPca } from './pca.js';
 import { llpfChart } from './llpf-chart.js';
+import { subspaceChart } from './subspace-chart.js';
 import { logTicks, surfaceChart } from './surface-chart.js';
 import { estimateTextWidth } from './text-width.js';
 import { CATEGORY_COLORS, LEGEND_BOX, niceTicks, paperConfig } from './theme.js';
@@ -34,6 +35,21 @@ describe('pathChart', () => {
     expect(hi / lo).toBeLessThan(10 * (Math.max(...losses) / Math.min(...losses)));
     expect(json).toContain(`"domain":[${lo},${hi}]`);
     expect(json).toContain('"nice":false');
+  });
+  it('the y domains Vega computes leave room above the top point of the loss and error panels', async () => {
+    // The alignment/lenet5 peaks: error 64.95% (Vega rounded the domain to end at 65%, the point on the frame) and loss 1.97.
+    const rows = pathRows(5).map((r) => (r.path === 'linear' && r.t === 0.5 ? { ...r, loss: 1.97, accuracy: 1 - 0.6495 } : r));
+    const view = new View(parse(compile(pathChart(rows, { splits: ['test'], metrics: ['loss', 'error'] })).spec), { renderer: 'none' });
+    await view.runAsync();
+    const test = rows.filter((r) => r.split === 'test');
+    const tops = { concat_0_y: Math.max(...test.map((r) => r.loss)), concat_1_y: Math.max(...test.map((r) => 1 - r.accuracy)) };
+    for (const [name, top] of Object.entries(tops)) {
+      const y = view.scale(name) as { domain(): [number, number]; range(): [number, number] };
+      const [lo, hi] = y.domain();
+      expect((hi - top) * (y.range()[0] / (hi - lo)), name).toBeGreaterThanOrEqual(5);
+    }
+    expect((view.scale('concat_1_y') as { domain(): number[] }).domain()[0]).toBe(0);
+    view.finalize();
   });
   it('keeps only the requested splits and marks both endpoints', () => {
     const spec = pathChart(pathRows(5), { splits: ['train'] });
@@ -117,6 +133,38 @@ describe('cumulativeChart', () => {
     expect((hi - Math.max(...barriers)) * pixelsPerNat).toBeGreaterThanOrEqual(5);
     expect((Math.min(...barriers) - lo) * pixelsPerNat).toBeGreaterThanOrEqual(5);
     view.finalize();
+  });
+});
+
+/** The labels Vega draws on an axis (overlap removal hides a label by setting its opacity to 0). */
+async function drawnAxisLabels(spec: object, orient: 'left' | 'bottom'): Promise<string[]> {
+  const view = new View(parse(compile(spec as Parameters<typeof compile>[0]).spec), { renderer: 'none' });
+  await view.runAsync();
+  // Marks hold items; an axis's group item carries its orient.
+  type Node = { role?: string; orient?: string; items?: Node[]; text?: string; opacity?: number };
+  const labels: string[] = [];
+  const walk = (node: Node, inAxis: boolean): void => {
+    const axis = inAxis || node.orient === orient;
+    if (node.role === 'axis-label' && axis) {
+      for (const item of node.items ?? []) if (item.opacity !== 0 && item.text !== undefined) labels.push(String(item.text));
+    }
+    for (const child of node.items ?? []) walk(child, axis);
+  };
+  walk((view.scenegraph() as unknown as { root: Node }).root, false);
+  view.finalize();
+  return labels;
+}
+
+describe('subspaceChart', () => {
+  it('a log loss axis draws every one of its 1-2-5 labels (none dropped for overlap)', async () => {
+    // The robustness-subspace-lenet5 range: losses from 0.376 to 417 nats.
+    const rows = [0, 0.5, 1].flatMap((magnitude, i) =>
+      (['interpolation', 'training-subspace', 'null-space'] as const).map((direction, k) => ({
+        direction, magnitude, sample: 0, split: 'test' as const, loss: [0.376, 20, 417][(i + k) % 3] ?? 1, accuracy: 0.5,
+      })),
+    );
+    const labels = await drawnAxisLabels(subspaceChart(rows, { log: true }), 'left');
+    expect(labels.map(Number).sort((a, b) => a - b)).toEqual([0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   SCHEMA_URL,
   metricExpr,
   metricFormat,
+  metricOf,
   paperConfig,
   rowsOfSplits,
   titleProp,
@@ -63,7 +64,7 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
       title: metricTitle(metric, oneSplit),
       // A log scale rounded out to powers of ten would leave most of the panel empty (0.25–2 nats
       // drawn on 0.1–10): the domain ends at the 1-2-5 values around the data, labelled at 1-2-5.
-      scale: log ? { type: 'log' as const, ...(logDomainOf(kept) ?? {}), nice: false } : { zero: metric !== 'loss' },
+      scale: log ? { type: 'log' as const, ...(logDomainOf(kept) ?? {}), nice: false } : linearScale(metric, kept, height),
       axis: { format: metricFormat(metric), ...(log && logDomainOf(kept) !== undefined ? { values: logTicks(...(logDomainOf(kept)?.domain ?? [1, 1])) } : {}) },
     };
     const x = {
@@ -125,6 +126,21 @@ export function pathChart(rows: readonly PathRow[], options: PathChartOptions = 
   return (stacked
     ? { ...base, vconcat: panels, resolve: { scale: { x: 'shared' } } }
     : { ...base, hconcat: panels });
+}
+
+/** Pixels kept free between a linear panel's extreme point and the plot frame (a point on the frame is half cut off). */
+const FRAME_ROOM = 10;
+
+/**
+ * A linear y scale with room above the top point before Vega rounds the domain: loss padded by
+ * FRAME_ROOM px on both ends; accuracy and error from 0, their top raised by FRAME_ROOM px but
+ * never past 100% (a 65% peak otherwise became the domain's 65% end, on the frame).
+ */
+function linearScale(metric: Metric, rows: readonly PathRow[], height: number) {
+  if (metric === 'loss') return { zero: false, padding: FRAME_ROOM };
+  const top = Math.max(...rows.map((r) => metricOf(r, metric)));
+  // Vega-Lite turns rounding off once domainMax is set; rounding [0, top + room] keeps round ends.
+  return { zero: true, domainMax: Math.min(1, (top * height) / (height - FRAME_ROOM)), nice: true };
 }
 
 /** The domain of a log loss axis: from the largest 1-2-5 value ≤ the smallest loss to the smallest ≥ the largest (undefined without positive losses). */

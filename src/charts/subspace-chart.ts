@@ -9,6 +9,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Split, SubspaceRow } from '../rows/rows.js';
 import { AXIS, LEGEND, metricTitle, type Metric } from './messages.js';
 import { aggregateBand, bandLayers } from './band.js';
+import { logLossDomain } from './path-chart.js';
+import { logTicks } from './surface-chart.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, SCHEMA_URL, metricFormat, metricOf, paperConfig, rowsOfSplits, titleProp } from './theme.js';
 
 export interface SubspaceChartOptions {
@@ -40,13 +42,18 @@ export function subspaceChart(rows: readonly SubspaceRow[], options: SubspaceCha
     min: p.min,
     max: p.max,
   }));
+  const log = options.log === true && metric === 'loss';
+  // Vega's own log ticks put 1-2-5 labels a few pixels apart over four decades and then drop every
+  // other one (500, 50, 5, 0.5 went missing): the domain ends at the 1-2-5 values around the band,
+  // labelled at exactly those values.
+  const logDomain = log ? logLossDomain(values.flatMap((v) => [v.min, v.max])) : undefined;
   const x = { field: 'magnitude', type: 'quantitative' as const, title: AXIS.magnitude };
   const y = {
     field: 'mean',
     type: 'quantitative' as const,
     title: metricTitle(metric, split),
-    axis: { format: metricFormat(metric) },
-    scale: options.log === true && metric === 'loss' ? { type: 'log' } : { zero: false },
+    axis: { format: metricFormat(metric), ...(logDomain === undefined ? {} : { values: logTicks(...logDomain) }) },
+    scale: log ? { type: 'log', ...(logDomain === undefined ? {} : { domain: logDomain, nice: false }) } : { zero: false },
   };
   const color = {
     field: 'direction',

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
 import { compileVegaLiteValidator } from '../charts/schema.js';
 import type { TickRow } from './metrics.js';
@@ -30,6 +31,20 @@ describe('simulation outputs', () => {
     const titled = delayChart([delayRow('plain', 4, runA, 0.5)], { title: 'delay', subtitle: 'open point: not reached' }) as { title: { text: string; subtitle: string } };
     expect(titled.title).toEqual({ text: 'delay', subtitle: 'open point: not reached' });
     expect(compileVegaLiteValidator()(titled as never)).toEqual([]);
+  });
+
+  it('the x domain Vega computes leaves room beside the first and last settings (K = 2 was drawn on the y axis)', async () => {
+    // The vanishing-variance-sweep-n10 degrees K = 2, 4, 6, 8.
+    const ks = [2, 4, 6, 8];
+    const rows = ks.flatMap((k) => [delayRow('plain', k, [row('a', 0, 0.1), row('a', 100 * k, 0.6)], 0.5), delayRow('corrected', k, [row('b', 0, 0.1), row('b', 50, 0.6)], 0.5)]);
+    const view = new View(parse(compile(delayChart(rows, { xTitle: 'degree K' })).spec), { renderer: 'none' });
+    await view.runAsync();
+    const x = view.scale('x') as { domain(): [number, number]; range(): [number, number] };
+    const [lo, hi] = x.domain();
+    const pixelsPerUnit = x.range()[1] / (hi - lo);
+    expect((Math.min(...ks) - lo) * pixelsPerUnit).toBeGreaterThanOrEqual(10);
+    expect((hi - Math.max(...ks)) * pixelsPerUnit).toBeGreaterThanOrEqual(10);
+    view.finalize();
   });
 
   it('delayChart is a valid Vega-Lite spec that compiles', () => {

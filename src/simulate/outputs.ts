@@ -84,7 +84,19 @@ export function delayChart(rows: readonly DelayRow[], options: { readonly xTitle
   requireRows('delayChart', rows);
   const level = rows[0]?.level ?? 0.5;
   const color = { field: 'series', type: 'nominal', title: 'averaging', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } };
-  const x = { field: 'x', type: 'quantitative', title: options.xTitle ?? 'degree', axis: { tickMinStep: 1, format: 'd' } };
+  // The x values are the swept settings themselves (K = 2, 4, …): a domain ending at them would put
+  // the first and last points on the axes, half cut off; 5% of the span (at least ½) on each side.
+  const xs = rows.map((r) => r.x);
+  const [xLo, xHi] = [Math.min(...xs), Math.max(...xs)];
+  const xPad = Math.max(0.5, 0.05 * (xHi - xLo));
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: options.xTitle ?? 'degree',
+    scale: { domain: [xLo - xPad, xHi + xPad], nice: false, zero: false },
+    // Labelled at the swept settings: round ticks alone left N = 5 of 5, 10, 20 unlabelled.
+    axis: { values: [...new Set(xs)].sort((a, b) => a - b), format: 'd' },
+  };
   const y = { field: 'delay', type: 'quantitative', title: `ticks to ${Math.round(level * 100)}% mean test accuracy` };
   return {
     $schema: SCHEMA_URL,
