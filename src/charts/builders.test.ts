@@ -335,13 +335,13 @@ describe('figure legibility (issue: what a reviewer flags)', () => {
 });
 
 describe('surfaceChart labels', () => {
-  it('labels a middle marker in the top fifth of the plot below it, so the text stays inside the plot', () => {
+  it('labels a middle marker in the top fifth of the plot to its right, so the text stays inside the plot and off the curve below it', () => {
     const rows = surfaceRows(9);
     const vMax = Math.max(...rows.map((r) => r.v));
     const top = [...projectedPoints().filter((p) => p.series === 'mode'), { label: 'bend', series: 'bend', order: 0.5, u: 0.5, v: vMax + 0.5 }];
-    const spec = surfaceChart(rows, top) as { layer: { mark: { type: string; baseline?: string }; data: { values: { label: string }[] } }[] };
+    const spec = surfaceChart(rows, top) as { layer: { mark: { type: string; baseline?: string; align?: string }; data: { values: { label: string }[] } }[] };
     const texts = spec.layer.filter((l) => l.mark.type === 'text');
-    expect(texts.find((l) => l.data.values.some((v) => v.label === 'bend'))?.mark.baseline).toBe('top');
+    expect(texts.find((l) => l.data.values.some((v) => v.label === 'bend'))?.mark).toMatchObject({ align: 'left', baseline: 'middle' });
     const low = surfaceChart(rows, [...top.slice(0, -1), { label: 'bend', series: 'bend', order: 0.5, u: 0.5, v: 0.2 }]) as typeof spec;
     expect(low.layer.filter((l) => l.mark.type === 'text').find((l) => l.data.values.some((v) => v.label === 'bend'))?.mark.baseline).toBe('bottom');
   });

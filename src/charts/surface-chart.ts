@@ -40,7 +40,7 @@ export interface SurfaceChartOptions {
    * (`levels`), by marching squares over the grid. Default `true` (needs at least a 2×2 grid).
    */
   readonly contours?: boolean;
-  /** Axis titles of u and v. Default: u and v in units of ‖w₂ − w₀‖ (plane coordinates). */
+  /** Axis titles of u and v. Default: u and v in units of ‖B − A‖ (plane coordinates). */
   readonly axisTitles?: readonly [string, string];
 }
 
@@ -94,8 +94,8 @@ function contourRows(cells: readonly { u: number; v: number; value: number }[], 
 
 /**
  * Text placement per marker: left of it, right of it, or above it, by its u relative to the plot's
- * centre; a middle marker in the top fifth of the plot (`nearTop`) is labelled below it, where the
- * text stays inside the plot.
+ * centre; a middle marker in the top fifth of the plot (`nearTop`) is labelled to its right, where
+ * the text stays inside the plot and off the curve that runs below a Bezier bend.
  */
 function labelGroups<P extends { u: number; v: number }>(points: readonly P[], centre: number, band: number, nearTop: number) {
   const middle = (p: P) => Math.abs(p.u - centre) <= band;
@@ -103,7 +103,7 @@ function labelGroups<P extends { u: number; v: number }>(points: readonly P[], c
     { test: (p: P) => p.u < centre - band, mark: { align: 'right', baseline: 'middle', dx: -11, dy: -9 } },
     { test: (p: P) => p.u > centre + band, mark: { align: 'left', baseline: 'middle', dx: 11, dy: -9 } },
     { test: (p: P) => middle(p) && p.v < nearTop, mark: { align: 'center', baseline: 'bottom', dy: -11 } },
-    { test: (p: P) => middle(p) && p.v >= nearTop, mark: { align: 'center', baseline: 'top', dy: 11 } },
+    { test: (p: P) => middle(p) && p.v >= nearTop, mark: { align: 'left', baseline: 'middle', dx: 11 } },
   ];
   return groups.map(({ test, mark }) => ({ values: points.filter(test), mark })).filter((g) => g.values.length > 0);
 }
