@@ -1,5 +1,6 @@
 /**
- * The architecture registry: every architecture by name, the built-ins (LeNet5, ResNet18, CCT)
+ * The architecture registry: every architecture by name, the built-ins (LeNet5, ResNet18, CCT,
+ * VGG, MobileNetV2 in two namings, EfficientNet-B0, DLA, ShuffleNetV2, RegNet)
  * registered here and only here, and `registerArchitecture` for the user's own. Everything else
  * finds an architecture by name through `getArchitecture` and asks it for what it needs (see
  * capabilities.ts); no code outside this file and an architecture's own folder compares names.
