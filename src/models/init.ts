@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRandom, normalArray, uniformArray, type Random } from '../util/random.js';
-import type { InitScheme, ModelSpec, ModelState, TensorSpec } from './types.js';
+import type { InitOptions, InitScheme, ModelSpec, ModelState, TensorSpec } from './types.js';
 
 /** PyTorch's fan_in and fan_out of a kernel in our layout (HWIO or [in, out]). */
 export function kernelFans(shape: readonly number[], name = 'kernel'): { fanIn: number; fanOut: number } {
@@ -124,4 +124,18 @@ export function initModelState(spec: ModelSpec, seed: number, initializer: Tenso
     return out;
   };
   return { params: make(spec.params), buffers: make(spec.buffers) };
+}
+
+/**
+ * An architecture's `init` in the usual form: `initModelState` over the config's spec with
+ * `schemeInitializer` (PyTorch's default scheme unless `options.scheme` says otherwise).
+ *
+ * @example
+ * export const myModel = { …, spec, init: initFromSpec(spec), apply };
+ */
+export function initFromSpec<Config>(spec: (config: Config) => ModelSpec): (config: Config, seed: number, options?: InitOptions) => ModelState {
+  return (config, seed, options = {}) => {
+    const s = spec(config);
+    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
+  };
 }

@@ -34,7 +34,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRandom } from '../../util/random.js';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, nonNegativeIntField, positiveIntField, positiveNumberField } from '../config-fields.js';
-import { initModelState, schemeInitializer } from '../init.js';
+import { initFromSpec } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 import { scaledWidth } from '../width-multiplier.js';
@@ -275,10 +275,7 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
 
   spec,
 
-  init(config, seed, options = {}) {
-    const s = spec(config);
-    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
-  },
+  init: initFromSpec(spec),
 
   apply(config, state, x, options) {
     checkApplyInputs(spec(config), state, x, 'efficientnet-b0', !options.training);

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField } from '../config-fields.js';
-import { initModelState, schemeInitializer } from '../init.js';
+import { initFromSpec } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf } from '../model-spec.js';
 import type { Architecture, ModelSpec } from '../types.js';
 
@@ -84,10 +84,7 @@ export const lenet5Model: Architecture<LeNet5Config> = {
 
   spec,
 
-  init(config, seed, options = {}) {
-    const s = spec(config);
-    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
-  },
+  init: initFromSpec(spec),
 
   apply(config, state, x, _options) {
     checkApplyInputs(spec(config), state, x, 'lenet5', false);

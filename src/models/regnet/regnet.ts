@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
-import { initModelState, schemeInitializer } from '../init.js';
+import { initFromSpec } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
@@ -202,10 +202,7 @@ export const regNetModel: Architecture<RegNetConfig> = {
 
   spec,
 
-  init(config, seed, options = {}) {
-    const s = spec(config);
-    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
-  },
+  init: initFromSpec(spec),
 
   apply(config, state, x, options) {
     checkApplyInputs(spec(config), state, x, 'regnet', !options.training);

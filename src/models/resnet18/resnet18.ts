@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
-import { initModelState, schemeInitializer } from '../init.js';
+import { initFromSpec } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
@@ -150,10 +150,7 @@ export const resnet18Model: Architecture<ResNet18Config> = {
 
   spec,
 
-  init(config, seed, options = {}) {
-    const s = spec(config);
-    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
-  },
+  init: initFromSpec(spec),
 
   apply(config, state, x, options) {
     checkApplyInputs(spec(config), state, x, 'resnet18', !options.training);

@@ -31,7 +31,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
-import { initModelState, schemeInitializer } from '../init.js';
+import { initFromSpec } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec } from '../types.js';
 
@@ -153,10 +153,7 @@ export const vggModel: Architecture<VggConfig> = {
 
   spec,
 
-  init(config, seed, options = {}) {
-    const s = spec(config);
-    return initModelState(s, seed, schemeInitializer(s, options.scheme ?? 'pytorch'));
-  },
+  init: initFromSpec(spec),
 
   apply(config, state, x, options) {
     checkApplyInputs(spec(config), state, x, 'vgg', !options.training);
