@@ -7,6 +7,7 @@ import { subspacePerturbations } from '../../barriers/subspace.js';
 import { autoWorkerCount } from '../../evaluate/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
+import type { PathRow } from '../../rows/rows.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { assertRowCount, gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
@@ -16,13 +17,14 @@ import { createProgressBar, type ProgressBar } from '../progress.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { attachNegativeValues, rangeOption } from '../landscape-options.js';
 import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
+import { interruptibleGrid } from '../interrupt.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** The defaults the code below uses, shown in the help from here. */
-const DEFAULTS = { points: 11, samples: 5, seed: 0, workers: 1 } as const;
+const DEFAULTS = { points: 11, samples: 5, seed: 0, workers: 'auto' } as const;
 
 const OPTION_HELP = {
   points: `  --points N           t grid size (default ${DEFAULTS.points}; 61 as in Garipov et al.; with --range one t every 0.1)`,
@@ -31,8 +33,8 @@ const OPTION_HELP = {
   layers: '  --layers L1,L2       layer groups (default all)',
   samples: `  --samples N          random directions (default ${DEFAULTS.samples})`,
   seed: `  --seed S             seed of the random orders and directions (default ${DEFAULTS.seed})`,
-  workers: `  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
-                       per core; default ${DEFAULTS.workers}, no threads; the rows are the same)`,
+  workers: `  --workers N|auto     evaluate N points at once on worker threads (default ${DEFAULTS.workers}: one per
+                       core on wasm/cpu; 1: this thread only; the rows are the same for any N)`,
 } as const;
 
 const SUBCOMMANDS: Readonly<Record<Kind, Omit<SubcommandHelp, 'help'> & { readonly options: readonly (keyof typeof OPTION_HELP)[]; readonly extra?: string }>> = {
@@ -136,52 +138,59 @@ export const barrierCommand: Command = {
     if (kind === 'subspace') required(values.checkpoints, 'checkpoints');
     checkWorkersOption(values.workers);
     await context.initBackend();
-    const workers = parseWorkers(values.workers);
+    const workers = parseWorkers(values.workers ?? DEFAULTS.workers);
     const extra = kind === 'subspace' ? list(required(values.checkpoints, 'checkpoints')) : [...epochsA, ...epochsB];
-    const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
-    try {
-      if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
-      const [a, b] = analysis.models;
-      const progress = bar(context, `barrier ${kind}`);
-      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress };
-      let output: { rows: object[]; [key: string]: unknown };
-      if (kind === 'linear') {
-        const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
-        const rows = await evaluatePath(path, analysis.data, { ...common, ...(range === undefined ? { points } : { ts: interpolationGrid({ from: range[0], to: range[1], points }) }) });
-        path.dispose();
-        const inside = rowsWithinEndpoints(rows);
-        const hasEndpoints = inside.some((r) => r.t === 0) && inside.some((r) => r.t === 1);
-        if (!hasEndpoints) console.error(`barrier linear: no barrier metrics: t = 0 and t = 1 are not both on the grid of --range ${range?.join(':')} with --points ${points} (choose --points so that the step divides 1)`);
-        output = { rows, barrier: hasEndpoints ? Object.fromEntries(barrierMetrics(inside).map((m) => [m.split, m])) : null };
-      } else if (kind === 'layerwise' && epochsA.length > 0) {
-        const runA = analysis.models.slice(2, 2 + epochsA.length);
-        const runB = analysis.models.slice(2 + epochsA.length);
-        const epochs = analysis.checkpoints.slice(2, 2 + epochsA.length).map((c, i) => c.metadata.epoch ?? i);
-        const rows = await layerwiseBarriersByEpoch(runA, runB, analysis.data, { ...common, points, epochs, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else if (kind === 'layerwise') {
-        const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else if (kind === 'cumulative') {
-        const rows = await cumulativeBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, seed });
-        output = { rows };
-      } else if (kind === 'robustness') {
-        const rows = await layerRobustness(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, samples, seed, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else {
-        const rows = await subspacePerturbations(required(a, 'A'), required(b, 'B'), analysis.models.slice(2), analysis.data, { ...common, samples, seed });
-        output = { rows };
+    // Ctrl-C stops the grid at its next point: exit 130, nothing written.
+    return interruptibleGrid(`barrier ${kind}`, async (signal) => {
+      const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
+      try {
+        if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
+        const [a, b] = analysis.models;
+        const progress = bar(context, `barrier ${kind}`);
+        const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress, signal };
+        let output: { rows: object[]; [key: string]: unknown };
+        if (kind === 'linear') {
+          const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
+          let rows: PathRow[];
+          try {
+            rows = await evaluatePath(path, analysis.data, { ...common, ...(range === undefined ? { points } : { ts: interpolationGrid({ from: range[0], to: range[1], points }) }) });
+          } finally {
+            path.dispose();
+          }
+          const inside = rowsWithinEndpoints(rows);
+          const hasEndpoints = inside.some((r) => r.t === 0) && inside.some((r) => r.t === 1);
+          if (!hasEndpoints) console.error(`barrier linear: no barrier metrics: t = 0 and t = 1 are not both on the grid of --range ${range?.join(':')} with --points ${points} (choose --points so that the step divides 1)`);
+          output = { rows, barrier: hasEndpoints ? Object.fromEntries(barrierMetrics(inside).map((m) => [m.split, m])) : null };
+        } else if (kind === 'layerwise' && epochsA.length > 0) {
+          const runA = analysis.models.slice(2, 2 + epochsA.length);
+          const runB = analysis.models.slice(2 + epochsA.length);
+          const epochs = analysis.checkpoints.slice(2, 2 + epochsA.length).map((c, i) => c.metadata.epoch ?? i);
+          const rows = await layerwiseBarriersByEpoch(runA, runB, analysis.data, { ...common, points, epochs, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else if (kind === 'layerwise') {
+          const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else if (kind === 'cumulative') {
+          const rows = await cumulativeBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, seed });
+          output = { rows };
+        } else if (kind === 'robustness') {
+          const rows = await layerRobustness(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, samples, seed, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else {
+          const rows = await subspacePerturbations(required(a, 'A'), required(b, 'B'), analysis.models.slice(2), analysis.data, { ...common, samples, seed });
+          output = { rows };
+        }
+        progress.done();
+        if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
+        const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: kind, commandLine: ['barrier', ...args], checkpoints: [...endpointPaths, ...extra] });
+        if (values.json) console.log(JSON.stringify(output));
+        else printSummary(kind, output);
+        if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
+        return 0;
+      } finally {
+        analysis.dispose();
       }
-      progress.done();
-      if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
-      const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: kind, commandLine: ['barrier', ...args], checkpoints: [...endpointPaths, ...extra] });
-      if (values.json) console.log(JSON.stringify(output));
-      else printSummary(kind, output);
-      if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
-      return 0;
-    } finally {
-      analysis.dispose();
-    }
+    });
   },
 };
 

@@ -28,6 +28,7 @@ import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { INTERRUPTED, withInterrupt } from '../interrupt.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
@@ -235,7 +236,7 @@ export const pathCommand: Command = {
       if (charts !== undefined && !values.json && interrupted !== true) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
       if (interrupted === true) {
         console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command again to continue it`);
-        return 130;
+        return INTERRUPTED;
       }
       if (values.json) return 0;
       if (summary !== undefined) for (const line of summary) console.log(line);
@@ -437,9 +438,6 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const lrScaling = lrScalingOption(values['lr-scaling']);
     const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.llpf['batch-size'];
     const progress = bar(run.context, 'LLPF');
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
     const recipe = {
       dataset: analysis.dataset,
       preprocessing: { ...analysis.preprocessing },
@@ -452,7 +450,8 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         bnBatches: analysis.bnReset ? (values['bn-batches'] ?? String(DEFAULT_BN_BATCHES)) : null,
       },
     };
-    const result = await withResumeFlags(
+    // Ctrl-C stops at the next tick; the run folder keeps the resumable state.
+    const result = await withInterrupt((signal) => withResumeFlags(
       () => findLlpfPath(
       arch,
       { start, target },
@@ -476,7 +475,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
         checkpoint: { directory: run.out, every: 10 },
         resume: !values['no-resume'],
-        signal: abort.signal,
+        signal,
         workers: run.workers,
         progress: progress.progress,
         recipe,
@@ -484,7 +483,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       ),
       LLPF_RECIPE_FLAGS,
       'use --no-resume',
-    ).finally(() => process.off('SIGINT', onSignal));
+    ));
     progress.done();
     const rows = result.info.rows;
     const path = result.path;
