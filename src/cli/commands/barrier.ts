@@ -18,6 +18,7 @@ import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } 
 import { attachNegativeValues, rangeOption } from '../landscape-options.js';
 import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
 import { interruptibleGrid } from '../interrupt.js';
+import { listValue, parseRecordedArgs } from '../command-checkpoints.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
@@ -78,6 +79,21 @@ function subcommandHelp(kind: Kind): SubcommandHelp {
   return { summary: sub.summary, usage: sub.usage, help: `options:\n${lines.join('\n')}\n${CHART_OPTIONS_HELP}\n${ENDPOINT_OPTIONS_HELP}\n\n${ERROR_BARRIER_UNIT}` };
 }
 
+const OPTIONS = {
+  ...ENDPOINT_OPTIONS,
+  points: { type: 'string' },
+  layers: { type: 'string' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  checkpoints: { type: 'string' },
+  'checkpoints-a': { type: 'string' },
+  'checkpoints-b': { type: 'string' },
+  path: { type: 'string' },
+  workers: { type: 'string' },
+  range: { type: 'string' },
+  ...CHART_OPTIONS,
+} as const;
+
 export const barrierCommand: Command = {
   summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
   usage: `${KINDS.join('|')} A B [options]`,
@@ -86,31 +102,18 @@ export const barrierCommand: Command = {
   defaults: Object.fromEntries(
     KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...Object.fromEntries(SUBCOMMANDS[k].options.flatMap((o) => (o in DEFAULTS ? [[o, DEFAULTS[o as keyof typeof DEFAULTS]]] : []))) }]),
   ),
+  // A, B (or the run's checkpoint after --path), then --checkpoints or --checkpoints-a and -b, as run() loads them.
+  checkpointArguments(args) {
+    const { positionals, values } = parseRecordedArgs(attachNegativeValues(args.slice(1), ['--range']), OPTIONS);
+    return [...positionals, ...listValue(values['checkpoints']), ...listValue(values['checkpoints-a']), ...listValue(values['checkpoints-b'])];
+  },
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
       throw new Error(`expected one of ${KINDS.join(', ')} after "barrier", found ${kindArg === undefined ? 'nothing' : `"${kindArg}"`}`);
     }
     const kind = kindArg as Kind;
-    const { values, positionals } = parseArgs({
-      args: attachNegativeValues(rest, ['--range']),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...ENDPOINT_OPTIONS,
-        points: { type: 'string' },
-        layers: { type: 'string' },
-        samples: { type: 'string' },
-        seed: { type: 'string' },
-        checkpoints: { type: 'string' },
-        'checkpoints-a': { type: 'string' },
-        'checkpoints-b': { type: 'string' },
-        path: { type: 'string' },
-        workers: { type: 'string' },
-        range: { type: 'string' },
-        ...CHART_OPTIONS,
-      },
-    });
+    const { values, positionals } = parseArgs({ args: attachNegativeValues(rest, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
     const range = rangeOption(values.range, 'range');
     if (range !== undefined && kind !== 'linear') throw new Error('--range goes with "barrier linear"');
     if (range !== undefined && values.path !== undefined) throw new Error('--range goes with "barrier linear A B": a saved path is defined on t ∈ [0, 1] only');

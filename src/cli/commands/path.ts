@@ -29,6 +29,7 @@ import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysi
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { INTERRUPTED, withInterrupt } from '../interrupt.js';
+import { parseRecordedArgs } from '../command-checkpoints.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
@@ -197,6 +198,17 @@ export const pathCommand: Command = {
   help: `${KINDS.map((k) => `modeconn path ${k.padEnd(8)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
   defaults: Object.fromEntries(KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...DEFAULTS.common, ...DEFAULTS[k] }])),
+  // The endpoints (or LLPF's start), then LLPF's target checkpoints (--to model:B, mean:C1,C2, …), as run() loads them.
+  checkpointArguments(args) {
+    const { positionals, values } = parseRecordedArgs(args.slice(1), OPTIONS);
+    let targets: string[] = [];
+    try {
+      targets = args[0] === 'llpf' && values['to'] !== undefined ? llpfTargetCheckpoints(values['to']) : [];
+    } catch {
+      // A recorded --to this version cannot read names no checkpoint.
+    }
+    return [...positionals, ...targets];
+  },
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {

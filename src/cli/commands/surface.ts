@@ -27,6 +27,7 @@ import { createProgressBar, type ProgressBar } from '../progress.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { parseWorkers } from './barrier.js';
 import { interruptibleGrid } from '../interrupt.js';
+import { parseRecordedArgs } from '../command-checkpoints.js';
 import type { Command, CommandContext } from './command.js';
 
 const DEFAULTS = { grid: 21, margin: 0.2, curvePoints: 61, points: 21, range: [-1, 1], seed: 0, biasBn: 'ignore', workers: 'auto' } as const;
@@ -96,6 +97,10 @@ ${ENDPOINT_OPTIONS_HELP}`,
       seed: DEFAULTS.seed,
       workers: DEFAULTS.workers,
     },
+  },
+  // A B C, or A after --path CURVE or with --random (the curve file is a path, not a checkpoint).
+  checkpointArguments(args) {
+    return parseRecordedArgs(attachNegativeValues(args, ['--range']), OPTIONS).positionals;
   },
   async run(args, context) {
     const { values, positionals } = parseArgs({ args: attachNegativeValues(args, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
