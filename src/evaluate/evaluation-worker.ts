@@ -7,12 +7,13 @@
  * One task at a time: the parent sends a worker its next state only after the previous reply.
  */
 import { initBackend } from '../backend/init-backend.js';
+import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createEvaluator } from './evaluate.js';
 import { disposeEvaluationData } from './evaluation-data.js';
 import { dataFromMessage, stateFromMessage, type ReplyMessage, type TaskMessage, type WorkerInit } from './worker-messages.js';
-import { loadWorkerArchitecture, serveWorker, type WorkerService } from '../util/worker-serve.js';
+import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
 async function setUp(init: WorkerInit): Promise<WorkerService<TaskMessage, ReplyMessage>> {
   await initBackend(init.backend);

@@ -11,12 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/init-backend.js';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
+import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { SCALARS_PER_WORKER, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask } from './gradient-messages.js';
 import { weightedSum } from './shards.js';
 import { lossAndGradients } from './step.js';
-import { loadWorkerArchitecture, serveWorker, type WorkerService } from '../util/worker-serve.js';
+import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
 async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTask | ReduceTask, GradientReply>> {
   await initBackend(init.backend);

@@ -54,7 +54,7 @@ export function workerLaunch(
 /**
  * How a worker finds the architecture it runs, part of every pool's `workerData`: its registry
  * name, and for a user architecture the module that registers it (`Architecture.module`), which
- * the worker imports first (worker-serve.ts's `loadWorkerArchitecture`). Built-in architectures
+ * the worker imports first (`loadWorkerArchitecture`, models/architecture-module.ts). Built-in architectures
  * need no module: the worker imports the toolkit's registry.
  */
 export interface WorkerArchitecture {

@@ -6,10 +6,6 @@
  * turns into an error naming this worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadArchitectureModule } from '../models/architecture-module.js';
-import { getArchitecture } from '../models/registry.js';
-import type { Architecture } from '../models/types.js';
-import type { WorkerArchitecture } from './worker-group.js';
 
 /** An `error` reply (worker → parent). */
 export interface ErrorReply {
@@ -25,16 +21,6 @@ export interface WorkerService<Task, Reply> {
   handle(task: Task): Reply | Promise<Reply>;
   /** Frees what the service holds when the parent closes the channel (terminate). */
   close?(): void;
-}
-
-/**
- * The architecture a worker runs, from its {@link WorkerArchitecture}: a user architecture's
- * module is imported first (it registers the architecture in this thread's registry), then the
- * name is looked up. Call it in `setUp`; a failure becomes the set-up's error reply.
- */
-export async function loadWorkerArchitecture(init: WorkerArchitecture): Promise<Architecture<unknown>> {
-  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
-  return getArchitecture(init.architecture);
 }
 
 /** The error reply for `error` while serving request `id` (undefined: during set-up). */
