@@ -30,12 +30,12 @@ afterAll(async () => {
 });
 
 describe('--architecture-module', () => {
-  it('registers the module’s architecture for train, info and barrier; worker threads load it too', async () => {
+  it('registers the module’s architecture for train (on 2 gradient workers), info and barrier; worker threads load it too', async () => {
     const unknown = await run(['train', '--arch', 'fixture-mlp', '--epochs', '1', '--out', dir]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown architecture "fixture-mlp"; known architectures: lenet5, resnet18, cct/);
 
-    const trained = await run(['train', '--architecture-module', MODULE, '--arch', 'fixture-mlp', '--seeds', '1,2', '--epochs', '1', '--batch-size', '250', '--lr', '0.1', '--out', dir, '--json']);
+    const trained = await run(['train', '--architecture-module', MODULE, '--arch', 'fixture-mlp', '--seeds', '1,2', '--epochs', '1', '--batch-size', '250', '--lr', '0.1', '--workers', '2', '--out', dir, '--json']);
     expect(trained.code, trained.stderr).toBe(0);
     const a = join(dir, 'seed-1', 'epoch-1.safetensors');
     const b = join(dir, 'seed-2', 'epoch-1.safetensors');

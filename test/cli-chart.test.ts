@@ -3,7 +3,7 @@
  * `modeconn chart`, collected with `modeconn report`.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,18 @@ describe('modeconn chart / report', () => {
     expect(meta.checkpoints.map((c) => c.label)).toEqual([`${A} (A (t = 0))`, `${B} (B (t = 1))`]);
     expect(meta.checkpoints[0]?.measuredAccuracy['test']).toBe(rows.find((r) => r.t === 0)?.accuracy);
     expect(meta.checkpoints[1]?.measuredAccuracy['test']).toBe(rows.find((r) => r.t === 1)?.accuracy);
+  }, 120_000);
+
+  it('--command: only the command’s checkpoint arguments are described, not the .safetensors its --out names', async () => {
+    const charts = join(dir, 'charts-out');
+    // The --out file exists (and is even a loadable checkpoint): it is still the command's output.
+    const out = join(dir, 'curve.safetensors');
+    await copyFile(A, out);
+    const rowsCommand = `modeconn path curve ${A} ${B} --out ${out} --points 3 --test-examples 60 --json`;
+    const result = await run(['chart', join(dir, 'linear.json'), '--out', charts, '--format', 'svg', '--command', rowsCommand]);
+    expect(result.code, result.stderr).toBe(0);
+    const meta = parseChartMeta(await readFile(join(charts, 'linear-path.meta.json'), 'utf8'), 'linear-path.meta.json');
+    expect(meta.checkpoints.map((c) => c.label)).toEqual([`${A} (A (t = 0))`, `${B} (B (t = 1))`]);
   }, 120_000);
 
   it('collects the charts into a report that opens with the metadata and the command lines', async () => {

@@ -213,6 +213,10 @@ describe('simulate', () => {
     // The continued run keeps the first run's records and adds the new ones.
     expect(longer.ticks.slice(0, rows.ticks.length)).toEqual(rows.ticks);
     expect(Math.max(...longer.ticks.map((t) => t.tick))).toBe(20);
+    // Another config on the saved state: an error naming the flag, both values and --no-resume.
+    const other = await quiet([...args, '--ticks', '20', '--seed', '7']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/cannot resume: .*state\.safetensors was saved by a run with another config \(--seed: recorded 1, given 7\); to start over, use --no-resume or delete /);
     const over = await quiet([...args, '--ticks', '5', '--no-resume']);
     expect(over.code, over.stderr).toBe(0);
     const fresh = JSON.parse(await readFile(join(out, 'rows.json'), 'utf8')) as { ticks: { tick: number }[] };

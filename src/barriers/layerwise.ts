@@ -26,7 +26,7 @@ import { permutation, createRandom } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 import { assertCompatibleModels, differenceTensors, gridOf, type GridOptions } from '../paths/linear-path.js';
-import type { Progress } from '../progress.js';
+import { throwIfAborted, type Progress } from '../progress.js';
 import { barrierMetrics } from './metrics.js';
 import { resolveArchitecture } from '../models/resolve.js';
 import type { CumulativeRow, LayerRow, PathRow } from '../rows/rows.js';
@@ -120,6 +120,7 @@ async function evaluateMixedPoints(
   evaluator: GridEvaluator,
   points: readonly MixedPoint[],
   progress: ((done: number, total: number, point: MixedPoint) => void) | undefined,
+  abort: { readonly signal: AbortSignal | undefined; readonly where: string },
 ): Promise<Map<string, SplitMetrics>> {
   const unique = new Map<string, MixedPoint>();
   for (const point of points) {
@@ -128,7 +129,11 @@ async function evaluateMixedPoints(
   }
   const list = [...unique.values()];
   let done = 0;
-  const metrics = await evaluatePoints(evaluator, list, (p) => mixedPoint(pair, p.rest, p.names, p.t), (i) => progress?.(++done, list.length, list[i] as MixedPoint));
+  const pointAt = (p: MixedPoint): ModelState => {
+    throwIfAborted(abort.signal, abort.where);
+    return mixedPoint(pair, p.rest, p.names, p.t);
+  };
+  const metrics = await evaluatePoints(evaluator, list, pointAt, (i) => progress?.(++done, list.length, list[i] as MixedPoint));
   return new Map([...unique.keys()].map((key, i) => [key, metrics[i] as SplitMetrics]));
 }
 
@@ -142,6 +147,8 @@ export interface LayerwiseOptions extends GridOptions, EvaluatorOptions, PoolOpt
   /** Stored in the rows' `epoch` column. */
   readonly epoch?: number;
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 function withEndpoints(ts: readonly number[]): number[] {
@@ -161,7 +168,8 @@ function selectLayers(spec: ModelSpec, layers: readonly string[] | undefined): {
 /**
  * Single-layer interpolation barriers: for each layer group and each `rest` endpoint, loss and
  * accuracy on the t grid (11 points by default; t = 0 and 1 are always added, the barrier needs
- * them) with the layer's barrier on every row.
+ * them) with the layer's barrier on every row. Stopped by `options.signal`, it throws an
+ * AbortError once the points in flight have settled (no partial rows; workers terminated).
  */
 export async function layerwiseBarriers(a: Model, b: Model, data: EvaluationData, options: LayerwiseOptions = {}): Promise<LayerRow[]> {
   const pair = prepareEndpoints(a, b, options.architecture);
@@ -173,16 +181,18 @@ export async function layerwiseBarriers(a: Model, b: Model, data: EvaluationData
 }
 
 async function layerwiseRows(pair: EndpointPair, data: EvaluationData, options: LayerwiseOptions): Promise<LayerRow[]> {
+  const where = options.epoch === undefined ? 'layerwiseBarriers' : `layerwiseBarriers (epoch ${options.epoch})`;
   const ts = withEndpoints(gridOf(options));
   const layers = selectLayers(pair.spec, options.layers);
   const rests = options.rests ?? ['A', 'B'];
   const paths = layers.flatMap(({ group, index }) => rests.map((rest) => ({ group, index, rest, names: groupNames([group]) })));
   const points = paths.flatMap(({ rest, names }) => ts.map((t) => ({ rest, names, t })));
+  throwIfAborted(options.signal, where);
   const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
   const rows: LayerRow[] = [];
   try {
     const label = (p: MixedPoint) => `layer ${paths.find((q) => q.names === p.names)?.group.name ?? '?'} (rest ${p.rest}) t=${p.t.toFixed(3)}`;
-    const metrics = await evaluateMixedPoints(pair, evaluator, points, options.progress === undefined ? undefined : (d, n, p) => options.progress?.({ task: 'grid', step: d, total: n, message: label(p), metrics: { t: p.t } }));
+    const metrics = await evaluateMixedPoints(pair, evaluator, points, options.progress === undefined ? undefined : (d, n, p) => options.progress?.({ task: 'grid', step: d, total: n, message: label(p), metrics: { t: p.t } }), { signal: options.signal, where });
     for (const { group, index, rest, names } of paths) {
       const pathRows: PathRow[] = [];
       for (const t of ts) {
@@ -221,6 +231,7 @@ export interface LayerwiseByEpochOptions extends Omit<LayerwiseOptions, 'epoch'>
 /**
  * Single-layer barriers at every epoch of two training runs: `runA[i]` and `runB[i]` are the
  * checkpoints of the same epoch. Rows carry `epoch`. Every pair is validated before any evaluation.
+ * `options.signal` stops it as it stops {@link layerwiseBarriers} (the error names the epoch).
  */
 export async function layerwiseBarriersByEpoch(
   runA: readonly Model[],
@@ -254,6 +265,8 @@ export interface CumulativeOptions extends EvaluatorOptions, PoolOptions {
   /** Seed of the random order (default 0). */
   readonly seed?: number;
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /** The layer order: input side first, output side first, or a seeded permutation. */
@@ -266,7 +279,8 @@ export function layerOrder(layers: readonly LayerGroup[], order: LayerOrder, see
 /**
  * Cumulative midpoint barriers: layer groups join the interpolated set one at a time in each
  * order; after each addition, loss and accuracy at t = ½ (rest from A) and the barrier
- * L(θ_S(½)) − ½(L(θ_A) + L(θ_S(1))).
+ * L(θ_S(½)) − ½(L(θ_A) + L(θ_S(1))). Stopped by `options.signal`, it throws an AbortError once
+ * the points in flight have settled (no partial rows; workers terminated).
  */
 export async function cumulativeBarriers(a: Model, b: Model, data: EvaluationData, options: CumulativeOptions = {}): Promise<CumulativeRow[]> {
   const pair = prepareEndpoints(a, b, options.architecture);
@@ -280,10 +294,11 @@ export async function cumulativeBarriers(a: Model, b: Model, data: EvaluationDat
   const points = [endA, ...steps.flatMap(({ names }) => [{ rest: 'A' as const, names, t: 0.5 }, { rest: 'A' as const, names, t: 1 }])];
   const rows: CumulativeRow[] = [];
   try {
+    throwIfAborted(options.signal, 'cumulativeBarriers');
     const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
     try {
       const progress = options.progress === undefined ? undefined : (d: number, n: number, p: MixedPoint) => options.progress?.({ task: 'grid', step: d, total: n, message: `${p.names.size === 0 ? 'endpoint A' : `${p.names.size} tensors interpolated`} t=${p.t}`, metrics: { t: p.t } });
-      const metrics = await evaluateMixedPoints(pair, evaluator, points, progress);
+      const metrics = await evaluateMixedPoints(pair, evaluator, points, progress, { signal: options.signal, where: 'cumulativeBarriers' });
       const la = metrics.get(pointKey(pair, endA)) as SplitMetrics;
       for (const { order, step, added, names } of steps) {
         const mid = metrics.get(pointKey(pair, { rest: 'A', names, t: 0.5 })) as SplitMetrics;

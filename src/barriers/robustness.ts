@@ -19,7 +19,7 @@ import { createRandom, normalArray } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions, SplitMetrics } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 import { gridOf, type GridOptions } from '../paths/linear-path.js';
-import type { Progress } from '../progress.js';
+import { throwIfAborted, type Progress } from '../progress.js';
 import { prepareEndpoints } from './layerwise.js';
 import type { RobustnessRow } from '../rows/rows.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
@@ -33,6 +33,8 @@ export interface RobustnessOptions extends GridOptions, EvaluatorOptions, PoolOp
   /** Seed of the random directions (default 0); direction s of layer l is the same for any other options. */
   readonly seed?: number;
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -76,7 +78,9 @@ function sumOfSquares(map: ReadonlyMap<string, tf.Tensor>): number {
 
 /**
  * Loss and accuracy when one layer group of A moves along the interpolation direction and along
- * `samples` random directions of the same norm, on the t grid (11 points by default).
+ * `samples` random directions of the same norm, on the t grid (11 points by default). Stopped by
+ * `options.signal`, it throws an AbortError once the points in flight have settled (no partial
+ * rows; workers terminated).
  */
 export async function layerRobustness(a: Model, b: Model, data: EvaluationData, options: RobustnessOptions = {}): Promise<RobustnessRow[]> {
   const pair = prepareEndpoints(a, b, options.architecture);
@@ -96,9 +100,11 @@ export async function layerRobustness(a: Model, b: Model, data: EvaluationData, 
   let done = 0;
   let atA: SplitMetrics | undefined;
   try {
+    throwIfAborted(options.signal, 'layerRobustness');
     const evaluator = await openEvaluator(pair.architecture, pair.config, data, options);
     try {
       for (const group of groups) {
+        throwIfAborted(options.signal, 'layerRobustness');
         const delta = new Map(group.params.map((name) => [name, pair.delta.params.get(name) as tf.Tensor]));
         const norm = Math.sqrt(sumOfSquares(delta));
         const shapes = new Map(group.params.map((name) => [name, delta.get(name)!.shape]));
@@ -112,13 +118,16 @@ export async function layerRobustness(a: Model, b: Model, data: EvaluationData, 
           const metrics = await evaluatePoints(
             evaluator,
             todo,
-            ({ direction, t }): ModelState => ({
-              params: mapTensors(pair.a.params, (x, name) => {
-                const d = direction.get(name);
-                return d === undefined || t === 0 ? x.clone() : tf.tidy(() => tf.add(x, tf.mul(d, t)));
-              }),
-              buffers: mapTensors(pair.a.buffers, (x) => x.clone()),
-            }),
+            ({ direction, t }): ModelState => {
+              throwIfAborted(options.signal, 'layerRobustness');
+              return {
+                params: mapTensors(pair.a.params, (x, name) => {
+                  const d = direction.get(name);
+                  return d === undefined || t === 0 ? x.clone() : tf.tidy(() => tf.add(x, tf.mul(d, t)));
+                }),
+                buffers: mapTensors(pair.a.buffers, (x) => x.clone()),
+              };
+            },
             (i) => options.progress?.({ task: 'grid', step: ++done, total, message: label(todo[i]!.sample, todo[i]!.t) }),
           );
           const byCell = new Map(todo.map((c, i) => [c, metrics[i] as SplitMetrics]));

@@ -21,7 +21,7 @@ import { createRandom, type Random } from '../util/random.js';
 import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 import { assertCompatibleModels } from '../paths/linear-path.js';
-import type { Progress } from '../progress.js';
+import { throwIfAborted, type Progress } from '../progress.js';
 import { resolveArchitecture } from '../models/resolve.js';
 import type { SubspaceRow } from '../rows/rows.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
@@ -151,6 +151,8 @@ export interface SubspaceOptions extends EvaluatorOptions, PoolOptions {
   readonly samples?: number;
   readonly seed?: number;
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 function unflatten(like: TensorMap, flat: Float64Array, origin: TensorMap, scale: number): Map<string, tf.Tensor> {
@@ -169,7 +171,8 @@ function unflatten(like: TensorMap, flat: Float64Array, origin: TensorMap, scale
 /**
  * Loss versus perturbation magnitude along the interpolation direction, random directions in the
  * training subspace of `checkpoints` (both runs' saved checkpoints; θ_B is always included) and
- * random directions in its null space.
+ * random directions in its null space. Stopped by `options.signal`, it throws an AbortError once
+ * the points in flight have settled (no partial rows; workers terminated).
  */
 export async function subspacePerturbations(
   a: Model,
@@ -180,6 +183,7 @@ export async function subspacePerturbations(
 ): Promise<SubspaceRow[]> {
   assertCompatibleModels(a, b);
   checkpoints.forEach((c, i) => assertCompatibleModels(a, c, `checkpoint ${i} vs endpoint A`));
+  throwIfAborted(options.signal, 'subspacePerturbations');
   const architecture = resolveArchitecture(a.architecture, options.architecture);
   const magnitudes = options.magnitudes ?? [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1];
   const samples = options.samples ?? 5;
@@ -194,6 +198,8 @@ export async function subspacePerturbations(
   for (let s = 0; s < samples; s++) directions.push({ kind: 'null-space', sample: s, u: subspace.randomInNullSpace(random.fork(`null:${s}`)) });
 
   const cells = directions.flatMap((direction) => magnitudes.map((m) => ({ ...direction, m })));
+  // Drawing the directions is O(samples·D·k): checked again before the evaluation starts.
+  throwIfAborted(options.signal, 'subspacePerturbations');
   const evaluator = await openEvaluator(architecture, a.config, data, options);
   const rows: SubspaceRow[] = [];
   let done = 0;
@@ -201,10 +207,13 @@ export async function subspacePerturbations(
     const metrics = await evaluatePoints(
       evaluator,
       cells,
-      ({ u, m }): ModelState => ({
-        params: unflatten(a.params, u, a.params, m * distance),
-        buffers: new Map([...a.buffers].map(([n, t]) => [n, t.clone()])),
-      }),
+      ({ u, m }): ModelState => {
+        throwIfAborted(options.signal, 'subspacePerturbations');
+        return {
+          params: unflatten(a.params, u, a.params, m * distance),
+          buffers: new Map([...a.buffers].map(([n, t]) => [n, t.clone()])),
+        };
+      },
       (i) => options.progress?.({ task: 'grid', step: ++done, total: cells.length, message: `subspace ${cells[i]!.kind} ${cells[i]!.sample} magnitude ${cells[i]!.m}` }),
     );
     cells.forEach(({ kind, sample, m }, i) => {

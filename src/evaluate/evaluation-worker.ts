@@ -7,8 +7,7 @@
  * One task at a time: the parent sends a worker its next state only after the previous reply.
  */
 import { initBackend } from '../backend/init-backend.js';
-import { loadArchitectureModule } from '../models/architecture-module.js';
-import { getArchitecture } from '../models/registry.js';
+import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { createEvaluator } from './evaluate.js';
@@ -18,8 +17,7 @@ import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
 async function setUp(init: WorkerInit): Promise<WorkerService<TaskMessage, ReplyMessage>> {
   await initBackend(init.backend);
-  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
-  const architecture = getArchitecture(init.architecture);
+  const architecture = await loadWorkerArchitecture(init);
   const data = dataFromMessage(init.data);
   const evaluator = createEvaluator(architecture, init.config, data, {
     splits: init.splits,

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelState } from '../models/types.js';
 import type { Batch, EvaluationData, SplitMetrics } from './evaluate.js';
 import type { Split } from '../rows/rows.js';
+import type { WorkerArchitecture } from '../util/worker-group.js';
 
 /** A tensor as plain data. `values` may be backed by a SharedArrayBuffer. */
 export interface TensorMessage {
@@ -36,14 +37,10 @@ export interface StateMessage {
   readonly buffers: readonly (readonly [string, TensorMessage])[];
 }
 
-/** `workerData` of an evaluation worker. */
-export interface WorkerInit {
+/** `workerData` of an evaluation worker (the architecture as util/worker-group.ts's WorkerArchitecture). */
+export interface WorkerInit extends WorkerArchitecture {
   /** The parent's backend as `initBackend` names it (`wasm` or `cpu`). */
   readonly backend: 'wasm' | 'cpu';
-  /** Registry name of the architecture; the worker imports the toolkit's implementation. */
-  readonly architecture: string;
-  /** For a user architecture: the module the worker imports to register it (`Architecture.module`). */
-  readonly architectureModule?: string;
   readonly config: unknown;
   readonly data: DataMessage;
   readonly splits: readonly Split[];

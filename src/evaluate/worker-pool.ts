@@ -21,7 +21,7 @@ import type { Architecture, ModelState } from '../models/types.js';
 import { createEvaluator, type EvaluationData, type EvaluatorOptions, type SplitMetrics } from './evaluate.js';
 import type { Split } from '../rows/rows.js';
 import { serializeState, shareEvaluationData, type ReplyMessage, type TaskMessage, type WorkerInit } from './worker-messages.js';
-import { startWorkerGroup, workerLaunch } from '../util/worker-group.js';
+import { startWorkerGroup, workerArchitecture, workerLaunch } from '../util/worker-group.js';
 
 /** Re-exported: the pools' worker start-up lives in util/worker-group.ts. */
 export { workerLaunch } from '../util/worker-group.js';
@@ -115,8 +115,7 @@ export async function createEvaluatorPool<Config>(
   probe.dispose();
   const init: WorkerInit = {
     backend,
-    architecture: architecture.name,
-    ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }),
+    ...workerArchitecture(architecture),
     config,
     data: await shareEvaluationData(data, bnReset ? options.bnBatchCount : 0),
     splits,

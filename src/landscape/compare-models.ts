@@ -14,11 +14,14 @@ import type { EvaluationData } from '../evaluate/evaluate.js';
 import type { Architecture, Model } from '../models/types.js';
 import { assertCompatibleModels } from '../paths/linear-path.js';
 import type { Split } from '../rows/rows.js';
+import { throwIfAborted } from '../progress.js';
 import type { AgreementRow, DisagreementRow, LayerComparisonRow } from './rows.js';
 
 export interface CompareModelsOptions {
   /** Splits for agreement and the matrix (default: every split present in the data, train first). */
   readonly splits?: readonly Split[];
+  /** Checked before each batch's predictions: once aborted, an AbortError is thrown (no partial result). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ModelComparison {
@@ -80,6 +83,7 @@ export async function compareModels<Config>(
     const matrix = new Float64Array(k * k);
     let [same, correctA, correctB, count] = [0, 0, 0, 0];
     for (const batch of data[split] ?? []) {
+      throwIfAborted(options.signal, 'compareModels');
       const packed = tf.tidy(() => {
         const pa = tf.argMax(architecture.apply(a.config, a, batch.x, { training: false }).logits, 1);
         const pb = tf.argMax(architecture.apply(a.config, b, batch.x, { training: false }).logits, 1);

@@ -16,7 +16,7 @@ import { disposeTensors } from '../models/tensor-map.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import { curvePath, type Curve } from '../paths/curve.js';
 import { uniformGrid } from '../paths/linear-path.js';
-import type { Progress } from '../progress.js';
+import { throwIfAborted, type Progress } from '../progress.js';
 import type { ProjectedPoint, SurfaceRow } from '../rows/rows.js';
 import { disposePlaneBasis, planeBasis, planePoint, projectOntoPlane, type PlaneBasis, type PlaneCoordinates } from './plane.js';
 import { axisGrid } from './random-directions.js';
@@ -31,6 +31,8 @@ export interface EvaluatePlaneOptions extends EvaluatorOptions, PoolOptions {
   /** Labels of A, B and C in `points` (default `A`, `B`, `C`). */
   readonly labels?: readonly [string, string, string];
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /** The evaluated plane: rows v-major then u, the projected models, the grid axes and the unit s. */
@@ -52,7 +54,7 @@ function range(values: readonly number[], margin: number): [number, number] {
   return [lo - margin * extent, hi + margin * extent];
 }
 
-/** Evaluates a plane basis on the grid; the basis stays the caller's. */
+/** Evaluates a plane basis on the grid; the basis stays the caller's. `where` names the caller in an AbortError. */
 async function evaluateBasis<Config>(
   architecture: Architecture<Config>,
   config: Config,
@@ -60,6 +62,7 @@ async function evaluateBasis<Config>(
   data: EvaluationData,
   points: ProjectedPoint[],
   options: EvaluatePlaneOptions,
+  where: string,
 ): Promise<PlaneSurface> {
   const margin = options.margin ?? 0.2;
   if (!(Number.isFinite(margin) && margin >= 0)) throw new Error(`evaluatePlane: margin must be a finite number ≥ 0, found ${margin}`);
@@ -70,10 +73,15 @@ async function evaluateBasis<Config>(
   const us = axisGrid(...range(fit.map((p) => p.u), margin), nu, 'evaluatePlane (u axis)');
   const vs = axisGrid(...range(fit.map((p) => p.v), margin), nv, 'evaluatePlane (v axis)');
   const cells = vs.flatMap((v) => us.map((u): [number, number] => [u, v]));
+  throwIfAborted(options.signal, where);
   const evaluator = await openEvaluator(architecture, config, data, { ...options, points: cells.length });
   try {
     let done = 0;
-    const metrics = await evaluatePoints(evaluator, cells, ([u, v]) => planePoint(basis, u, v), (i) => {
+    const pointAt = ([u, v]: [number, number]): ModelState => {
+      throwIfAborted(options.signal, where);
+      return planePoint(basis, u, v);
+    };
+    const metrics = await evaluatePoints(evaluator, cells, pointAt, (i) => {
       const [u, v] = cells[i] as [number, number];
       options.progress?.({ task: 'surface', step: ++done, total: cells.length, message: `u=${u.toFixed(3)} v=${v.toFixed(3)}`, metrics: { u, v } });
     });
@@ -99,7 +107,9 @@ function modePoints(basis: PlaneBasis, labels: readonly [string, string, string]
 
 /**
  * Loss and accuracy on the plane through `a`, `b` and `c` (grid and margins in the file comment),
- * with the three models' plane coordinates. A's BatchNorm buffers start every point.
+ * with the three models' plane coordinates. A's BatchNorm buffers start every point. Stopped by
+ * `options.signal`, it throws an AbortError once the points in flight have settled (no partial
+ * rows; workers terminated).
  *
  * @example
  * const { rows, points } = await evaluatePlane(arch, config, [a, b, c], data, { grid: 11 });
@@ -114,7 +124,7 @@ export async function evaluatePlane<Config>(
 ): Promise<PlaneSurface> {
   const basis = planeBasis(...models);
   try {
-    return await evaluateBasis(architecture, config, basis, data, modePoints(basis, options.labels ?? ['A', 'B', 'C']), options);
+    return await evaluateBasis(architecture, config, basis, data, modePoints(basis, options.labels ?? ['A', 'B', 'C']), options, 'evaluatePlane');
   } finally {
     disposePlaneBasis(basis);
   }
@@ -158,7 +168,7 @@ export function projectCurve(curve: Curve, basis: PlaneBasis, options: CurvePlan
  * it; by default the grid spans A, B, the bend and the curve's points with the margin, so the
  * bend (for a Bezier curve far outside the curve: θ(½) = ¼θ_A + ½θ_bend + ¼θ_B) is inside the
  * evaluated grid, not drawn over blank space. `points` holds A (0, 0), B (1, 0), the bend and
- * the curve. The curve stays the caller's.
+ * the curve. The curve stays the caller's. `options.signal` stops it as it stops {@link evaluatePlane}.
  */
 export async function evaluateCurvePlane<Config>(
   architecture: Architecture<Config>,
@@ -170,7 +180,7 @@ export async function evaluateCurvePlane<Config>(
   try {
     const projected = projectCurve(curve, basis, options);
     const points = [...modePoints(basis, options.labels ?? ['A', 'B', 'bend']), ...projected];
-    return await evaluateBasis(architecture, curve.config, basis, data, points, { fit: points, ...options });
+    return await evaluateBasis(architecture, curve.config, basis, data, points, { fit: points, ...options }, 'evaluateCurvePlane');
   } finally {
     disposePlaneBasis(basis);
   }

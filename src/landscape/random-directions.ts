@@ -15,7 +15,7 @@ import type { Architecture, Model, ModelState } from '../models/types.js';
 import type { EvaluationData, EvaluatorOptions } from '../evaluate/evaluate.js';
 import { evaluatePoints, openEvaluator } from '../evaluate/evaluate-points.js';
 import type { PoolOptions } from '../evaluate/worker-pool.js';
-import type { Progress } from '../progress.js';
+import { throwIfAborted, type Progress } from '../progress.js';
 import { filterNormalizedDirection, type BiasBnHandling } from './filter-normalized-direction.js';
 import type { DirectionRow } from './rows.js';
 
@@ -31,6 +31,8 @@ export interface RandomDirectionsOptions extends EvaluatorOptions, PoolOptions {
   /** Rank ≤ 1 tensors of the directions: zeroed (`ignore`, default) or copied from θ (`keep`). */
   readonly biasBn?: BiasBnHandling;
   readonly progress?: Progress;
+  /** Checked before each point: once aborted, no further point starts and an AbortError is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /** `points` evenly spaced values from lo to hi inclusive, 0 exact when it is a grid point. */
@@ -45,7 +47,9 @@ export function axisGrid(lo: number, hi: number, points: number, where: string):
 
 /**
  * Loss and accuracy on the α (× β) grid, rows β-major then α, splits in the evaluator's order.
- * With `workers` > 1 the points are evaluated on worker threads; the rows are the same.
+ * With `workers` > 1 the points are evaluated on worker threads; the rows are the same. Stopped
+ * by `options.signal`, it throws an AbortError once the points in flight have settled (no partial
+ * rows; workers terminated).
  */
 export async function evaluateRandomDirections<Config>(
   architecture: Architecture<Config>,
@@ -59,6 +63,7 @@ export async function evaluateRandomDirections<Config>(
   const axis = axisGrid(lo, hi, options.points ?? 21, 'evaluateRandomDirections');
   const grid: [number, number][] = dimensions === 1 ? axis.map((a) => [a, 0]) : axis.flatMap((b) => axis.map((a): [number, number] => [a, b]));
   const spec = architecture.spec(model.config);
+  throwIfAborted(options.signal, 'evaluateRandomDirections');
   const common = { seed: options.seed ?? 0, biasBn: options.biasBn ?? 'ignore' } as const;
   const d = filterNormalizedDirection(model, spec, { ...common, direction: 0 });
   const e = dimensions === 2 ? filterNormalizedDirection(model, spec, { ...common, direction: 1 }) : undefined;
@@ -66,17 +71,20 @@ export async function evaluateRandomDirections<Config>(
     const evaluator = await openEvaluator(architecture, model.config, data, { ...options, points: grid.length });
     try {
       let done = 0;
-      const pointAt = ([alpha, beta]: [number, number]): ModelState => ({
-        params: mapTensors(model.params, (theta, name) =>
-          tf.tidy(() => {
-            let out = theta.clone();
-            if (alpha !== 0) out = tf.add(out, tf.mul(d.get(name) as tf.Tensor, alpha));
-            if (beta !== 0 && e !== undefined) out = tf.add(out, tf.mul(e.get(name) as tf.Tensor, beta));
-            return out;
-          }),
-        ),
-        buffers: cloneTensors(model.buffers),
-      });
+      const pointAt = ([alpha, beta]: [number, number]): ModelState => {
+        throwIfAborted(options.signal, 'evaluateRandomDirections');
+        return {
+          params: mapTensors(model.params, (theta, name) =>
+            tf.tidy(() => {
+              let out = theta.clone();
+              if (alpha !== 0) out = tf.add(out, tf.mul(d.get(name) as tf.Tensor, alpha));
+              if (beta !== 0 && e !== undefined) out = tf.add(out, tf.mul(e.get(name) as tf.Tensor, beta));
+              return out;
+            }),
+          ),
+          buffers: cloneTensors(model.buffers),
+        };
+      };
       const metrics = await evaluatePoints(evaluator, grid, pointAt, (i) => {
         const [alpha, beta] = grid[i] as [number, number];
         options.progress?.({ task: 'directions', step: ++done, total: grid.length, message: dimensions === 1 ? `α=${alpha.toFixed(3)}` : `α=${alpha.toFixed(3)} β=${beta.toFixed(3)}`, metrics: { alpha, beta } });

@@ -17,6 +17,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getArchitecture, hasArchitecture, registerArchitecture } from './registry.js';
 import type { Architecture } from './types.js';
+import type { WorkerArchitecture } from '../util/worker-group.js';
 
 export interface LoadArchitectureModuleOptions {
   /** Directory that relative paths are resolved against (default: the working directory). */
@@ -91,4 +92,14 @@ export async function loadArchitectureModule(specifier: string, options: LoadArc
     throw new Error(`architecture module ${specifier}: ${(error as Error).message}`, { cause: error });
   }
   return arch;
+}
+
+/**
+ * The architecture a worker thread runs, from its pool's {@link WorkerArchitecture}: a user
+ * architecture's module is imported first (it registers the architecture in the worker's own
+ * registry), then the name is looked up. Both pools' worker entries call it while setting up.
+ */
+export async function loadWorkerArchitecture(init: WorkerArchitecture): Promise<Architecture<unknown>> {
+  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
+  return getArchitecture(init.architecture);
 }

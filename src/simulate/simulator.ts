@@ -38,6 +38,7 @@ import { createEvaluator, type Batch as EvaluationBatch, type PointMetrics } fro
 import { readSafetensors, writeSafetensors, type SafetensorsTensorToWrite } from '../checkpoint/safetensors.js';
 import { toFloatArray, toTensors } from '../data/batches.js';
 import { removeStaleTempFiles } from '../util/atomic-write.js';
+import { recipeDifferences, resumeError } from '../util/resume-check.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import { meanAndVariance } from '../averaging/variance-correction.js';
@@ -319,7 +320,8 @@ function buildSimulation(
   if (restored !== undefined) {
     const d = restored.dynamic.dataset;
     if (d.train !== data.train.dataset || d.trainCount !== data.train.count || d.test !== data.test.dataset || d.testCount !== data.test.count) {
-      throw new Error(`${restored.path}: saved for ${d.train} (${d.trainCount}/${d.testCount} images), resumed with ${data.train.dataset} (${data.train.count}/${data.test.count})`);
+      const differences = [{ field: 'dataset', recorded: `${d.train} (${d.trainCount}/${d.testCount} images)`, given: `${data.train.dataset} (${data.train.count}/${data.test.count})` }];
+      throw resumeError({ file: restored.path, folder: restored.path, reason: 'was saved by a run on other data', differences }, RESTART);
     }
   }
 
@@ -698,6 +700,11 @@ function buildSimulation(
   return simulation;
 }
 
+/** The config fields a resumed run must share with the saved one (the rest may change, e.g. `ticks`). */
+const RESUME_KEYS = ['mode', 'nodes', 'topology', 'partition', 'averaging', 'seed', 'init'] as const;
+/** How to start over instead of resuming, in library terms (the CLI says `--no-resume`). */
+const RESTART = 'give another statePath';
+
 export interface RunSimulationOptions extends SimulationOptions {
   /** State file: resumed from when it exists, written atomically at every record. */
   readonly statePath?: string;
@@ -717,10 +724,9 @@ export async function runSimulation(raw: Partial<SimulationConfig>, data: Simula
   const sim = path !== undefined && existsSync(path) ? await loadSimulation(path, data, { ...options, ticks: config.ticks }) : createSimulation(config, data, options);
   try {
     if (path !== undefined && existsSync(path)) {
-      const saved = sim.config;
-      for (const key of ['mode', 'nodes', 'topology', 'partition', 'averaging', 'seed', 'init'] as const) {
-        if (JSON.stringify(saved[key]) !== JSON.stringify(config[key])) throw new Error(`${path}: saved run has ${key} = ${JSON.stringify(saved[key])}, requested ${JSON.stringify(config[key])}; use another output folder or delete the state file`);
-      }
+      const pick = (c: SimulationConfig): Record<string, unknown> => Object.fromEntries(RESUME_KEYS.map((key) => [key, c[key]]));
+      const differences = recipeDifferences(pick(sim.config), pick(config));
+      if (differences.length > 0) throw resumeError({ file: path, folder: path, reason: 'was saved by a run with another config', differences }, RESTART);
     }
     let records = 0;
     const every = options.saveEveryRecords ?? 1;

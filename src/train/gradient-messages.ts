@@ -10,6 +10,7 @@
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import type { ModelSpec, ModelState } from '../models/types.js';
+import type { WorkerArchitecture } from '../util/worker-group.js';
 
 /** One tensor's place in a slot. */
 export interface LayoutEntry {
@@ -47,13 +48,9 @@ export interface SharedMemory {
   readonly reduced: SharedArrayBuffer;
 }
 
-/** `workerData` of a gradient worker. */
-export interface GradientWorkerInit {
+/** `workerData` of a gradient worker (the architecture as util/worker-group.ts's WorkerArchitecture). */
+export interface GradientWorkerInit extends WorkerArchitecture {
   readonly backend: 'wasm' | 'cpu';
-  /** Registry name of the architecture; the worker imports the toolkit's implementation. */
-  readonly architecture: string;
-  /** For a user architecture: the module the worker imports to register it (`Architecture.module`). */
-  readonly architectureModule?: string;
   readonly config: unknown;
   /** This worker's index: its gradient, statistics and scalars slot. */
   readonly index: number;

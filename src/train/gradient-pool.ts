@@ -34,7 +34,7 @@ import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import { assertWorkerArchitecture, autoWorkerCount, checkWorkerCount } from '../evaluate/worker-pool.js';
-import { startWorkerGroup, workerLaunch } from '../util/worker-group.js';
+import { startWorkerGroup, workerArchitecture, workerLaunch } from '../util/worker-group.js';
 import type { Architecture, ModelState } from '../models/types.js';
 import {
   SCALARS_PER_WORKER,
@@ -118,8 +118,9 @@ function inThreadPool<Config>(architecture: Architecture<Config>, config: Config
 
 /**
  * Starts a gradient pool for `architecture`/`config` (module doc). `workers: 1` (default) computes
- * in this thread; more workers need the wasm or cpu backend and an architecture from the registry.
- * The first error in a worker rejects the pending call, terminates every worker and makes later
+ * in this thread; more workers need the wasm or cpu backend and an architecture from the registry
+ * (a user architecture with its `module`, which each worker imports: util/worker-group.ts's
+ * WorkerArchitecture, as the evaluation workers do). The first error in a worker rejects the pending call, terminates every worker and makes later
  * calls throw it. Always `close()` the pool.
  *
  * @example
@@ -169,8 +170,7 @@ export async function createGradientPool<Config>(
     launch: workerLaunch('gradient-worker', import.meta.url),
     workerData: (index): GradientWorkerInit => ({
       backend,
-      architecture: architecture.name,
-      ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }),
+      ...workerArchitecture(architecture),
       config,
       index,
       layout,

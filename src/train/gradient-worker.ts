@@ -11,8 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/init-backend.js';
 import { toTensors, type Batch } from '../data/batches.js';
 import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
-import { loadArchitectureModule } from '../models/architecture-module.js';
-import { getArchitecture } from '../models/registry.js';
+import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
 import { SCALARS_PER_WORKER, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask } from './gradient-messages.js';
@@ -22,8 +21,7 @@ import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
 async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTask | ReduceTask, GradientReply>> {
   await initBackend(init.backend);
-  if (init.architectureModule !== undefined) await loadArchitectureModule(init.architectureModule);
-  const architecture = getArchitecture(init.architecture);
+  const architecture = await loadWorkerArchitecture(init);
   const { layout, memory, index } = init;
   const slotSize = layout.paramSize + layout.bufferSize;
   const states = new Float32Array(memory.states);

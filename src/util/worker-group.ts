@@ -51,6 +51,22 @@ export function workerLaunch(
   return { entry: `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, eval: true };
 }
 
+/**
+ * How a worker finds the architecture it runs, part of every pool's `workerData`: its registry
+ * name, and for a user architecture the module that registers it (`Architecture.module`), which
+ * the worker imports first (`loadWorkerArchitecture`, models/architecture-module.ts). Built-in architectures
+ * need no module: the worker imports the toolkit's registry.
+ */
+export interface WorkerArchitecture {
+  readonly architecture: string;
+  readonly architectureModule?: string;
+}
+
+/** The {@link WorkerArchitecture} of `architecture` (check it with the pools' `assertWorkerArchitecture` first). */
+export function workerArchitecture(architecture: { readonly name: string; readonly module?: string | undefined }): WorkerArchitecture {
+  return { architecture: architecture.name, ...(architecture.module === undefined ? {} : { architectureModule: architecture.module }) };
+}
+
 /** A worker's failure report (the `error` reply of the protocol above). */
 export interface WorkerErrorReply {
   readonly kind: 'error';

@@ -7,6 +7,7 @@ import { subspacePerturbations } from '../../barriers/subspace.js';
 import { autoWorkerCount } from '../../evaluate/worker-pool.js';
 import type { ParameterPath } from '../../paths/path.js';
 import type { Model } from '../../models/types.js';
+import type { PathRow } from '../../rows/rows.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { assertRowCount, gridOption, numberOption, parseArgs, required } from '../args.js';
 import { checkOutputPaths } from '../output-paths.js';
@@ -16,13 +17,15 @@ import { createProgressBar, type ProgressBar } from '../progress.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
 import { attachNegativeValues, rangeOption } from '../landscape-options.js';
 import { interpolationGrid, rowsWithinEndpoints } from '../../landscape/interpolation-grid.js';
+import { interruptibleGrid } from '../interrupt.js';
+import { listValue, parseRecordedArgs } from '../command-checkpoints.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
 const KINDS = ['linear', 'layerwise', 'cumulative', 'robustness', 'subspace'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** The defaults the code below uses, shown in the help from here. */
-const DEFAULTS = { points: 11, samples: 5, seed: 0, workers: 1 } as const;
+const DEFAULTS = { points: 11, samples: 5, seed: 0, workers: 'auto' } as const;
 
 const OPTION_HELP = {
   points: `  --points N           t grid size (default ${DEFAULTS.points}; 61 as in Garipov et al.; with --range one t every 0.1)`,
@@ -31,8 +34,8 @@ const OPTION_HELP = {
   layers: '  --layers L1,L2       layer groups (default all)',
   samples: `  --samples N          random directions (default ${DEFAULTS.samples})`,
   seed: `  --seed S             seed of the random orders and directions (default ${DEFAULTS.seed})`,
-  workers: `  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
-                       per core; default ${DEFAULTS.workers}, no threads; the rows are the same)`,
+  workers: `  --workers N|auto     evaluate N points at once on worker threads (default ${DEFAULTS.workers}: one per
+                       core on wasm/cpu; 1: this thread only; the rows are the same for any N)`,
 } as const;
 
 const SUBCOMMANDS: Readonly<Record<Kind, Omit<SubcommandHelp, 'help'> & { readonly options: readonly (keyof typeof OPTION_HELP)[]; readonly extra?: string }>> = {
@@ -76,6 +79,21 @@ function subcommandHelp(kind: Kind): SubcommandHelp {
   return { summary: sub.summary, usage: sub.usage, help: `options:\n${lines.join('\n')}\n${CHART_OPTIONS_HELP}\n${ENDPOINT_OPTIONS_HELP}\n\n${ERROR_BARRIER_UNIT}` };
 }
 
+const OPTIONS = {
+  ...ENDPOINT_OPTIONS,
+  points: { type: 'string' },
+  layers: { type: 'string' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  checkpoints: { type: 'string' },
+  'checkpoints-a': { type: 'string' },
+  'checkpoints-b': { type: 'string' },
+  path: { type: 'string' },
+  workers: { type: 'string' },
+  range: { type: 'string' },
+  ...CHART_OPTIONS,
+} as const;
+
 export const barrierCommand: Command = {
   summary: 'interpolation barriers: linear, layer-wise, cumulative, robustness, subspace',
   usage: `${KINDS.join('|')} A B [options]`,
@@ -84,31 +102,18 @@ export const barrierCommand: Command = {
   defaults: Object.fromEntries(
     KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...Object.fromEntries(SUBCOMMANDS[k].options.flatMap((o) => (o in DEFAULTS ? [[o, DEFAULTS[o as keyof typeof DEFAULTS]]] : []))) }]),
   ),
+  // A, B (or the run's checkpoint after --path), then --checkpoints or --checkpoints-a and -b, as run() loads them.
+  checkpointArguments(args) {
+    const { positionals, values } = parseRecordedArgs(attachNegativeValues(args.slice(1), ['--range']), OPTIONS);
+    return [...positionals, ...listValue(values['checkpoints']), ...listValue(values['checkpoints-a']), ...listValue(values['checkpoints-b'])];
+  },
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
       throw new Error(`expected one of ${KINDS.join(', ')} after "barrier", found ${kindArg === undefined ? 'nothing' : `"${kindArg}"`}`);
     }
     const kind = kindArg as Kind;
-    const { values, positionals } = parseArgs({
-      args: attachNegativeValues(rest, ['--range']),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...ENDPOINT_OPTIONS,
-        points: { type: 'string' },
-        layers: { type: 'string' },
-        samples: { type: 'string' },
-        seed: { type: 'string' },
-        checkpoints: { type: 'string' },
-        'checkpoints-a': { type: 'string' },
-        'checkpoints-b': { type: 'string' },
-        path: { type: 'string' },
-        workers: { type: 'string' },
-        range: { type: 'string' },
-        ...CHART_OPTIONS,
-      },
-    });
+    const { values, positionals } = parseArgs({ args: attachNegativeValues(rest, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
     const range = rangeOption(values.range, 'range');
     if (range !== undefined && kind !== 'linear') throw new Error('--range goes with "barrier linear"');
     if (range !== undefined && values.path !== undefined) throw new Error('--range goes with "barrier linear A B": a saved path is defined on t ∈ [0, 1] only');
@@ -136,52 +141,59 @@ export const barrierCommand: Command = {
     if (kind === 'subspace') required(values.checkpoints, 'checkpoints');
     checkWorkersOption(values.workers);
     await context.initBackend();
-    const workers = parseWorkers(values.workers);
+    const workers = parseWorkers(values.workers ?? DEFAULTS.workers);
     const extra = kind === 'subspace' ? list(required(values.checkpoints, 'checkpoints')) : [...epochsA, ...epochsB];
-    const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
-    try {
-      if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
-      const [a, b] = analysis.models;
-      const progress = bar(context, `barrier ${kind}`);
-      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress };
-      let output: { rows: object[]; [key: string]: unknown };
-      if (kind === 'linear') {
-        const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
-        const rows = await evaluatePath(path, analysis.data, { ...common, ...(range === undefined ? { points } : { ts: interpolationGrid({ from: range[0], to: range[1], points }) }) });
-        path.dispose();
-        const inside = rowsWithinEndpoints(rows);
-        const hasEndpoints = inside.some((r) => r.t === 0) && inside.some((r) => r.t === 1);
-        if (!hasEndpoints) console.error(`barrier linear: no barrier metrics: t = 0 and t = 1 are not both on the grid of --range ${range?.join(':')} with --points ${points} (choose --points so that the step divides 1)`);
-        output = { rows, barrier: hasEndpoints ? Object.fromEntries(barrierMetrics(inside).map((m) => [m.split, m])) : null };
-      } else if (kind === 'layerwise' && epochsA.length > 0) {
-        const runA = analysis.models.slice(2, 2 + epochsA.length);
-        const runB = analysis.models.slice(2 + epochsA.length);
-        const epochs = analysis.checkpoints.slice(2, 2 + epochsA.length).map((c, i) => c.metadata.epoch ?? i);
-        const rows = await layerwiseBarriersByEpoch(runA, runB, analysis.data, { ...common, points, epochs, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else if (kind === 'layerwise') {
-        const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else if (kind === 'cumulative') {
-        const rows = await cumulativeBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, seed });
-        output = { rows };
-      } else if (kind === 'robustness') {
-        const rows = await layerRobustness(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, samples, seed, ...(layers === undefined ? {} : { layers }) });
-        output = { rows };
-      } else {
-        const rows = await subspacePerturbations(required(a, 'A'), required(b, 'B'), analysis.models.slice(2), analysis.data, { ...common, samples, seed });
-        output = { rows };
+    // Ctrl-C stops the grid at its next point: exit 130, nothing written.
+    return interruptibleGrid(`barrier ${kind}`, async (signal) => {
+      const analysis = await loadAnalysis([...endpointPaths, ...extra], values);
+      try {
+        if (values.path !== undefined) savedPath = await loadSavedPath(values.path, analysis.models[0] as Model);
+        const [a, b] = analysis.models;
+        const progress = bar(context, `barrier ${kind}`);
+        const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress, signal };
+        let output: { rows: object[]; [key: string]: unknown };
+        if (kind === 'linear') {
+          const path = savedPath ?? linearPath(required(a, 'A'), required(b, 'B'));
+          let rows: PathRow[];
+          try {
+            rows = await evaluatePath(path, analysis.data, { ...common, ...(range === undefined ? { points } : { ts: interpolationGrid({ from: range[0], to: range[1], points }) }) });
+          } finally {
+            path.dispose();
+          }
+          const inside = rowsWithinEndpoints(rows);
+          const hasEndpoints = inside.some((r) => r.t === 0) && inside.some((r) => r.t === 1);
+          if (!hasEndpoints) console.error(`barrier linear: no barrier metrics: t = 0 and t = 1 are not both on the grid of --range ${range?.join(':')} with --points ${points} (choose --points so that the step divides 1)`);
+          output = { rows, barrier: hasEndpoints ? Object.fromEntries(barrierMetrics(inside).map((m) => [m.split, m])) : null };
+        } else if (kind === 'layerwise' && epochsA.length > 0) {
+          const runA = analysis.models.slice(2, 2 + epochsA.length);
+          const runB = analysis.models.slice(2 + epochsA.length);
+          const epochs = analysis.checkpoints.slice(2, 2 + epochsA.length).map((c, i) => c.metadata.epoch ?? i);
+          const rows = await layerwiseBarriersByEpoch(runA, runB, analysis.data, { ...common, points, epochs, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else if (kind === 'layerwise') {
+          const rows = await layerwiseBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else if (kind === 'cumulative') {
+          const rows = await cumulativeBarriers(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, seed });
+          output = { rows };
+        } else if (kind === 'robustness') {
+          const rows = await layerRobustness(required(a, 'A'), required(b, 'B'), analysis.data, { ...common, points, samples, seed, ...(layers === undefined ? {} : { layers }) });
+          output = { rows };
+        } else {
+          const rows = await subspacePerturbations(required(a, 'A'), required(b, 'B'), analysis.models.slice(2), analysis.data, { ...common, samples, seed });
+          output = { rows };
+        }
+        progress.done();
+        if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
+        const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: kind, commandLine: ['barrier', ...args], checkpoints: [...endpointPaths, ...extra] });
+        if (values.json) console.log(JSON.stringify(output));
+        else printSummary(kind, output);
+        if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
+        return 0;
+      } finally {
+        analysis.dispose();
       }
-      progress.done();
-      if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
-      const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: kind, commandLine: ['barrier', ...args], checkpoints: [...endpointPaths, ...extra] });
-      if (values.json) console.log(JSON.stringify(output));
-      else printSummary(kind, output);
-      if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
-      return 0;
-    } finally {
-      analysis.dispose();
-    }
+    });
   },
 };
 

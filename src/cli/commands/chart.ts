@@ -12,6 +12,7 @@ import { openRegularFile } from '../../util/regular-file.js';
 import { parseArgs, required } from '../args.js';
 import { describeCheckpoint, parseFormats, writeRowsCharts } from '../chart-output.js';
 import { checkOutputPaths } from '../output-paths.js';
+import { commandLineCheckpoints } from '../command-checkpoints.js';
 import type { Command } from './command.js';
 
 /** Largest rows file read (JSON parsing holds it several times over in memory). */
@@ -36,7 +37,8 @@ options:
   --command "LINE"     the command line that wrote the rows, recorded for the report; its --seed,
                        --train-examples, --test-examples, --backend and checkpoint files are read from it
   --checkpoints LIST   comma-separated checkpoints behind the rows, described in the report (dataset,
-                       seed, epoch, stored metrics; default: the .safetensors files named in --command);
+                       seed, epoch, stored metrics; default: the checkpoint arguments of --command
+                       that exist here, not the values of its --out, --csv, --path …);
                        for path rows the first two are A and B and get the endpoints' measured accuracy`,
   async run(args, context) {
     const { values, positionals } = parseArgs({
@@ -68,7 +70,7 @@ options:
     const checkpointPaths =
       values.checkpoints !== undefined
         ? values.checkpoints.split(',').map((s) => s.trim()).filter((s) => s !== '')
-        : (rowsCommand ?? []).filter((w) => /\.safetensors$/i.test(w) && existsSync(w));
+        : commandLineCheckpoints(rowsCommand ?? []).filter((path) => existsSync(path));
     const checkpoints: ChartCheckpoint[] = [];
     if (checkpointPaths.length > 0) {
       await context.initBackend();

@@ -24,5 +24,11 @@ export interface Command {
    * without subcommands): the help shows each as `(default V)`, and a test checks that it does.
    */
   readonly defaults?: Readonly<Record<string, Readonly<Record<string, string | number>>>>;
+  /**
+   * The checkpoint files that the arguments `args` (after the command's name) read: its
+   * positionals and checkpoint-list options, never an output's value (`modeconn chart --command`,
+   * command-checkpoints.ts). Absent: the command reads no checkpoints that a chart describes.
+   */
+  checkpointArguments?(args: readonly string[]): string[];
   run(args: string[], context: CommandContext): Promise<number>;
 }

@@ -11,6 +11,7 @@ import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } 
 import { ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis } from '../endpoints.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { parseArgs } from '../args.js';
+import { parseRecordedArgs } from '../command-checkpoints.js';
 import { toCsv, writeTextAtomic } from '../output.js';
 import type { Command } from './command.js';
 
@@ -34,6 +35,9 @@ options:
                        FILE.agreement.csv and FILE.disagreement.csv (FILE without its extension)
 ${CHART_OPTIONS_HELP}
 ${ENDPOINT_OPTIONS_HELP.split('\n').filter((line) => !/--bn-batches|--no-bn-reset|--csv/.test(line)).join('\n')}`,
+  checkpointArguments(args) {
+    return parseRecordedArgs(args, { ...ENDPOINT_OPTIONS, ...CHART_OPTIONS }).positionals;
+  },
   async run(args, context) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...ENDPOINT_OPTIONS, ...CHART_OPTIONS } });
     if (positionals.length !== 2) throw new Error(`expected two checkpoints A B, found ${positionals.length}${positionals.length > 0 ? ` (${positionals.join(' ')})` : ''}`);

@@ -28,6 +28,8 @@ import { withResumeFlags } from '../resume-message.js';
 import { ENDPOINT_DEFAULTS, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_HELP, loadAnalysis, type LoadedAnalysis } from '../endpoints.js';
 import { ERROR_BARRIER_UNIT, formatBarrierMetrics, toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { INTERRUPTED, withInterrupt } from '../interrupt.js';
+import { parseRecordedArgs } from '../command-checkpoints.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command, CommandContext, SubcommandHelp } from './command.js';
 
@@ -196,6 +198,17 @@ export const pathCommand: Command = {
   help: `${KINDS.map((k) => `modeconn path ${k.padEnd(8)} ${SUBCOMMANDS[k].summary}`).join('\n')}`,
   subcommands: Object.fromEntries(KINDS.map((k) => [k, subcommandHelp(k)])),
   defaults: Object.fromEntries(KINDS.map((k) => [k, { ...ENDPOINT_DEFAULTS, ...DEFAULTS.common, ...DEFAULTS[k] }])),
+  // The endpoints (or LLPF's start), then LLPF's target checkpoints (--to model:B, mean:C1,C2, …), as run() loads them.
+  checkpointArguments(args) {
+    const { positionals, values } = parseRecordedArgs(args.slice(1), OPTIONS);
+    let targets: string[] = [];
+    try {
+      targets = args[0] === 'llpf' && values['to'] !== undefined ? llpfTargetCheckpoints(values['to']) : [];
+    } catch {
+      // A recorded --to this version cannot read names no checkpoint.
+    }
+    return [...positionals, ...targets];
+  },
   async run(args, context) {
     const [kindArg, ...rest] = args;
     if (kindArg === undefined || !(KINDS as readonly string[]).includes(kindArg)) {
@@ -235,7 +248,7 @@ export const pathCommand: Command = {
       if (charts !== undefined && !values.json && interrupted !== true) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
       if (interrupted === true) {
         console.error(`path ${kind}: interrupted; the run so far is in ${out}: run the same command again to continue it`);
-        return 130;
+        return INTERRUPTED;
       }
       if (values.json) return 0;
       if (summary !== undefined) for (const line of summary) console.log(line);
@@ -437,9 +450,6 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
     const lrScaling = lrScalingOption(values['lr-scaling']);
     const batchSize = numberOption(values['batch-size'], 'batch-size', { integer: true, min: 1 }) ?? DEFAULTS.llpf['batch-size'];
     const progress = bar(run.context, 'LLPF');
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
     const recipe = {
       dataset: analysis.dataset,
       preprocessing: { ...analysis.preprocessing },
@@ -452,7 +462,8 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         bnBatches: analysis.bnReset ? (values['bn-batches'] ?? String(DEFAULT_BN_BATCHES)) : null,
       },
     };
-    const result = await withResumeFlags(
+    // Ctrl-C stops at the next tick; the run folder keeps the resumable state.
+    const result = await withInterrupt((signal) => withResumeFlags(
       () => findLlpfPath(
       arch,
       { start, target },
@@ -476,7 +487,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
         evaluator: { splits: analysis.splits, bnReset: analysis.bnReset },
         checkpoint: { directory: run.out, every: 10 },
         resume: !values['no-resume'],
-        signal: abort.signal,
+        signal,
         workers: run.workers,
         progress: progress.progress,
         recipe,
@@ -484,7 +495,7 @@ const RUNNERS: Record<Kind, (analysis: LoadedAnalysis, values: Values, run: RunC
       ),
       LLPF_RECIPE_FLAGS,
       'use --no-resume',
-    ).finally(() => process.off('SIGINT', onSignal));
+    ));
     progress.done();
     const rows = result.info.rows;
     const path = result.path;

@@ -9,6 +9,7 @@ import { createProgressBar } from '../progress.js';
 import { dataDirOption } from '../data-options.js';
 import { checkOutputPaths } from '../output-paths.js';
 import { CHART_OPTIONS, CHART_OPTIONS_HELP, chartRequest, writeAnalysisCharts } from '../chart-output.js';
+import { withResumeFlags } from '../resume-message.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
 
@@ -28,6 +29,12 @@ const NUMBER_FLAGS = {
 } as const;
 
 const STRING_FLAGS = { mode: 'mode', topology: 'topology', partition: 'partition', averaging: 'averaging', init: 'init', 'init-scheme': 'initScheme', engine: 'engine', series: 'series' } as const;
+
+/** The flag behind each config field, for resume errors (`nodes` → `--nodes`; a --config file sets the same fields). */
+const RESUME_FLAGS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries({ ...NUMBER_FLAGS, ...STRING_FLAGS }).map(([flag, field]) => [field, `--${flag}`])),
+  dataset: '--dataset',
+};
 
 /** The runs of a `--config` file: one config object, an array of them, or `{ runs: [...] }` (flags override every run). */
 async function readConfigFile(path: string): Promise<Record<string, unknown>[]> {
@@ -139,11 +146,16 @@ ${CHART_OPTIONS_HELP}
     for (const config of configs) {
       await mkdir(join(out, config.series), { recursive: true });
       const bar = context.quiet ? undefined : createProgressBar(config.series);
-      const rows = await runSimulation(config, data, {
-        statePath: join(out, config.series, 'state.safetensors'),
-        workers,
-        ...(bar === undefined ? {} : { progress: bar.progress }),
-      });
+      const rows = await withResumeFlags(
+        () =>
+          runSimulation(config, data, {
+            statePath: join(out, config.series, 'state.safetensors'),
+            workers,
+            ...(bar === undefined ? {} : { progress: bar.progress }),
+          }),
+        RESUME_FLAGS,
+        'use --no-resume',
+      );
       bar?.done();
       runs.push({ config, rows });
       const delay = plateauDelay(rows.ticks);

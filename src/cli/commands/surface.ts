@@ -26,9 +26,11 @@ import { toCsv, writeTextAtomic } from '../output.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { loadSavedPath } from '../saved-paths.js';
 import { parseWorkers } from './barrier.js';
+import { interruptibleGrid } from '../interrupt.js';
+import { parseRecordedArgs } from '../command-checkpoints.js';
 import type { Command, CommandContext } from './command.js';
 
-const DEFAULTS = { grid: 21, margin: 0.2, curvePoints: 61, points: 21, range: [-1, 1], seed: 0, biasBn: 'ignore' } as const;
+const DEFAULTS = { grid: 21, margin: 0.2, curvePoints: 61, points: 21, range: [-1, 1], seed: 0, biasBn: 'ignore', workers: 'auto' } as const;
 const BIAS_BN = ['ignore', 'keep'] as const;
 
 const OPTIONS = {
@@ -80,8 +82,8 @@ random-direction options (--random):
                        biases and BatchNorm/LayerNorm weights in the directions: zeroed (ignore, as
                        their --xignore biasbn; default) or copied from A (keep)
 common options:
-  --workers N|auto     evaluate N points at once on worker threads (wasm/cpu backends; auto = one
-                       per core; default 1, no threads; the rows are the same)
+  --workers N|auto     evaluate N points at once on worker threads (default ${DEFAULTS.workers}: one per
+                       core on wasm/cpu; 1: this thread only; the rows are the same for any N)
 ${CHART_OPTIONS_HELP}
 ${ENDPOINT_OPTIONS_HELP}`,
   defaults: {
@@ -93,7 +95,12 @@ ${ENDPOINT_OPTIONS_HELP}`,
       range: DEFAULTS.range.join(':'),
       points: DEFAULTS.points,
       seed: DEFAULTS.seed,
+      workers: DEFAULTS.workers,
     },
+  },
+  // A B C, or A after --path CURVE or with --random (the curve file is a path, not a checkpoint).
+  checkpointArguments(args) {
+    return parseRecordedArgs(attachNegativeValues(args, ['--range']), OPTIONS).positionals;
   },
   async run(args, context) {
     const { values, positionals } = parseArgs({ args: attachNegativeValues(args, ['--range']), allowPositionals: true, strict: true, options: OPTIONS });
@@ -129,42 +136,45 @@ ${ENDPOINT_OPTIONS_HELP}`,
     if (values.csv !== undefined) await checkOutputPaths([{ path: values.csv, kind: 'file', option: '--csv' }]);
     const charts = await chartRequest(values);
     await context.initBackend();
-    const workers = parseWorkers(values.workers);
-    const analysis = await loadAnalysis(positionals, values);
-    try {
-      const a = analysis.models[0] as Model;
-      const architecture = getArchitecture(a.architecture);
-      const progress = bar(context, mode === 'random' ? `surface --random ${dimensions}` : 'surface');
-      const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress };
-      let output: { kind: 'surface' | 'directions'; rows: object[]; [key: string]: unknown };
-      let summary: string[];
-      if (mode === 'random') {
-        const rows = await evaluateRandomDirections(architecture, a, analysis.data, { ...common, dimensions: dimensions as 1 | 2, range, points, seed, biasBn: biasBn as BiasBnHandling });
-        output = { kind: 'directions', dimensions, range, seed, biasBn, rows };
-        summary = directionsSummary(rows, dimensions as 1 | 2);
-      } else {
-        const planeOptions = { ...common, grid, margin };
-        let surface: PlaneSurface;
-        if (mode === 'curve') {
-          surface = await withCurve(values.path as string, a, (curve) =>
-            evaluateCurvePlane(architecture, curve, analysis.data, { ...planeOptions, points: curvePoints, ...(bend === undefined ? {} : { bend }) }),
-          );
+    const workers = parseWorkers(values.workers ?? DEFAULTS.workers);
+    // Ctrl-C stops the grid at its next point: exit 130, nothing written.
+    return interruptibleGrid('surface', async (signal) => {
+      const analysis = await loadAnalysis(positionals, values);
+      try {
+        const a = analysis.models[0] as Model;
+        const architecture = getArchitecture(a.architecture);
+        const progress = bar(context, mode === 'random' ? `surface --random ${dimensions}` : 'surface');
+        const common = { splits: analysis.splits, bnReset: analysis.bnReset, workers, progress: progress.progress, signal };
+        let output: { kind: 'surface' | 'directions'; rows: object[]; [key: string]: unknown };
+        let summary: string[];
+        if (mode === 'random') {
+          const rows = await evaluateRandomDirections(architecture, a, analysis.data, { ...common, dimensions: dimensions as 1 | 2, range, points, seed, biasBn: biasBn as BiasBnHandling });
+          output = { kind: 'directions', dimensions, range, seed, biasBn, rows };
+          summary = directionsSummary(rows, dimensions as 1 | 2);
         } else {
-          surface = await evaluatePlane(architecture, a.config, [a, analysis.models[1] as Model, analysis.models[2] as Model], analysis.data, planeOptions);
+          const planeOptions = { ...common, grid, margin };
+          let surface: PlaneSurface;
+          if (mode === 'curve') {
+            surface = await withCurve(values.path as string, a, (curve) =>
+              evaluateCurvePlane(architecture, curve, analysis.data, { ...planeOptions, points: curvePoints, ...(bend === undefined ? {} : { bend }) }),
+            );
+          } else {
+            surface = await evaluatePlane(architecture, a.config, [a, analysis.models[1] as Model, analysis.models[2] as Model], analysis.data, planeOptions);
+          }
+          output = { kind: 'surface', ...surface };
+          summary = planeSummary(surface);
         }
-        output = { kind: 'surface', ...surface };
-        summary = planeSummary(surface);
+        progress.done();
+        if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
+        const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: output.kind, commandLine: ['surface', ...args], checkpoints: positionals });
+        if (values.json) console.log(JSON.stringify(output));
+        else for (const line of summary) console.log(line);
+        if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
+        return 0;
+      } finally {
+        analysis.dispose();
       }
-      progress.done();
-      if (values.csv !== undefined) await writeTextAtomic(values.csv, toCsv(output.rows));
-      const chartFiles = charts === undefined ? [] : await writeAnalysisCharts(output, charts, { name: output.kind, commandLine: ['surface', ...args], checkpoints: positionals });
-      if (values.json) console.log(JSON.stringify(output));
-      else for (const line of summary) console.log(line);
-      if (charts !== undefined && !values.json) console.log(`charts: wrote ${chartFiles.join(', ')} to ${charts.out}`);
-      return 0;
-    } finally {
-      analysis.dispose();
-    }
+    });
   },
 };
 

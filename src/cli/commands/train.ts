@@ -10,6 +10,7 @@ import { assertInputFits, DATA_OPTIONS, DATA_OPTIONS_HELP, dataDirOption, EMBEDD
 import { checkOutputPaths } from '../output-paths.js';
 import { inFlagTermsSync } from '../option-flags.js';
 import { createProgressBar } from '../progress.js';
+import { INTERRUPTED, withInterrupt } from '../interrupt.js';
 import { withResumeFlags } from '../resume-message.js';
 import { checkWorkersOption, parseWorkers } from './barrier.js';
 import type { Command } from './command.js';
@@ -139,48 +140,44 @@ schedule depends on it), is an error naming the differing flags: use --no-resume
     const preprocessing = resolvePreprocessing(values, undefined, data.train, 'training');
     const arch = getArchitecture(options.architecture);
     assertInputFits(arch.spec(arch.parseConfig(options.config ?? {})), preprocessing, data.train, options.architecture);
-    const summaries = [];
+    const summaries: object[] = [];
     // Ctrl-C stops at the next step; the last completed epoch stays on disk and a rerun resumes.
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
-    for (const seed of seeds) {
-      // On a terminal a progress bar; otherwise (a log, CI) one line per epoch on stderr.
-      const bar = context.quiet || process.stderr.isTTY !== true ? undefined : createProgressBar(`seed ${seed}`);
-      const log = context.quiet || bar !== undefined ? undefined : (m: EpochMetrics): void => console.error(formatEpochLine(m, options.epochs));
-      const result = await withResumeFlags(
-        () =>
-          trainMode(data, seed, {
-            ...options,
-            preprocessing,
-            workers,
-            signal: abort.signal,
-            ...(bar === undefined ? {} : { progress: bar.progress }),
-            ...(log === undefined ? {} : { onEpoch: log }),
-          }),
-        RECIPE_FLAGS,
-        'use --no-resume',
-      ).catch((error: unknown) => {
-        process.off('SIGINT', onSignal);
-        throw error;
-      });
-      bar?.done();
-      if (!result.completed) {
+    const code = await withInterrupt(async (signal) => {
+      for (const seed of seeds) {
+        // On a terminal a progress bar; otherwise (a log, CI) one line per epoch on stderr.
+        const bar = context.quiet || process.stderr.isTTY !== true ? undefined : createProgressBar(`seed ${seed}`);
+        const log = context.quiet || bar !== undefined ? undefined : (m: EpochMetrics): void => console.error(formatEpochLine(m, options.epochs));
+        const result = await withResumeFlags(
+          () =>
+            trainMode(data, seed, {
+              ...options,
+              preprocessing,
+              workers,
+              signal,
+              ...(bar === undefined ? {} : { progress: bar.progress }),
+              ...(log === undefined ? {} : { onEpoch: log }),
+            }),
+          RECIPE_FLAGS,
+          'use --no-resume',
+        );
+        bar?.done();
+        if (!result.completed) {
+          disposeTensors(result.model);
+          console.error(`seed ${seed}: interrupted; run the same command again to resume from the last completed epoch`);
+          return INTERRUPTED;
+        }
+        const last = result.metrics[result.metrics.length - 1];
         disposeTensors(result.model);
-        process.off('SIGINT', onSignal);
-        console.error(`seed ${seed}: interrupted; run the same command again to resume from the last completed epoch`);
-        return 130;
+        summaries.push({ seed, checkpoints: Object.fromEntries(result.checkpoints), final: last, ...(result.alreadyFinished === true ? { alreadyFinished: true } : {}) });
+        if (!values.json && last !== undefined) {
+          const test = last.testAccuracy === undefined ? '' : ` test loss ${last.testLoss?.toFixed(4)} accuracy ${(last.testAccuracy * 100).toFixed(2)}%`;
+          const finished = result.alreadyFinished === true ? 'already finished, ' : '';
+          console.log(`seed ${seed}: ${finished}epoch ${last.epoch} train loss ${last.trainLoss.toFixed(4)}${test} (${last.imagesPerSecond.toFixed(0)} images/s) → ${result.checkpoints.get(last.epoch) ?? ''}`);
+        }
       }
-      const last = result.metrics[result.metrics.length - 1];
-      disposeTensors(result.model);
-      summaries.push({ seed, checkpoints: Object.fromEntries(result.checkpoints), final: last, ...(result.alreadyFinished === true ? { alreadyFinished: true } : {}) });
-      if (!values.json && last !== undefined) {
-        const test = last.testAccuracy === undefined ? '' : ` test loss ${last.testLoss?.toFixed(4)} accuracy ${(last.testAccuracy * 100).toFixed(2)}%`;
-        const finished = result.alreadyFinished === true ? 'already finished, ' : '';
-        console.log(`seed ${seed}: ${finished}epoch ${last.epoch} train loss ${last.trainLoss.toFixed(4)}${test} (${last.imagesPerSecond.toFixed(0)} images/s) → ${result.checkpoints.get(last.epoch) ?? ''}`);
-      }
-    }
-    process.off('SIGINT', onSignal);
+      return 0;
+    });
+    if (code !== 0) return code;
     if (values.json) console.log(JSON.stringify({ runs: summaries }));
     return 0;
   },
