@@ -2,16 +2,18 @@
  * Loss and gradients on every core: data-parallel worker threads with PyTorch
  * DistributedDataParallel semantics (shared/ALGORITHMS.md §9; arithmetic in shards.ts).
  *
- * The wasm and cpu backends compute on one core in Node. A pool of W workers, each with its own
- * backend, holds the training split in shared memory (sent once). One data-parallel call:
+ * The wasm and cpu backends compute on one core in Node. A pool of W participants — this thread
+ * (participant 0) and W − 1 worker threads, each with its own backend — holds the training split in
+ * shared memory (sent once). One data-parallel call:
  *
- *   1. the parent writes the state (parameters, BN buffers) into shared slot 0;
- *   2. the batch is cut into W contiguous shards; worker w computes the loss, the gradient of the
- *      MEAN loss over its shard and its shard's BN batch statistics with the parent's own
- *      `lossAndGradients` (step.ts) and writes them into its slots;
- *   3. the slots are summed in worker order weighted by shard size (deterministic): each worker
- *      sums one contiguous range of the parameters over all slots (a reduce-scatter in shared
- *      memory, so the sum is not a serial W·P loop in the parent); the parent combines the BN
+ *   1. this thread writes the state (parameters, BN buffers) into shared slot 0;
+ *   2. the batch is cut into W contiguous shards; participant w computes the loss, the gradient of
+ *      the MEAN loss over its shard and its shard's BN batch statistics with the same
+ *      `lossAndGradients` (step.ts) and writes them into its slots — shard 0 in this thread while
+ *      the workers compute theirs, so W participants use W cores, not W + 1 threads on W cores;
+ *   3. the slots are summed in participant order weighted by shard size (deterministic): each
+ *      participant sums one contiguous range of the parameters over all slots (a reduce-scatter in
+ *      shared memory, so the sum is not a serial W·P loop here); this thread combines the BN
  *      statistics (parallel-variance formula, shards.ts) and returns tensors.
  *
  * The caller then applies its optimizer once, so every replica sees the same update. Per step only
@@ -25,9 +27,11 @@
  * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
  * util/worker-group.ts's, shared with the evaluation pool.
  *
- * `lossAndGradientsEach` is the other use of the same workers: independent (state, batch) tasks,
- * one whole task per worker (the simulator's nodes within a tick); each result is bit-identical to
- * the in-thread one, whichever worker computed it.
+ * `lossAndGradientsEach` is the other use of the same participants: independent (state, batch)
+ * tasks, one whole task per participant in rounds of W (the simulator's nodes within a tick: task
+ * r·W + w on participant w, this thread's in-thread); each result is bit-identical to the in-thread
+ * one, whichever participant computed it. Rounds, not a queue: this thread cannot feed a worker
+ * while it computes, so a worker that finished early would wait anyway.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { toTensors, type Batch } from '../data/batches.js';
@@ -73,7 +77,7 @@ export interface GradientPoolData {
 }
 
 export interface GradientPoolOptions {
-  /** Worker threads (default 1: in this thread). `auto`: one per core on wasm and cpu. */
+  /** Threads computing: this one and `workers − 1` worker threads (default 1: this thread only). `auto`: one per core on wasm and cpu. */
   readonly workers?: WorkerCount;
 }
 
