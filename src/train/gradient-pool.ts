@@ -344,8 +344,10 @@ export async function createGradientPool<Config>(
         tasks.forEach((task, j) => {
           const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
           if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
+          if (task.batch instanceof Int32Array && split === undefined) throw new Error(`gradient pool: task ${j} is an index batch but the pool has no training split (data.train)`);
           assertStateMatches(layout, task.state, 'gradient pool');
         });
+        // Checked before anything is posted: past this point only a worker or a computation fails.
         const results: (LossAndGradients | undefined)[] = new Array<LossAndGradients | undefined>(tasks.length);
         try {
           // Rounds of `count` tasks: task r·count + p on participant p, this thread's own in-thread
