@@ -11,6 +11,7 @@
  * scaling model's rows carry the load average only.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageSplit } from '../src/data/types.js';
@@ -78,9 +79,14 @@ function randomSplit(shape: readonly number[], count: number): ImageSplit {
   };
 }
 
-/** Repeats `step` for `seconds` (≥ `min` times after one warm-up); returns seconds per call. */
-async function secondsPerCall(step: () => Promise<void>, seconds: number, min = 3): Promise<number> {
-  await step();
+/**
+ * Repeats `step` for `seconds` (≥ `min` times after `warmUp` calls); returns seconds per call. A
+ * fresh pool's worker threads run unoptimized JS and baseline wasm for their first steps (on
+ * LeNet5 the first three steps took 1.3–3× a later step's CPU, most of it on V8's compiler
+ * threads), so pools are warmed up for several steps before timing.
+ */
+async function secondsPerCall(step: () => Promise<void>, seconds: number, min = 3, warmUp = 1): Promise<number> {
+  for (let i = 0; i < warmUp; i++) await step();
   const start = performance.now();
   let count = 0;
   while (count < min || (performance.now() - start) / 1000 < seconds) {
@@ -114,7 +120,7 @@ async function trainThroughput(m: TrainModel, workers: number, seconds: number):
       tf.dispose([result.loss, result.correct]);
       disposeTensors(state);
       state = result.state;
-    }, seconds);
+    }, seconds, 3, 8);
     // CPU time of every thread of the process per image: equal at 1 and N workers means the pool
     // adds no work, and N idle cores would give N times the images/s.
     const cpu = process.cpuUsage(cpuStart);
@@ -174,22 +180,48 @@ async function measureExchange(): Promise<ExchangeCostMeasurement> {
   return { latencySeconds, copyBytesPerSecond, sumElementsPerSecond };
 }
 
-/** In-thread gradient time at batch B and B/8 (fit a + b·n), and the optimizer's time. */
+/** CPU seconds of this thread and of every thread of the process (Linux: /proc; elsewhere undefined). */
+function threadCpu(): { own: number; all: number } | undefined {
+  try {
+    const seconds = (path: string) => Number(readFileSync(path, 'utf8').split(' ')[0]) / 1e9;
+    const all = readdirSync('/proc/self/task').reduce((sum, tid) => {
+      try {
+        return sum + seconds(`/proc/self/task/${tid}/schedstat`);
+      } catch {
+        return sum; // a thread that ended meanwhile
+      }
+    }, 0);
+    return { own: seconds('/proc/thread-self/schedstat'), all };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * In-thread gradient time at batch B and B/8 (fit a + b·n), the optimizer's time, and the CPU
+ * per step of the helper threads (V8's compiler and GC threads: all threads minus this one).
+ */
 async function measureStep(m: TrainModel, seconds: number): Promise<StepCostMeasurement> {
   const arch = getArchitecture(m.architecture);
   const model = createModel(m.architecture, m.config, 1);
   const split = randomSplit(arch.spec(model.config).inputShape, m.batch);
   const pool = await createGradientPool(arch, model.config, { train: split }, { workers: 1 });
   const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
+  let calls = 0;
   const gradTime = async (n: number): Promise<number> =>
     secondsPerCall(async () => {
+      calls += 1;
       const r = await pool.lossAndGradients(model, Int32Array.from({ length: n }, (_, i) => i));
       r.loss.dataSync();
       tf.dispose([r.loss, r.correct, ...r.grads.values(), ...r.batchStats.values()]);
     }, seconds / 3, 2);
   try {
     const small = Math.max(1, Math.round(m.batch / 8));
+    const cpuStart = threadCpu();
+    calls = 0;
     const tBig = await gradTime(m.batch);
+    const cpuEnd = threadCpu();
+    const helperSeconds = cpuStart === undefined || cpuEnd === undefined ? 0 : Math.max(0, (cpuEnd.all - cpuStart.all - (cpuEnd.own - cpuStart.own)) / calls);
     const tSmall = await gradTime(small);
     const perExampleSeconds = Math.max(0, (tBig - tSmall) / (m.batch - small));
     const perCallSeconds = Math.max(0, tBig - perExampleSeconds * m.batch);
@@ -209,7 +241,7 @@ async function measureStep(m: TrainModel, seconds: number): Promise<StepCostMeas
     disposeTensors(state);
     const spec = arch.spec(model.config);
     const size = (list: readonly { shape: readonly number[] }[]) => list.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1), 0);
-    return { batch: m.batch, perCallSeconds, perExampleSeconds, optimizerSeconds, parameters: size(spec.params), buffers: size(spec.buffers) };
+    return { batch: m.batch, perCallSeconds, perExampleSeconds, optimizerSeconds, parameters: size(spec.params), buffers: size(spec.buffers), helperSeconds };
   } finally {
     await pool.close();
     optimizer.dispose();
@@ -255,8 +287,8 @@ export async function benchWorkers(seconds: number, log: (line: string) => void 
     const step = await measureStep(m, seconds);
     const predictions = [2, 8, 16, 64].map((w) => predictStepTime(step, exchange, w));
     const note =
-      `measured at 1 worker: a ${(step.perCallSeconds * 1e3).toFixed(1)} ms + b ${(step.perExampleSeconds * 1e3).toFixed(2)} ms/image, optimizer ${(step.optimizerSeconds * 1e3).toFixed(1)} ms, ${step.parameters} parameters; ` +
-      predictions.map((p) => `W=${p.workers}: ${p.speedup.toFixed(2)}× (exchange ${(p.exchangeSeconds * 1e3).toFixed(1)} ms)`).join(', ') +
+      `measured at 1 worker: a ${(step.perCallSeconds * 1e3).toFixed(1)} ms + b ${(step.perExampleSeconds * 1e3).toFixed(2)} ms/image, optimizer ${(step.optimizerSeconds * 1e3).toFixed(1)} ms, helper threads h ${((step.helperSeconds ?? 0) * 1e3).toFixed(1)} ms CPU/step, ${step.parameters} parameters; ` +
+      predictions.map((p) => `W=${p.workers}: ${p.speedup.toFixed(2)}× (exchange ${(p.exchangeSeconds * 1e3).toFixed(1)} ms, ${p.cpuBoundSeconds > p.pathSeconds ? 'CPU-bound' : 'path-bound'})`).join(', ') +
       `; ${loadNote()}`;
     for (const p of predictions.slice(1)) {
       rows.push({ name: `scaling model: predicted speed-up, ${m.id}, batch ${m.batch}, ${p.workers} workers`, unit: '× of 1 worker', value: p.speedup, note });

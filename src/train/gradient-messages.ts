@@ -2,15 +2,23 @@
  * The shared memory and the messages of the gradient pool (gradient-pool.ts, gradient-worker.ts).
  *
  * Everything large lives in SharedArrayBuffers allocated once by the parent: the training split's
- * raw bytes, one state slot per worker (parameters then buffers, float32, in the layout's order),
- * one gradient slot and one BatchNorm-statistics slot per worker, and per-worker scalars
- * (loss, correct, examples; float64). Per step only small messages cross threads: which state slot
- * to read and which examples (indices into the shared split, or rows of a shared input buffer).
+ * raw bytes, one state slot per participant (parameters then buffers, float32, in the layout's
+ * order), one gradient slot and one BatchNorm-statistics slot per participant, and per-participant
+ * scalars (loss, correct, examples; float64). Participant 0 is the parent's own thread, 1‥W−1 the
+ * worker threads. Per step only small messages cross threads: which state slot to read and which
+ * examples (indices into the shared split, or rows of a shared input buffer).
+ *
+ * `shardBatch` and `writeResult` are what both sides do with a shard, so that the parent's own
+ * shard is computed exactly as a worker computes one.
  */
-import type { Preprocessing } from '../data/preprocess.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { toTensors, type Batch } from '../data/batches.js';
+import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
 import type { ModelSpec, ModelState } from '../models/types.js';
 import type { WorkerArchitecture } from '../util/worker-group.js';
+import { weightedSum } from './shards.js';
+import type { LossAndGradients } from './step.js';
 
 /** One tensor's place in a slot. */
 export interface LayoutEntry {
@@ -52,7 +60,7 @@ export interface SharedMemory {
 export interface GradientWorkerInit extends WorkerArchitecture {
   readonly backend: 'wasm' | 'cpu';
   readonly config: unknown;
-  /** This worker's index: its gradient, statistics and scalars slot. */
+  /** This worker's participant index (≥ 1; 0 is the parent): its gradient, statistics and scalars slot. */
   readonly index: number;
   readonly layout: StateLayout;
   readonly memory: SharedMemory;
@@ -146,4 +154,57 @@ export function shareSplit(split: ImageSplit): ImageSplit {
   const labels = new Uint8Array(new SharedArrayBuffer(split.labels.byteLength));
   labels.set(split.labels);
   return { ...split, images, labels };
+}
+
+/** The tensors of one shard (the caller disposes them): `split` is the pool's training split. */
+export function shardBatch(shard: ShardMessage, split: ImageSplit | undefined, preprocessing: Preprocessing | undefined, where: string): Batch {
+  if (shard.kind === 'indices') {
+    if (split === undefined) throw new Error(`${where}: an index batch was sent but the pool has no training split`);
+    return toTensors(split, shard.indices, preprocessing ?? DEFAULT_PREPROCESSING);
+  }
+  const [, h, w, c] = shard.shape;
+  const pixels = h * w * c;
+  const x = tf.tensor4d(shard.x.slice(shard.start * pixels, (shard.start + shard.count) * pixels), [shard.count, h, w, c], 'float32');
+  const y = tf.tensor1d(shard.y.slice(shard.start, shard.start + shard.count), 'int32');
+  return { x, y };
+}
+
+/** Typed views of one participant's result slots. */
+export interface ResultSlots {
+  readonly grads: Float32Array;
+  readonly stats: Float32Array;
+  readonly scalars: Float64Array;
+}
+
+/** The views of participant `index`'s result slots in `memory`. */
+export function resultSlots(memory: SharedMemory, layout: StateLayout, index: number): ResultSlots {
+  return {
+    grads: new Float32Array(memory.grads, index * layout.paramSize * 4, layout.paramSize),
+    stats: new Float32Array(memory.stats, index * layout.bufferSize * 4, layout.bufferSize),
+    scalars: new Float64Array(memory.scalars, index * SCALARS_PER_WORKER * 8, SCALARS_PER_WORKER),
+  };
+}
+
+/** Writes `out` (gradients, batch statistics, loss, correct) and the example count into `slots`; `out` is left to the caller. */
+export function writeResult(layout: StateLayout, out: LossAndGradients, examples: number, slots: ResultSlots, where: string): void {
+  for (const e of layout.params) {
+    const g = out.grads.get(e.name);
+    if (g === undefined) throw new Error(`${where}: no gradient for parameter "${e.name}"`);
+    slots.grads.set(g.dataSync(), e.offset);
+  }
+  for (const e of layout.buffers) {
+    const s = out.batchStats.get(e.name);
+    if (s === undefined) throw new Error(`${where}: the forward pass gave no batch statistic for buffer "${e.name}"`);
+    slots.stats.set(s.dataSync(), e.offset);
+  }
+  slots.scalars[0] = out.loss.dataSync()[0] as number;
+  slots.scalars[1] = out.correct.dataSync()[0] as number;
+  slots.scalars[2] = examples;
+}
+
+/** The `reduce` task's sum (ReduceTask): reduced[start‥start+length) = Σ_k weights[k]·grads slot slots[k], in slot order. */
+export function reduceRange(memory: SharedMemory, layout: StateLayout, task: Pick<ReduceTask, 'slots' | 'weights' | 'start' | 'length'>): void {
+  const grads = new Float32Array(memory.grads);
+  const parts = task.slots.map((w) => grads.subarray(w * layout.paramSize + task.start, w * layout.paramSize + task.start + task.length));
+  weightedSum(parts, task.weights, new Float32Array(memory.reduced, task.start * 4, task.length));
 }

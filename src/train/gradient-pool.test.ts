@@ -137,6 +137,26 @@ describe('createGradientPool failures', () => {
     disposeTensors(state);
   });
 
+  it('shard 0 is computed in this thread: its error rejects the step unprefixed after the worker settles, and the pool keeps working', async () => {
+    const full = await loadDataset('fashion-mnist-small', 'train');
+    const config = lenet5.parseConfig({});
+    const state = lenet5.init(config, 1);
+    const pool = await createGradientPool(lenet5, config, { train: full }, { workers: 2 });
+    try {
+      // Shard 0 = [10^7, 0] (this thread), shard 1 = [1, 2] (the worker).
+      const error: unknown = await pool.lossAndGradients(state, Int32Array.from([10_000_000, 0, 1, 2])).catch((e: unknown) => e);
+      expect(String(error)).toMatch(/index 10000000 at position 0 is outside/);
+      expect(String(error)).not.toMatch(/gradient worker/);
+      const indices = Int32Array.from([3, 4, 5, 6, 7]);
+      const got = read(await pool.lossAndGradients(state, indices));
+      const want = reference(state, full, indices);
+      for (const [name, g] of want.grads) expect(maxRelativeError(got.grads.get(name) as Float32Array, g), name).toBeLessThan(1e-5);
+    } finally {
+      await pool.close();
+      disposeTensors(state);
+    }
+  });
+
   it('a closed pool refuses further calls', async () => {
     const config = lenet5.parseConfig({});
     const pool = await createGradientPool(lenet5, config, {}, { workers: 2 });

@@ -2,16 +2,18 @@
  * Loss and gradients on every core: data-parallel worker threads with PyTorch
  * DistributedDataParallel semantics (shared/ALGORITHMS.md §9; arithmetic in shards.ts).
  *
- * The wasm and cpu backends compute on one core in Node. A pool of W workers, each with its own
- * backend, holds the training split in shared memory (sent once). One data-parallel call:
+ * The wasm and cpu backends compute on one core in Node. A pool of W participants — this thread
+ * (participant 0) and W − 1 worker threads, each with its own backend — holds the training split in
+ * shared memory (sent once). One data-parallel call:
  *
- *   1. the parent writes the state (parameters, BN buffers) into shared slot 0;
- *   2. the batch is cut into W contiguous shards; worker w computes the loss, the gradient of the
- *      MEAN loss over its shard and its shard's BN batch statistics with the parent's own
- *      `lossAndGradients` (step.ts) and writes them into its slots;
- *   3. the slots are summed in worker order weighted by shard size (deterministic): each worker
- *      sums one contiguous range of the parameters over all slots (a reduce-scatter in shared
- *      memory, so the sum is not a serial W·P loop in the parent); the parent combines the BN
+ *   1. this thread writes the state (parameters, BN buffers) into shared slot 0;
+ *   2. the batch is cut into W contiguous shards; participant w computes the loss, the gradient of
+ *      the MEAN loss over its shard and its shard's BN batch statistics with the same
+ *      `lossAndGradients` (step.ts) and writes them into its slots — shard 0 in this thread while
+ *      the workers compute theirs, so W participants use W cores, not W + 1 threads on W cores;
+ *   3. the slots are summed in participant order weighted by shard size (deterministic): each
+ *      participant sums one contiguous range of the parameters over all slots (a reduce-scatter in
+ *      shared memory, so the sum is not a serial W·P loop here); this thread combines the BN
  *      statistics (parallel-variance formula, shards.ts) and returns tensors.
  *
  * The caller then applies its optimizer once, so every replica sees the same update. Per step only
@@ -25,9 +27,11 @@
  * The worker lifecycle (start, ready handshake, failures naming the worker, terminate) is
  * util/worker-group.ts's, shared with the evaluation pool.
  *
- * `lossAndGradientsEach` is the other use of the same workers: independent (state, batch) tasks,
- * one whole task per worker (the simulator's nodes within a tick); each result is bit-identical to
- * the in-thread one, whichever worker computed it.
+ * `lossAndGradientsEach` is the other use of the same participants: independent (state, batch)
+ * tasks, one whole task per participant in rounds of W (the simulator's nodes within a tick: task
+ * r·W + w on participant w, this thread's in-thread); each result is bit-identical to the in-thread
+ * one, whichever participant computed it. Rounds, not a queue: this thread cannot feed a worker
+ * while it computes, so a worker that finished early would wait anyway.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { toTensors, type Batch } from '../data/batches.js';
@@ -39,7 +43,11 @@ import type { Architecture, ModelState } from '../models/types.js';
 import {
   SCALARS_PER_WORKER,
   assertStateMatches,
+  reduceRange,
+  resultSlots,
+  shardBatch,
   shareSplit,
+  writeResult,
   specLayout,
   type GradientReply,
   type GradientTask,
@@ -69,7 +77,7 @@ export interface GradientPoolData {
 }
 
 export interface GradientPoolOptions {
-  /** Worker threads (default 1: in this thread). `auto`: one per core on wasm and cpu. */
+  /** Threads computing: this one and `workers − 1` worker threads (default 1: this thread only). `auto`: one per core on wasm and cpu. */
   readonly workers?: WorkerCount;
 }
 
@@ -162,17 +170,20 @@ export async function createGradientPool<Config>(
   const grads = new Float32Array(memory.grads);
   const stats = new Float32Array(memory.stats);
   const scalars = new Float64Array(memory.scalars);
+  const ownSlots = resultSlots(memory, layout, 0);
   const split = data.train === undefined ? undefined : shareSplit(data.train);
+  // Participant 0 is this thread; participants 1‥count−1 are the worker threads 0‥count−2.
   const group = await startWorkerGroup<GradientReply>({
     workerName: 'gradient worker',
     poolName: 'gradient pool',
-    count,
+    count: count - 1,
+    label: (thread) => `gradient worker ${thread + 2} of ${count}`,
     launch: workerLaunch('gradient-worker', import.meta.url),
-    workerData: (index): GradientWorkerInit => ({
+    workerData: (thread): GradientWorkerInit => ({
       backend,
       ...workerArchitecture(architecture),
       config,
-      index,
+      index: thread + 1,
       layout,
       memory,
       ...(split !== undefined ? { split } : {}),
@@ -182,28 +193,32 @@ export async function createGradientPool<Config>(
   });
 
   let nextId = 0;
-  /** Posts `task` to worker `w`; resolves when the worker has written its result. */
-  const post = (w: number, task: GradientTask | ReduceTask): Promise<void> => group.request(w, task).then(() => undefined);
-  const send = (w: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(w, { kind: 'step', id: nextId++, stateSlot, shard });
-  /** The weighted gradient sum into `reduced`, each active worker summing one contiguous range. */
-  const reduceOnWorkers = async (active: readonly number[], weights: readonly number[]): Promise<void> => {
+  /** Posts `task` to participant `p` ≥ 1 (a worker thread); resolves when it has written its result. */
+  const post = (p: number, task: GradientTask | ReduceTask): Promise<void> => group.request(p - 1, task).then(() => undefined);
+  const send = (p: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(p, { kind: 'step', id: nextId++, stateSlot, shard });
+  /**
+   * The weighted gradient sum into `reduced`, each active participant summing one contiguous range
+   * (active[0] is this thread, which sums its range while the workers sum theirs).
+   */
+  const reduceAll = async (active: readonly number[], weights: readonly number[]): Promise<void> => {
     const lengths = shardSizes(layout.paramSize, active.length);
     const starts = shardStarts(lengths);
-    await Promise.all(
-      active.map((w, k) => post(w, { kind: 'reduce', id: nextId++, slots: active, weights, start: starts[k] as number, length: lengths[k] as number })),
-    );
+    const range = (k: number) => ({ slots: active, weights, start: starts[k] as number, length: lengths[k] as number });
+    const posted = active.slice(1).map((p, k) => post(p, { kind: 'reduce', id: nextId++, ...range(k + 1) }));
+    reduceRange(memory, layout, range(0));
+    await Promise.all(posted);
   };
 
-  const writeState = async (state: ModelState, slot: number): Promise<void> => {
+  const writeState = (state: ModelState, slot: number): void => {
     assertStateMatches(layout, state, 'gradient pool');
     const base = slot * slotSize;
-    for (const e of layout.params) states.set((await (state.params.get(e.name) as tf.Tensor).data()), base + e.offset);
-    for (const e of layout.buffers) states.set((await (state.buffers.get(e.name) as tf.Tensor).data()), base + layout.paramSize + e.offset);
+    for (const e of layout.params) states.set((state.params.get(e.name) as tf.Tensor).dataSync(), base + e.offset);
+    for (const e of layout.buffers) states.set((state.buffers.get(e.name) as tf.Tensor).dataSync(), base + layout.paramSize + e.offset);
   };
 
   const inputs: { x: Float32Array; y: Int32Array } = { x: new Float32Array(new SharedArrayBuffer(4)), y: new Int32Array(new SharedArrayBuffer(4)) };
   /** Shard messages for `batch` cut into `sizes`. */
-  const shardsOf = async (batch: PoolBatch, sizes: readonly number[], reuse: boolean): Promise<ShardMessage[]> => {
+  const shardsOf = (batch: PoolBatch, sizes: readonly number[]): ShardMessage[] => {
     const starts = shardStarts(sizes);
     if (batch instanceof Int32Array) {
       if (split === undefined) throw new Error('gradient pool: an index batch needs the pool\'s training split (data.train), which was not given');
@@ -211,23 +226,36 @@ export async function createGradientPool<Config>(
     }
     const [n, h, wd, c] = batch.x.shape;
     if (batch.y.shape[0] !== n) throw new Error(`gradient pool: the batch has ${n} images but ${batch.y.shape[0]} labels`);
-    // Concurrent independent tasks each need their own buffer; a data-parallel step reuses one.
-    const own = reuse ? inputs : { x: new Float32Array(new SharedArrayBuffer(batch.x.size * 4)), y: new Int32Array(new SharedArrayBuffer(n * 4)) };
-    if (own.x.length < batch.x.size) own.x = new Float32Array(new SharedArrayBuffer(batch.x.size * 4));
-    if (own.y.length < n) own.y = new Int32Array(new SharedArrayBuffer(n * 4));
-    own.x.set((await batch.x.data()));
-    const labels = await batch.y.data();
-    for (let i = 0; i < n; i++) own.y[i] = labels[i] as number;
-    const { x, y } = own;
+    if (inputs.x.length < batch.x.size) inputs.x = new Float32Array(new SharedArrayBuffer(batch.x.size * 4));
+    if (inputs.y.length < n) inputs.y = new Int32Array(new SharedArrayBuffer(n * 4));
+    inputs.x.set(batch.x.dataSync());
+    const labels = batch.y.dataSync();
+    for (let i = 0; i < n; i++) inputs.y[i] = labels[i] as number;
+    const { x, y } = inputs;
     return sizes.map((size, w) => ({ kind: 'inputs', x, y, shape: [n, h, wd, c], start: starts[w] as number, count: size }));
   };
 
-  /** The result in worker `w`'s slots, as tensors (one worker's whole task). */
-  const resultOf = (w: number): LossAndGradients => combine([w], [1], false);
+  /** Participant 0's shard, in this thread exactly as a worker computes one (gradient-worker.ts), into slot 0. */
+  const computeOwn = (state: ModelState, shard: ShardMessage): void => {
+    const batch = shardBatch(shard, split, data.preprocessing, 'gradient pool');
+    try {
+      const out = lossAndGradients(architecture, config, state, batch);
+      try {
+        writeResult(layout, out, batch.x.shape[0], ownSlots, 'gradient pool');
+      } finally {
+        tf.dispose([out.loss, out.correct, ...out.grads.values(), ...out.batchStats.values()]);
+      }
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+  };
+
+  /** The result in worker `p`'s slots, as tensors (one worker's whole task). */
+  const resultOf = (p: number): LossAndGradients => combine([p], [1], false);
 
   /**
-   * Σ_w weights[w]·(slot of worker w) as tensors, BN statistics combined (shards.ts). With
-   * `summed`, the gradient sum is already in `reduced` (reduceOnWorkers: the same sums, same order).
+   * Σ_w weights[w]·(slot of participant w) as tensors, BN statistics combined (shards.ts). With
+   * `summed`, the gradient sum is already in `reduced` (reduceAll: the same sums, same order).
    */
   const combine = (active: readonly number[], weights: readonly number[], summed: boolean): LossAndGradients => {
     const part = (array: Float32Array, w: number, size: number, offset: number, length: number): Float32Array =>
@@ -271,6 +299,17 @@ export async function createGradientPool<Config>(
     return { loss: tf.scalar(Math.fround(loss)), grads: gradMap, batchStats: orderedStats, correct: tf.scalar(correct) };
   };
 
+  /** Runs `own` here while `posted` run on the workers; settles every posted task before returning or throwing. */
+  const alongside = async (posted: readonly Promise<void>[], own: () => void): Promise<void> => {
+    try {
+      own();
+    } catch (error) {
+      await Promise.allSettled(posted);
+      throw error;
+    }
+    await Promise.all(posted);
+  };
+
   // One call at a time: the slots belong to the call in flight.
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
@@ -289,41 +328,71 @@ export async function createGradientPool<Config>(
       exclusive(async () => {
         const n = batch instanceof Int32Array ? batch.length : batch.x.shape[0];
         if (n === 0) throw new Error('gradient pool: the batch is empty');
-        await writeState(state, 0);
         const sizes = shardSizes(n, count);
-        const shards = await shardsOf(batch, sizes, true);
-        const active = sizes.flatMap((size, w) => (size > 0 ? [w] : []));
-        await Promise.all(active.map((w) => send(w, 0, shards[w] as ShardMessage)));
+        const active = sizes.flatMap((size, w) => (size > 0 ? [w] : [])); // 0 first: shard 0 is never smaller
+        if (active.length > 1) writeState(state, 0);
+        else assertStateMatches(layout, state, 'gradient pool');
+        const shards = shardsOf(batch, sizes);
+        const posted = active.slice(1).map((p) => send(p, 0, shards[p] as ShardMessage));
+        await alongside(posted, () => computeOwn(state, shards[0] as ShardMessage));
         const weights = active.map((w) => (sizes[w] as number) / n);
-        await reduceOnWorkers(active, weights);
+        await reduceAll(active, weights);
         return combine(active, weights, true);
       }),
     lossAndGradientsEach: (tasks) =>
       exclusive(async () => {
-        const results: LossAndGradients[] = new Array<LossAndGradients>(tasks.length);
-        let next = 0;
-        // Worker w takes the next task whenever it is free; each result is read out before its next task.
-        const loops = await Promise.allSettled(
-          Array.from({ length: Math.min(count, tasks.length) }, async (_, w) => {
-            for (let j = next++; j < tasks.length; j = next++) {
-              const task = tasks[j] as (typeof tasks)[number];
-              const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
-              if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
-              await writeState(task.state, w);
-              const [shard] = await shardsOf(task.batch, [n], false);
-              await send(w, w, shard as ShardMessage);
-              results[j] = resultOf(w);
-            }
-          }),
-        );
-        const failed = loops.find((l) => l.status === 'rejected');
-        if (failed !== undefined) {
-          // Every loop has stopped: nothing is added to results after this.
+        tasks.forEach((task, j) => {
+          const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
+          if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
+          if (task.batch instanceof Int32Array && split === undefined) throw new Error(`gradient pool: task ${j} is an index batch but the pool has no training split (data.train)`);
+          assertStateMatches(layout, task.state, 'gradient pool');
+        });
+        // Checked before anything is posted: past this point only a worker or a computation fails.
+        const results: (LossAndGradients | undefined)[] = new Array<LossAndGradients | undefined>(tasks.length);
+        try {
+          // Rounds of `count` tasks: task r·count + p on participant p, this thread's own in-thread
+          // while the workers compute theirs (each worker's inputs are posted before this thread starts).
+          for (let first = 0; first < tasks.length; first += count) {
+            const round = tasks.slice(first, first + count);
+            const posted = round.slice(1).map((task, k) => {
+              const p = k + 1;
+              writeState(task.state, p);
+              // Each worker its own input buffer: the tasks of a round are in flight together.
+              const shard = task.batch instanceof Int32Array ? shardsOf(task.batch, [task.batch.length])[0] : tensorShard(task.batch);
+              return send(p, p, shard as ShardMessage);
+            });
+            await alongside(posted, () => {
+              results[first] = inThread(round[0] as (typeof round)[number]);
+            });
+            round.slice(1).forEach((_, k) => (results[first + k + 1] = resultOf(k + 1)));
+          }
+        } catch (error) {
           for (const r of results) if (r !== undefined) tf.dispose([r.loss, r.correct, ...r.grads.values(), ...r.batchStats.values()]);
-          throw failed.reason;
+          throw error;
         }
-        return results;
+        return results as LossAndGradients[];
       }),
     close: () => group.close(),
   };
+
+  /** One whole task in this thread: step.ts's `lossAndGradients`, as the in-thread pool computes it. */
+  function inThread(task: { readonly state: ModelState; readonly batch: PoolBatch }): LossAndGradients {
+    const { batch, own } = batchTensors(task.batch, data, 'gradient pool');
+    try {
+      return lossAndGradients(architecture, config, task.state, batch);
+    } finally {
+      if (own) tf.dispose([batch.x, batch.y]);
+    }
+  }
+
+  /** A tensor batch as one shard in a buffer of its own. */
+  function tensorShard(batch: Batch): ShardMessage {
+    const [n, h, wd, c] = batch.x.shape;
+    if (batch.y.shape[0] !== n) throw new Error(`gradient pool: the batch has ${n} images but ${batch.y.shape[0]} labels`);
+    const x = new Float32Array(new SharedArrayBuffer(batch.x.size * 4));
+    const y = new Int32Array(new SharedArrayBuffer(n * 4));
+    x.set(batch.x.dataSync());
+    y.set(batch.y.dataSync());
+    return { kind: 'inputs', x, y, shape: [n, h, wd, c], start: 0, count: n };
+  }
 }

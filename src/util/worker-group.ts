@@ -81,6 +81,11 @@ export interface WorkerGroupOptions {
   readonly poolName: string;
   /** Worker threads to start (≥ 1). */
   readonly count: number;
+  /**
+   * How worker `index` (0-based) is named in errors (default `${workerName} ${index + 1} of ${count}`);
+   * a pool whose own thread is participant 1 numbers its threads from 2.
+   */
+  readonly label?: (index: number) => string;
   readonly launch: WorkerLaunch;
   /** `workerData` of worker `index` (0-based). */
   readonly workerData: (index: number) => unknown;
@@ -132,7 +137,7 @@ export async function startWorkerGroup<Reply>(options: WorkerGroupOptions): Prom
   const allReady = new Promise<void>((resolve, reject) => {
     started = { resolve, reject };
   });
-  const label = (index: number): string => `${workerName} ${index + 1} of ${count}`;
+  const label = options.label ?? ((index: number): string => `${workerName} ${index + 1} of ${count}`);
 
   const workers = Array.from({ length: count }, (_, index) => {
     const worker = new Worker(options.launch.entry, { eval: options.launch.eval, workerData: options.workerData(index) });
