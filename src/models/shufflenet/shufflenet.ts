@@ -125,7 +125,7 @@ function convBnDecl(c: ConvGeometry): LayerDecl {
 function spec(config: ShuffleNetConfig): ModelSpec {
   const layers: LayerDecl[] = [convBnDecl({ ...STEM, inChannels: config.inputChannels })];
   for (const u of unitGeometries(config)) layers.push(...convs(u, config.groups).map(convBnDecl));
-  const head = 4 * (shuffleNetWidths(config.groups, config.scaleFactor)[0] as number);
+  const head = 4 * shuffleNetWidths(config.groups, config.scaleFactor)[0];
   layers.push({
     name: 'fc',
     tensors: [
