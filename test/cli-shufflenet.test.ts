@@ -1,0 +1,33 @@
+/**
+ * The CLI on ShuffleNet v1 at a tiny width (g = 1 as DFL_torch's, scale factor 0.2: stage widths
+ * 28, 56, 112): train, info, convert both ways, barrier, path; and `train --help` listing it.
+ * (Grouped units, g > 1, are covered by the g = 3 fixture in src/models/shufflenet/; on wasm they
+ * cost about 10× the CPU time of g = 1 at these widths, too slow for a CLI round.)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCliRound, runQuiet } from './cli-family.js';
+import { useTestBackend } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  await useTestBackend();
+  dir = await mkdtemp(join(tmpdir(), 'modeconn-shufflenet-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('CLI on shufflenet', () => {
+  it('train --arch shufflenet, info, convert to PyTorch and back, barrier linear, path llpf', async () => {
+    await expectCliRound('shufflenet', { groups: 1, scaleFactor: 0.2 }, dir);
+  }, 120_000);
+
+  it('train --help lists shufflenet with its config fields (from the registry)', async () => {
+    const help = await runQuiet(['train', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(`${help.stdout}\n${help.stderr}`).toMatch(/shufflenet +\{"groups":1,"scaleFactor":1,"inputChannels":3,"inputSize":32,"classes":10\}/);
+  });
+});
