@@ -30,4 +30,14 @@ describe('CLI on shufflenet', () => {
     expect(help.code, help.stderr).toBe(0);
     expect(`${help.stdout}\n${help.stderr}`).toMatch(/shufflenet +\{"groups":1,"scaleFactor":1,"inputChannels":3,"inputSize":32,"classes":10\}/);
   });
+
+  it('convert --help says which architectures --naming applies to; an unknown naming is refused naming them', async () => {
+    const help = await runQuiet(['convert', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    const text = `${help.stdout}\n${help.stderr}`;
+    expect(text).toMatch(/--naming N +PyTorch names when writing, for the architectures with several namings\s+\(resnet18: torchvision \(default\) \| pytorch-cifar\); the other architectures have one naming/);
+    const bad = await runQuiet(['convert', join(dir, 'missing.safetensors'), join(dir, 'out.safetensors'), '--to', 'pytorch', '--naming', 'dfl']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--naming: expected one of torchvision, pytorch-cifar \(resnet18: torchvision \(default\) \| pytorch-cifar\), found "dfl"/);
+  });
 });
