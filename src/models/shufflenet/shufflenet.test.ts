@@ -77,9 +77,11 @@ describe('shufflenet', () => {
     });
   }
 
-  it('names of no family still fail detection with the closest family named', () => {
-    const names = ['conv1.weight', 'bn1.weight', 'stage2.0.conv_a.weight', 'fc.weight'];
-    expect(() => detectPyTorchArchitecture(names)).toThrow(/cannot tell the architecture from the tensor names .*; closest: /);
+  it('a state dict of no family (DFL_torch names with gconv1 renamed) fails detection naming shufflenet as the closest family and the mismatching names', () => {
+    // 247 names (49 BNs × 4, 49 convs, fc's 2), 16 of them renamed
+    const spec = shufflenet.spec(shufflenet.parseConfig({}));
+    const names = [...spec.params, ...spec.buffers].map((t) => t.name.replace('.gconv1.', '.conv_1.'));
+    expect(() => detectPyTorchArchitecture(names)).toThrow(/cannot tell the architecture from the tensor names .*; closest: shufflenet \(231 of its 247 names at its default config\); names it does not have: "stage2\.0\.conv_1\.weight", .*its names the file lacks: "stage2\.0\.gconv1\.weight"/);
   });
 
   it('training-mode gradients on the test backend equal cpu’s to 1e-4 (relative to each tensor’s largest)', async ({ annotate }) => {
