@@ -315,7 +315,7 @@ describe('a user-registered architecture', () => {
   it('an architecture without the optional capabilities gets errors that name it and what is missing', async () => {
     const model = createModel('pair-mlp-bare', config, 1);
     expect(() => permutationSpecFor('pair-mlp-bare', pairSpec(config))).toThrow(
-      'permutation spec: architecture "pair-mlp-bare" does not define a permutation spec (permutationSpec); weight matching needs one; defined for lenet5, resnet18, vgg, mobilenetv2, mobilenetv2-dfl, efficientnet-b0, dla, shufflenetv2, regnet, pair-mlp',
+      'permutation spec: architecture "pair-mlp-bare" does not define a permutation spec (permutationSpec); weight matching needs one; defined for lenet5, resnet18, vgg, mobilenetv2, mobilenetv2-dfl, efficientnet-b0, dla, shufflenet, shufflenetv2, regnet, pair-mlp',
     );
     expect(() => activationMatching('pair-mlp-bare', model, model, [{ x }])).toThrow(/activationMatching: architecture "pair-mlp-bare" does not define activation hooks \(activations\); defined for lenet5, pair-mlp; use weightMatching/);
     await expect(exportPyTorchStateDict(model)).rejects.toThrow(/export pair-mlp-bare: architecture "pair-mlp-bare" does not define PyTorch names and layouts \(pytorch\); PyTorch state dicts are supported for lenet5, resnet18, cct, .*pair-mlp/);

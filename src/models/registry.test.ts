@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 
 /** The built-ins in registration order (src/models/registry.ts's BUILT_IN). */
-const BUILT_INS = ['lenet5', 'resnet18', 'cct', 'vgg', 'mobilenetv2', 'mobilenetv2-dfl', 'efficientnet-b0', 'dla', 'shufflenetv2', 'regnet'];
+const BUILT_INS = ['lenet5', 'resnet18', 'cct', 'vgg', 'mobilenetv2', 'mobilenetv2-dfl', 'efficientnet-b0', 'dla', 'shufflenet', 'shufflenetv2', 'regnet'];
 
 describe('registry', () => {
   it('getArchitecture finds architectures by name and lists the known names otherwise', () => {

@@ -1,6 +1,6 @@
 /**
  * The architecture registry: every architecture by name, the built-ins (LeNet5, ResNet18, CCT,
- * VGG, MobileNetV2 in two namings, EfficientNet-B0, DLA, ShuffleNetV2, RegNet)
+ * VGG, MobileNetV2 in two namings, EfficientNet-B0, DLA, ShuffleNet v1, ShuffleNetV2, RegNet)
  * registered here and only here, and `registerArchitecture` for the user's own. Everything else
  * finds an architecture by name through `getArchitecture` and asks it for what it needs (see
  * capabilities.ts); no code outside this file and an architecture's own folder compares names.
@@ -20,6 +20,7 @@ import { lenet5 } from './lenet5/index.js';
 import { mobilenetv2, mobilenetv2Dfl } from './mobilenetv2/index.js';
 import { regnet } from './regnet/index.js';
 import { resnet18 } from './resnet18/index.js';
+import { shufflenet } from './shufflenet/index.js';
 import { shufflenetv2 } from './shufflenetv2/index.js';
 import { vgg } from './vgg/index.js';
 import type { Architecture, InitOptions, Model } from './types.js';
@@ -89,7 +90,7 @@ export function registerArchitecture<Config>(arch: Architecture<Config>): void {
 }
 
 // The built-ins, in this order (it is the order of listings and of PyTorch detection).
-const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl, efficientNetB0, dla, shufflenetv2, regnet] as Architecture<unknown>[];
+const BUILT_IN: readonly Architecture<unknown>[] = [lenet5, resnet18, cct, vgg, mobilenetv2, mobilenetv2Dfl, efficientNetB0, dla, shufflenet, shufflenetv2, regnet] as Architecture<unknown>[];
 for (const arch of BUILT_IN) registerArchitecture(arch);
 
 /** The registered architecture called `name`; the error lists the registered names. */

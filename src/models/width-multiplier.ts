@@ -1,6 +1,7 @@
 /**
  * Width multipliers of the CIFAR families whose channel counts all scale with one factor k
- * (EfficientNet-B0, DLA): a layer of c channels at k = 1 has
+ * (EfficientNet-B0, DLA, and VGG, whose config keeps every round(c·k) ≥ 1): a layer of c channels
+ * at k = 1 has
  *
  *   c(k) = max(1, round(c · k))
  *

@@ -6,7 +6,7 @@
  * No activation hooks: with BatchNorm, REPAIR is a BN reset.
  *
  * DFL_torch's `ShuffleNet(10, g=1, scale_factor=1)` (what Tian et al. call ShuffleNet) is another
- * network, a ShuffleNet v1 port; it is not this one.
+ * network, a ShuffleNet v1 port: src/models/shufflenet/.
  */
 import type { Architecture } from '../types.js';
 import { shuffleNetV2PermutationSpec } from './permutation-spec.js';

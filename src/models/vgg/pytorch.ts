@@ -9,8 +9,11 @@
  * classes from the classifier.
  */
 import type { PyTorchFormat } from '../capabilities.js';
-import { inferResNetWidth } from '../resnet18/pytorch.js';
+import { inferWidthMultiplier } from '../width-multiplier.js';
 import { vggConvs, VGG_DEPTHS } from './vgg.js';
+
+/** The widths at k = 1 of the first conv of pooling stages 0–3. */
+const VGG_STAGE_BASES = [64, 128, 256, 512] as const;
 
 export const vggPyTorch: PyTorchFormat = {
   matches: (names) => names.includes('classifier.weight') && names.includes('features.0.weight') && names.some((n) => /^features\.\d+\.running_var$/.test(n)),
@@ -27,6 +30,9 @@ export const vggPyTorch: PyTorchFormat = {
       const conv = vggConvs({ depth, width: 1, inputChannels: 3 }).find((c) => c.stage === s);
       return conv === undefined ? undefined : tensors.get(`features.${conv.index}.weight`)?.shape[0];
     });
-    return { depth, width: inferResNetWidth(stageWidths), inputChannels: first[1], classes: shapeOf('classifier.weight', 2)[0] };
+    // No fitting k: the last stage's ratio, so that the shape check names the first mismatching conv.
+    const last = stageWidths.findLastIndex((w) => w !== undefined);
+    const width = inferWidthMultiplier(stageWidths, VGG_STAGE_BASES) ?? (last < 0 ? 1 : (stageWidths[last] as number) / (VGG_STAGE_BASES[last] as number));
+    return { depth, width, inputChannels: first[1], classes: shapeOf('classifier.weight', 2)[0] };
   },
 };
