@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { ARCHITECTURES } from '../scripts/figures/architecture-entries.js';
+import { getArchitecture } from '../src/models/registry.js';
 import {
+  FAMILY_BATCH,
+  FAMILY_MODELS,
+  FAMILY_NAMES,
   LOADED_OTHER_CORES,
+  allWorkloads,
   assembleRow,
   bestTorch,
   blasWarning,
@@ -12,6 +18,7 @@ import {
   otherCores,
   selectWorkloads,
   summarize,
+  familyWorkloads,
   targetWorkloads,
   type Figure,
   type Workload,
@@ -19,7 +26,7 @@ import {
 
 const figure = (value: number, other = 0, load = 0.5): Figure => ({ value, runs: 3, otherCores: other, loadAverage: load, loaded: other > LOADED_OTHER_CORES });
 const workload = (id: string): Workload => {
-  const w = targetWorkloads().find((x) => x.id === id);
+  const w = allWorkloads().find((x) => x.id === id);
   if (w === undefined) throw new Error(`no workload ${id}`);
   return w;
 };
@@ -89,7 +96,49 @@ describe('workloads', () => {
     expect(selectWorkloads(all, 'lenet5,curve-e2e').map((w) => w.id)).toEqual(['lenet5-train', 'lenet5-eval', 'lenet5-epoch', 'curve-e2e']);
     expect(selectWorkloads(all, 'resnet18-k1-eval').map((w) => w.id)).toEqual(['resnet18-k1-eval']);
     expect(selectWorkloads(all, undefined)).toHaveLength(all.length);
-    expect(() => selectWorkloads(all, 'lenet,foo')).toThrow(/--only: unknown workload lenet, foo; expected ids or prefixes of lenet5-train/);
+    expect(() => selectWorkloads(all, 'lenet,foo')).toThrow(/--only: unknown workload lenet, foo; expected a section \(targets\), ids or prefixes of lenet5-train/);
+  });
+
+  it('every targets row is in the targets section, and the family rows are not among them', () => {
+    expect(new Set(targetWorkloads().map((w) => w.section))).toEqual(new Set(['targets']));
+    const targetIds = new Set(targetWorkloads().map((w) => w.id));
+    expect(familyWorkloads().filter((w) => targetIds.has(w.id))).toEqual([]);
+  });
+});
+
+describe('family rows (issue 14)', () => {
+  it('are a train and an eval row per family, in the families section, with neither a goal nor a quiet PyTorch reference', () => {
+    const rows = familyWorkloads();
+    expect(rows.map((w) => w.id)).toEqual(FAMILY_NAMES.flatMap((n) => [`${n}-train`, `${n}-eval`]));
+    expect(FAMILY_NAMES).toEqual(['vgg16', 'mobilenetv2', 'shufflenetv2', 'regnetx200mf', 'efficientnet-b0', 'dla']);
+    for (const w of rows) {
+      expect(w.section).toBe('families');
+      expect(w.goal).toBeUndefined();
+      expect(w.quietTorch).toBeUndefined();
+      expect(w.against).toBe('torch');
+    }
+    expect(rows[0]?.label).toBe('vgg16 (depth 16, width 0.25) train step (batch 64)');
+  });
+
+  it('measure the comparison figure\'s own configs, on registered architectures whose parser accepts them', () => {
+    for (const m of FAMILY_MODELS) {
+      const entry = ARCHITECTURES.find((e) => e.name === m.id);
+      expect(entry, m.id).toBeDefined();
+      expect(m.architecture).toBe(entry?.architecture);
+      expect(m.config).toBe(entry?.config);
+      expect(m.batch).toBe(FAMILY_BATCH);
+      // A config the architecture would not parse could not be measured on either side.
+      const parsed = getArchitecture(m.architecture).parseConfig(m.config) as Record<string, unknown>;
+      for (const [field, value] of Object.entries(m.config as Record<string, unknown>)) expect(parsed[field], `${m.id}.${field}`).toBe(value);
+    }
+  });
+
+  it('--only families selects the family rows alone, --only targets the issue 11 table alone, a family name its two rows', () => {
+    const all = allWorkloads();
+    expect(selectWorkloads(all, 'families').map((w) => w.id)).toEqual(familyWorkloads().map((w) => w.id));
+    expect(selectWorkloads(all, 'targets').map((w) => w.id)).toEqual(targetWorkloads().map((w) => w.id));
+    expect(selectWorkloads(all, 'efficientnet-b0,lenet5-eval').map((w) => w.id)).toEqual(['lenet5-eval', 'efficientnet-b0-train', 'efficientnet-b0-eval']);
+    expect(() => selectWorkloads(all, 'family')).toThrow(/expected a section \(targets, families\)/);
   });
 });
 
@@ -144,6 +193,12 @@ describe('assembleRow', () => {
     expect(failed.notes[0]).toMatch(/PyTorch 850 is far from the issue's quiet 13,500: a failed measurement, not a win/);
   });
 
+  it('a family row prints its ratio (ours / PyTorch) with no goal', () => {
+    const row = assembleRow({ workload: workload('dla-train'), ours: figure(20), torch: { threads: 2, figure: figure(80) } });
+    expect(row).toMatchObject({ section: 'families', ratio: '0.25×', goal: '—' });
+    expect(row.ratioValue).toBeCloseTo(0.25, 12);
+  });
+
   it('a side not measured gives no ratio', () => {
     const row = assembleRow({ workload: workload('resnet-epoch'), ours: figure(40), notes: ['PyTorch not available'] });
     expect(row).toMatchObject({ ratio: '—', torch: '—', notes: ['PyTorch not available'] });
@@ -172,6 +227,27 @@ describe('formatTargetsTable', () => {
       '| ResNet18 k=1/4, one epoch of 5,120 images, end to end (trainMode)',
     ]);
     expect(text).toContain('- resnet-epoch: ours | failed');
+    expect(text).not.toContain('families');
     expect(formatValue(56.25, 'images/s')).toBe('56.3');
+  });
+
+  it('puts the family rows in their own table after the targets, without a goal column, and says how often they ran', () => {
+    const rows = [
+      assembleRow({ workload: workload('lenet5-train'), ours: figure(12_000), torch: { threads: 1, figure: figure(13_000) } }),
+      assembleRow({ workload: workload('vgg16-eval'), ours: figure(400), oneThread: figure(250), torch: { threads: 2, figure: figure(800) } }),
+    ];
+    const text = formatTargetsTable({ date: '2026-12-02', backend: 'wasm', cores: 2, repeat: 3, workers: 2, torch: 'PyTorch 1.13', blas: undefined, familyRepeat: 1 }, rows);
+    const lines = text.split('\n');
+    const heading = lines.indexOf('## Issue 14 families: reported beside PyTorch, no issue 11 goal');
+    expect(heading).toBeGreaterThan(lines.findIndex((l) => l.startsWith('| LeNet5 train step')));
+    expect(lines.slice(heading).find((l) => l.startsWith('| workload'))).toBe('| workload | ours (all cores) | ours (1 thread) | PyTorch (best of 1, 2 threads) | ratio | load |');
+    expect(lines.find((l) => l.startsWith('| vgg16'))).toBe(
+      '| vgg16 (depth 16, width 0.25) eval (batch 64) | 400 | 250 | 800 (2 threads) | 0.50× | ours: other 0.00 cores, load avg 0.5; PyTorch: other 0.00 cores, load avg 0.5 |',
+    );
+    expect(text).toContain('Medians of 1 run (--family-repeat).');
+    // Only family rows: no empty targets table.
+    const alone = formatTargetsTable({ date: '2026-12-02', backend: 'wasm', cores: 2, repeat: 1, workers: 2, torch: 'not run', blas: undefined }, rows.slice(1));
+    expect(alone).not.toContain('| goal |');
+    expect(alone).not.toContain('--family-repeat');
   });
 });

@@ -13,6 +13,8 @@
  * load average is printed beside it as well.
  */
 
+import { architectureEntry, type ArchitectureEntry } from '../scripts/figures/architecture-entries.js';
+
 /** Other processes above this many cores on average during a figure's runs mark it LOADED. */
 export const LOADED_OTHER_CORES = 0.25;
 
@@ -106,10 +108,20 @@ export const STEP_MODELS: readonly StepModel[] = [
   { id: 'cct_2_3x2_32', label: 'CCT-2', architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, batch: 64, goals: { train: 0.5, eval: 0.8 }, quietTorch: { train: 367, eval: 752 } },
 ];
 
+/**
+ * Which table a row belongs to: the issue 11 §4 targets, or the issue 14 families (eval and
+ * train images/s beside PyTorch, reported with their ratio but with no goal of their own).
+ */
+export type Section = 'targets' | 'families';
+
+/** The sections in table order; each name is also an `--only` selector. */
+export const SECTIONS: readonly Section[] = ['targets', 'families'];
+
 /** One row of the targets table. */
 export interface Workload {
   /** Selector name (`--only` takes ids or their prefixes before a `-`). */
   readonly id: string;
+  readonly section: Section;
   readonly label: string;
   readonly unit: Unit;
   /** ours / PyTorch ≥ goal (for `s`: PyTorch seconds / ours); for `self`: ours / ours on one thread. */
@@ -122,14 +134,36 @@ export interface Workload {
   readonly kind: { readonly step: StepModel; readonly mode: 'train' | 'eval' } | { readonly e2e: 'lenet5-epoch' | 'curve-e2e' | 'resnet-epoch' | 'simulator' };
 }
 
-/** Every row of the table, in order: the step rows of STEP_MODELS, then the end-to-end workloads. */
-export function targetWorkloads(models: readonly StepModel[] = STEP_MODELS): Workload[] {
-  const steps = models.flatMap((m) =>
+/**
+ * The families of issue 14 with a bench row: the comparison figure's entries
+ * (scripts/figures/architecture-entries.ts) at the figure's widths, batch 64 like the other
+ * small-width rows. No goals and no quiet PyTorch reference: the issue sets none.
+ */
+export const FAMILY_NAMES: readonly string[] = ['vgg16', 'mobilenetv2', 'shufflenetv2', 'regnetx200mf', 'efficientnet-b0', 'dla'];
+
+/** The family rows' batch size (as ResNet18 k=1/4 and CCT-2). */
+export const FAMILY_BATCH = 64;
+
+/** "vgg16 (depth 16, width 0.25)": an entry's name and its config as the table shows it. */
+export function familyLabel(entry: Pick<ArchitectureEntry, 'name' | 'config'>): string {
+  return `${entry.name} (${Object.entries(entry.config).map(([k, v]) => `${k} ${String(v)}`).join(', ')})`;
+}
+
+/** The step models of the family rows: one per FAMILY_NAMES entry, its config the figure's. */
+export const FAMILY_MODELS: readonly StepModel[] = FAMILY_NAMES.map((name) => {
+  const entry = architectureEntry(name);
+  return { id: entry.name, label: familyLabel(entry), architecture: entry.architecture, config: entry.config, batch: FAMILY_BATCH };
+});
+
+/** A train and an eval row per step model, in `section`. */
+function stepWorkloads(models: readonly StepModel[], section: Section): Workload[] {
+  return models.flatMap((m) =>
     (['train', 'eval'] as const).map((mode): Workload => {
       const goal = m.goals?.[mode];
       const quiet = m.quietTorch?.[mode];
       return {
         id: `${m.id}-${mode}`,
+        section,
         label: `${m.label} ${mode === 'train' ? 'train step' : 'eval'} (batch ${m.batch})`,
         unit: 'images/s',
         against: 'torch',
@@ -139,22 +173,44 @@ export function targetWorkloads(models: readonly StepModel[] = STEP_MODELS): Wor
       };
     }),
   );
+}
+
+/** Every row of the targets table, in order: the step rows of STEP_MODELS, then the end-to-end workloads. */
+export function targetWorkloads(models: readonly StepModel[] = STEP_MODELS): Workload[] {
+  const section = 'targets';
   return [
-    ...steps,
-    { id: 'lenet5-epoch', label: 'LeNet5 epoch, full Fashion-MNIST (60,000 images, batch 64)', unit: 's', against: 'torch', quietTorch: 60_000 / 13_500, kind: { e2e: 'lenet5-epoch' } },
-    { id: 'curve-e2e', label: 'LeNet5 Bezier curve, 4 epochs full set + 61-point test evaluation, end to end', unit: 's', against: 'torch', goal: 1.0, quietTorch: 46, kind: { e2e: 'curve-e2e' } },
-    { id: 'resnet-epoch', label: 'ResNet18 k=1/4, one epoch of 5,120 images, end to end (trainMode)', unit: 's', against: 'torch', goal: 0.5, quietTorch: 6.8, kind: { e2e: 'resnet-epoch' } },
-    { id: 'simulator', label: 'simulator, 20 LeNet5 nodes, node-steps/s, workers 2 vs 1', unit: 'node-steps/s', against: 'self', goal: 1.8, kind: { e2e: 'simulator' } },
+    ...stepWorkloads(models, section),
+    { id: 'lenet5-epoch', section, label: 'LeNet5 epoch, full Fashion-MNIST (60,000 images, batch 64)', unit: 's', against: 'torch', quietTorch: 60_000 / 13_500, kind: { e2e: 'lenet5-epoch' } },
+    { id: 'curve-e2e', section, label: 'LeNet5 Bezier curve, 4 epochs full set + 61-point test evaluation, end to end', unit: 's', against: 'torch', goal: 1.0, quietTorch: 46, kind: { e2e: 'curve-e2e' } },
+    { id: 'resnet-epoch', section, label: 'ResNet18 k=1/4, one epoch of 5,120 images, end to end (trainMode)', unit: 's', against: 'torch', goal: 0.5, quietTorch: 6.8, kind: { e2e: 'resnet-epoch' } },
+    { id: 'simulator', section, label: 'simulator, 20 LeNet5 nodes, node-steps/s, workers 2 vs 1', unit: 'node-steps/s', against: 'self', goal: 1.8, kind: { e2e: 'simulator' } },
   ];
 }
 
-/** The workloads `only` selects: ids, or prefixes up to a `-` (`lenet5` → lenet5-train, -eval, -epoch). */
+/** The family section's rows: a train and an eval row per model of FAMILY_MODELS, no goals. */
+export function familyWorkloads(models: readonly StepModel[] = FAMILY_MODELS): Workload[] {
+  return stepWorkloads(models, 'families');
+}
+
+/** Every row `npm run bench` knows: the targets table's, then the families'. */
+export function allWorkloads(): Workload[] {
+  return [...targetWorkloads(), ...familyWorkloads()];
+}
+
+/**
+ * The workloads `only` selects: ids, prefixes up to a `-` (`lenet5` → lenet5-train, -eval,
+ * -epoch), or a section's name (`families`: every family row; `targets`: the issue 11 table).
+ */
 export function selectWorkloads(workloads: readonly Workload[], only: string | undefined): Workload[] {
   if (only === undefined || only.trim() === '') return [...workloads];
   const wanted = only.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const unknown = wanted.filter((w) => !workloads.some((x) => x.id === w || x.id.startsWith(`${w}-`)));
-  if (unknown.length > 0) throw new Error(`--only: unknown workload ${unknown.join(', ')}; expected ids or prefixes of ${workloads.map((w) => w.id).join(', ')}`);
-  return workloads.filter((x) => wanted.some((w) => x.id === w || x.id.startsWith(`${w}-`)));
+  const matches = (x: Workload, w: string): boolean => x.section === w || x.id === w || x.id.startsWith(`${w}-`);
+  const unknown = wanted.filter((w) => !workloads.some((x) => matches(x, w)));
+  if (unknown.length > 0) {
+    const sections = SECTIONS.filter((s) => workloads.some((x) => x.section === s));
+    throw new Error(`--only: unknown workload ${unknown.join(', ')}; expected a section (${sections.join(', ')}), ids or prefixes of ${workloads.map((w) => w.id).join(', ')}`);
+  }
+  return workloads.filter((x) => wanted.some((w) => matches(x, w)));
 }
 
 /** Which BLAS PyTorch loaded, as torch_bench.py's env line reports it. */
@@ -202,6 +258,7 @@ export interface Measured {
 /** One assembled row; numbers formatted, flags spelled out. */
 export interface TargetRow {
   readonly id: string;
+  readonly section: Section;
   readonly workload: string;
   readonly ours: string;
   readonly oneThread: string;
@@ -259,6 +316,7 @@ export function assembleRow(m: Measured): TargetRow {
   ].filter((x): x is string => x !== undefined);
   return {
     id: w.id,
+    section: w.section,
     workload: w.label,
     ours: formatValue(m.ours?.value, w.unit),
     oneThread: formatValue(m.oneThread?.value, w.unit),
@@ -283,6 +341,8 @@ export interface TableHeader {
   readonly blas: TorchBlas | undefined;
   /** Set when the e2e workloads were shrunk for a smoke run. */
   readonly e2eScale?: number;
+  /** Runs of the family rows, when fewer than `repeat` (--family-repeat). */
+  readonly familyRepeat?: number;
 }
 
 const escapeCell = (s: string): string => s.replace(/\|/g, '\\|');
@@ -311,10 +371,22 @@ export function formatTargetsTable(header: TableHeader, rows: readonly TargetRow
   const warning = blasWarning(header.blas);
   if (warning !== undefined) lines.push('', `**${warning}**`);
   if (header.e2eScale !== undefined && header.e2eScale !== 1) lines.push('', `**SMOKE RUN: end-to-end workloads scaled to ${header.e2eScale} of their size; not the issue's workloads, do not quote.**`);
-  lines.push('');
-  lines.push('| workload | ours (all cores) | ours (1 thread) | PyTorch (best of 1, 2 threads) | ratio | goal | load |');
-  lines.push('|---|---:|---:|---:|---:|---:|---|');
-  for (const r of rows) lines.push(`| ${[r.workload, r.ours, r.oneThread, r.torch, r.ratio, r.goal, r.load].map(escapeCell).join(' | ')} |`);
+  const targets = rows.filter((r) => r.section === 'targets');
+  const families = rows.filter((r) => r.section === 'families');
+  if (targets.length > 0) {
+    lines.push('');
+    lines.push('| workload | ours (all cores) | ours (1 thread) | PyTorch (best of 1, 2 threads) | ratio | goal | load |');
+    lines.push('|---|---:|---:|---:|---:|---:|---|');
+    for (const r of targets) lines.push(`| ${[r.workload, r.ours, r.oneThread, r.torch, r.ratio, r.goal, r.load].map(escapeCell).join(' | ')} |`);
+  }
+  if (families.length > 0) {
+    lines.push('', `## Issue 14 families: reported beside PyTorch, no issue 11 goal`, '');
+    lines.push(`The comparison figure's configs (scripts/figures/architecture-entries.ts); PyTorch: the fixture scripts' modules (scripts/fixtures/) at the same config.${header.familyRepeat === undefined ? '' : ` Medians of ${header.familyRepeat} run${header.familyRepeat > 1 ? 's' : ''} (--family-repeat).`}`);
+    lines.push('');
+    lines.push('| workload | ours (all cores) | ours (1 thread) | PyTorch (best of 1, 2 threads) | ratio | load |');
+    lines.push('|---|---:|---:|---:|---:|---|');
+    for (const r of families) lines.push(`| ${[r.workload, r.ours, r.oneThread, r.torch, r.ratio, r.load].map(escapeCell).join(' | ')} |`);
+  }
   const notes = rows.flatMap((r) => r.notes.map((n) => `- ${r.id}: ${n}`));
   if (notes.length > 0) lines.push('', ...notes);
   return `${lines.join('\n')}\n`;

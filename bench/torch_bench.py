@@ -12,7 +12,7 @@ process's own CPU time, over the wall time) and "loadAverage" (1-minute, at the 
 
 Usage: /usr/bin/python3 bench/torch_bench.py SECONDS MODEL:BATCH[,MODEL:BATCH...] [--threads 1,2]
                                              [--workloads steps,curve-step,epoch,curve-e2e,resnet-epoch]
-                                             [--repeat N] [--e2e-threads 1,2]
+                                             [--repeat N] [--e2e-threads 1,2] [--configs JSON]
   steps       eval and train steps of every model (random inputs)
   curve-step  one LeNet5 Bezier-curve step written as Garipov et al.'s curves.py writes it
   epoch       one LeNet5 training epoch over the full Fashion-MNIST training set (60,000 images)
@@ -27,7 +27,13 @@ The env line says which BLAS library is loaded at run time ("blasLoaded", "blasK
 reference, mkl, blis, unknown), read from /proc/self/maps after a matrix product, and where the
 libblas.so.3 alternative points ("blasAlternative"). Debian's python3-torch links libblas.so.3,
 which is the slow reference BLAS unless libopenblas0-pthread is installed (bench/setup.sh).
-The model definitions are the ones the PyTorch fixtures were made with (scripts/make-pytorch-fixtures.py).
+The model definitions are the ones the PyTorch fixtures were made with: LeNet5, ResNet18 and CCT from
+scripts/make-pytorch-fixtures.py; the issue 14 families (bench.ts's family rows) from
+scripts/fixtures/make-<family>-fixtures.py, built from the same architecture and config as ours:
+--configs '{"vgg16": {"architecture": "vgg", "config": {"depth": 16, "width": 0.25}}, ...}' names
+them (FAMILY_BUILDERS maps each config to its module's constructor; an unknown field is an error).
+Every step line carries "parameters" (the trainable element count), which bench.ts compares
+with ours to prove both sides built the same network.
 TORCH_DEVICE=cuda runs the step workloads on the GPU (scripts/gpu-check.sh), synchronizing after
 every step so the timings are of finished work; each line then also carries "device".
 """
@@ -37,6 +43,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 import time
 
 import torch
@@ -60,7 +67,56 @@ CCT_2 = {'inputSize': 32, 'inputChannels': 3, 'classes': 10, 'embeddingDim': 128
          'mlpRatio': 1, 'convLayers': 2, 'kernelSize': 3, 'convChannels': 64}
 
 
-def build(name):
+FIXTURES = os.path.join(HERE, '..', 'scripts', 'fixtures')
+FIXTURE_MODULES = {}
+
+
+def fixture_module(family):
+    """scripts/fixtures/make-<family>-fixtures.py as a module: its models, nothing written (main()
+    only runs as a script). Importing one sets torch to 2 threads (fixture_io.deterministic()),
+    so the caller's thread count is restored."""
+    if family not in FIXTURE_MODULES:
+        if FIXTURES not in sys.path:
+            sys.path.insert(0, FIXTURES)
+        threads = torch.get_num_threads()
+        module_spec = importlib.util.spec_from_file_location(f'{family.replace("-", "_")}_fixtures', os.path.join(FIXTURES, f'make-{family}-fixtures.py'))
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        torch.set_num_threads(threads)
+        FIXTURE_MODULES[family] = module
+    return FIXTURE_MODULES[family]
+
+
+def fields(architecture, config, allowed):
+    """`config` with every field checked: a field the builder does not map would build another network."""
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise ValueError(f'{architecture} config: fields {unknown} have no PyTorch counterpart here; expected some of {sorted(allowed)}')
+    if config.get('inputChannels', 3) != 3 or config.get('inputSize', 32) != 32 or config.get('classes', 10) != 10:
+        raise ValueError(f'{architecture} config: the fixture modules take 3x32x32 inputs and 10 classes, found {config}')
+    return config
+
+
+INPUT = ('inputChannels', 'inputSize', 'classes')
+# Our architecture name -> (config -> the fixture script's module at that config).
+FAMILY_BUILDERS = {
+    'vgg': lambda c: fixture_module('vgg').VGG(fields('vgg', c, ('depth', 'width') + INPUT).get('depth', 16), k=c.get('width', 1)),
+    'mobilenetv2': lambda c: fixture_module('mobilenetv2').CifarMobileNetV2(k=fields('mobilenetv2', c, ('width',) + INPUT).get('width', 1)),
+    'mobilenetv2-dfl': lambda c: fixture_module('mobilenetv2').DflMobileNetV2(k=fields('mobilenetv2-dfl', c, ('width',) + INPUT).get('width', 1)),
+    'shufflenetv2': lambda c: fixture_module('shufflenetv2').ShuffleNetV2(fields('shufflenetv2', c, ('netSize', 'width') + INPUT).get('netSize', 1), k=c.get('width', 1)),
+    'regnet': lambda c: fixture_module('regnet').RegNet(fields('regnet', c, ('variant', 'width') + INPUT).get('variant', 'x200mf'), k=c.get('width', 1)),
+    'efficientnet-b0': lambda c: fixture_module('efficientnet').EfficientNetB0(k=fields('efficientnet-b0', c, ('width', 'dropoutRate') + INPUT).get('width', 1), dropout_rate=c.get('dropoutRate', 0.2)),
+    'dla': lambda c: fixture_module('dla').DLA(k=fields('dla', c, ('variant', 'width') + INPUT).get('width', 1), simple=c.get('variant', 'dla') == 'simple'),
+}
+
+
+def build(name, configs=None):
+    """The PyTorch module and input shape (C, H, W) of bench model `name`: a --configs entry, or a built-in name."""
+    if configs and name in configs:
+        architecture, config = configs[name]['architecture'], configs[name].get('config', {})
+        if architecture not in FAMILY_BUILDERS:
+            raise ValueError(f'--configs {name}: no PyTorch builder for architecture {architecture}; expected one of {sorted(FAMILY_BUILDERS)}')
+        return FAMILY_BUILDERS[architecture](config), (3, 32, 32)
     if name == 'lenet5':
         return fixtures.LeNet5(1, 10), (1, 28, 28)
     if name.startswith('resnet18-k'):
@@ -225,14 +281,15 @@ def lenet5_pair():
     return a, b
 
 
-def run_steps(models, seconds, threads):
+def run_steps(models, seconds, threads, configs=None):
     for name, batch in models:
         try:
-            model, shape = build(name)
+            model, shape = build(name, configs)
         except Exception as error:  # one broken model must not hide the others' numbers
             emit({'model': name, 'threads': threads, 'error': repr(error)})
             continue
         model.to(DEVICE)
+        parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
         x = torch.rand(batch, *shape, device=DEVICE)
         y = torch.randint(0, 10, (batch,), device=DEVICE)
         model.eval()
@@ -241,7 +298,7 @@ def run_steps(models, seconds, threads):
             with torch.no_grad():
                 model(x)
 
-        emit({'model': name, 'mode': 'eval', 'threads': threads, 'imagesPerSecond': measure(forward, seconds, batch), 'batch': batch})
+        emit({'model': name, 'mode': 'eval', 'threads': threads, 'imagesPerSecond': measure(forward, seconds, batch), 'batch': batch, 'parameters': parameters})
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 
@@ -250,7 +307,7 @@ def run_steps(models, seconds, threads):
             F.cross_entropy(model(x), y).backward()
             opt.step()
 
-        emit({'model': name, 'mode': 'train', 'threads': threads, 'imagesPerSecond': measure(step, seconds, batch), 'batch': batch})
+        emit({'model': name, 'mode': 'train', 'threads': threads, 'imagesPerSecond': measure(step, seconds, batch), 'batch': batch, 'parameters': parameters})
 
 
 def run_curve_step(seconds, threads):
@@ -342,7 +399,9 @@ def main():
     parser.add_argument('--repeat', type=int, default=1)
     parser.add_argument('--e2e-threads', default=None)
     parser.add_argument('--scale', type=float, default=1.0)
+    parser.add_argument('--configs', default=None, help='JSON: model id -> {"architecture", "config"} (the family rows)')
     args = parser.parse_args()
+    configs = json.loads(args.configs) if args.configs else None
     models = [(m.split(':')[0], int(m.split(':')[1])) for m in args.models.split(',') if m]
     workloads = set(args.workloads.split(','))
     config = torch.__config__.show()
@@ -370,7 +429,7 @@ def main():
             torch.set_num_threads(threads)
             torch.manual_seed(0)
             if 'steps' in workloads:
-                run_steps(models, args.seconds, threads)
+                run_steps(models, args.seconds, threads, configs)
             if 'curve-step' in workloads:
                 run_curve_step(args.seconds, threads)
         for threads in e2e_threads:

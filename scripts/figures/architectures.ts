@@ -9,19 +9,27 @@
  * the worse endpoint for linear, Bezier, AutoNEB and LLPF, and LLPF's continuity check (the highest
  * loss between consecutive recorded LLPF points, above the higher of the two).
  *
- * The architectures are the entries of ARCHITECTURES (name, architecture, config, recipe): adding
- * one is one entry. Widths are reduced where 2 CPU cores could not train the full model; the
- * entry's config says by how much.
+ * The architectures are the entries of ARCHITECTURES (architecture-entries.ts: name, architecture,
+ * config, recipe): adding one is one entry, and each family's width is chosen there and only
+ * there (the bench's family rows measure the same configs). Widths are reduced where 2 CPU cores
+ * could not train the full model; the entry's config says by how much.
  *
  *   npx tsx scripts/figures/architectures.ts
  *   npx tsx scripts/figures/architectures.ts --only vgg11 --width 0.125 --train-examples-per-mode 300 --epochs 1 ...
+ *   npx tsx scripts/figures/architectures.ts --dataset fashion-mnist --train-examples-per-mode all --test-examples all --width-scale 4
  *
- * Options: --only NAME[,NAME] (entries of ARCHITECTURES), --width K (overrides every entry's width
- * multiplier, for tiny trial runs), --dataset (fashion-mnist-small), --train-examples-per-mode 2500,
- * --epochs 2, --curve-epochs 2, --neb-cycles 1x40@0.01, --llpf-ticks 36, --llpf-stage-ticks 4,
- * --llpf-step 0.15, --points 11, --test-examples 500, --bn-batches 10, --seeds 1,2, --out, --runs.
+ * Options: --only NAME[,NAME] (entries of ARCHITECTURES), --width K (replaces every entry's width
+ * multiplier, for tiny trial runs), --width-scale F (multiplies every entry's width, e.g. 4 for
+ * k = 1/4 entries at full width; default 1), --workers N|auto (threads for mode training, the
+ * Bezier curve, AutoNEB, LLPF and every path evaluation; default auto = one per core),
+ * --dataset (fashion-mnist-small), --train-examples-per-mode 2500 (a class-balanced subset; all
+ * or 0: the whole training split), --epochs 2, --curve-epochs 2, --neb-cycles 1x40@0.01,
+ * --llpf-ticks 36, --llpf-stage-ticks 4, --llpf-step 0.15, --points 11, --test-examples 500 (all
+ * or 0: the whole test split), --bn-batches 10, --seeds 1,2, --out, --runs.
  * Output: <out>/<name>/paths.{png,svg,vl.json} and numbers.json, <out>/summary.*. Checkpoints
- * (modes, curves, chains, LLPF runs) under runs/figures/ are reused.
+ * (modes, curves, chains, LLPF runs) under runs/figures/ are reused; a worker count above 1 is
+ * part of their folder name (BatchNorm models train on per-worker batch statistics, so another
+ * count trains other modes).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,10 +55,14 @@ import { findLlpfPath } from '../../src/paths/llpf.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { loadPath, savePath } from '../../src/paths/saved-path.js';
 import { findCurve } from '../../src/paths/train-curve.js';
+import { resolveWorkers } from '../../src/train/gradient-pool.js';
+import { ARCHITECTURES, architectureEntry, entryConfig } from './architecture-entries.js';
 import { evaluateLinear, int, loadModes, maxOf, num, outDir, parseOptions, seedList, startBackend, step, writeNumbers } from './common.js';
 
 const values = parseOptions({
   only: { type: 'string' },
+  workers: { type: 'string', default: 'auto' },
+  'width-scale': { type: 'string', default: '1' },
   'train-examples-per-mode': { type: 'string', default: '2500' },
   'curve-epochs': { type: 'string', default: '2' },
   'llpf-ticks': { type: 'string', default: '36' },
@@ -62,32 +74,19 @@ const values = parseOptions({
   'bn-batches': { type: 'string', default: '10' },
 });
 
-/** One architecture of the table: what to train and with which recipe. */
-interface ArchitectureEntry {
-  /** Row name in the table and folder name. */
-  readonly name: string;
-  /** Registered architecture. */
-  readonly architecture: string;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly recipe: {
-    readonly optimizer: 'sgd' | 'adam';
-    readonly lr: number;
-    readonly batchSize: number;
-    readonly curveLr: number;
-    readonly llpfLr: number;
-    readonly weightDecay: number;
-  };
+/** "all" or 0: every example of the split (undefined); otherwise a positive integer. */
+function examplesOption(name: string, value: string | undefined, fallback: number): number | undefined {
+  if (value?.trim() === 'all') return undefined;
+  const n = int(name, value, fallback);
+  return n === 0 ? undefined : n;
 }
 
-const SGD = { optimizer: 'sgd', batchSize: 128, weightDecay: 5e-4 } as const;
-const ARCHITECTURES: readonly ArchitectureEntry[] = [
-  { name: 'resnet18', architecture: 'resnet18', config: { width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
-  { name: 'cct', architecture: 'cct', config: { preset: 'cct_2_3x2_32' }, recipe: { optimizer: 'adam', batchSize: 64, weightDecay: 0, lr: 5e-4, curveLr: 5e-4, llpfLr: 1e-4 } },
-  { name: 'vgg16', architecture: 'vgg', config: { depth: 16, width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
-  { name: 'vgg11', architecture: 'vgg', config: { depth: 11, width: 0.25 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
-  { name: 'mobilenetv2', architecture: 'mobilenetv2', config: { width: 0.5 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
-  { name: 'mobilenetv2-dfl', architecture: 'mobilenetv2-dfl', config: { width: 0.5 }, recipe: { ...SGD, lr: 0.05, curveLr: 0.02, llpfLr: 0.01 } },
-];
+/** --workers N|auto as a thread count (auto: one per core on wasm and cpu, 1 elsewhere). */
+function workersOption(value: string | undefined): number {
+  const text = (value ?? 'auto').trim();
+  return resolveWorkers(text === 'auto' ? 'auto' : int('workers', text), '--workers');
+}
+
 const METHODS = ['linear', 'bezier', 'autoneb', 'llpf'] as const;
 
 const started = performance.now();
@@ -97,22 +96,30 @@ const seeds = seedList(values.seeds);
 const epochs = int('epochs', values.epochs, 2);
 const curveEpochs = int('curve-epochs', values['curve-epochs']);
 const points = int('points', values.points);
-const testExamples = int('test-examples', values['test-examples'], 500);
+const testExamplesOption = examplesOption('test-examples', values['test-examples'], 500);
 const bnBatches = int('bn-batches', values['bn-batches']);
 const llpf = { ticks: int('llpf-ticks', values['llpf-ticks']), stageTicks: int('llpf-stage-ticks', values['llpf-stage-ticks']), stepAdaptive: num('llpf-step', values['llpf-step']) };
 const entries = values.only === undefined ? ARCHITECTURES : values.only.split(',').map((name) => {
-  const entry = ARCHITECTURES.find((e) => e.name === name);
-  if (entry === undefined) throw new Error(`--only: expected some of ${ARCHITECTURES.map((e) => e.name).join(', ')}, found "${name}"`);
-  return entry;
+  if (!ARCHITECTURES.some((e) => e.name === name)) throw new Error(`--only: expected some of ${ARCHITECTURES.map((e) => e.name).join(', ')}, found "${name}"`);
+  return architectureEntry(name);
 });
 const widthOverride = values.width === undefined ? undefined : num('width', values.width);
+const widthScale = num('width-scale', values['width-scale']);
+if (!(widthScale > 0)) throw new Error(`--width-scale: expected a positive number, found "${values['width-scale']}"`);
+const widths = { ...(widthOverride === undefined ? {} : { width: widthOverride }), widthScale };
 const nebCycles = parseNebCycles(values['neb-cycles']);
 
 await startBackend();
+const workers = workersOption(values.workers);
 const full = await loadTrainingData(dataset, values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] });
-const examples = Math.min(full.train.count, int('train-examples-per-mode', values['train-examples-per-mode']));
+const examplesOptionValue = examplesOption('train-examples-per-mode', values['train-examples-per-mode'], 2500);
+const examples = Math.min(full.train.count, examplesOptionValue ?? full.train.count);
+if (full.test === undefined) throw new Error(`--dataset ${dataset}: the figure evaluates on the test split, and this dataset has none`);
+const testCount = full.test.count;
+const testExamples = Math.min(testCount, testExamplesOption ?? testCount);
 // A class-balanced subset keeps the CPU runs short; the same subset for both modes and every method.
 const data = { ...full, train: examples < full.train.count ? takeSubset(full.train, examples, 0) : full.train };
+console.error(`${workers} worker${workers > 1 ? 's' : ''}; ${examples} training images per mode, ${testExamples} test images`);
 // The training input pipeline; the analysis reads it back from the checkpoints' metadata.
 const trainingPreprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
 
@@ -130,7 +137,7 @@ const wallSeconds: Record<string, number> = {};
 for (const setup of entries) {
   const name = setup.name;
   const archStarted = performance.now();
-  const config = widthOverride === undefined || setup.config.width === undefined ? setup.config : { ...setup.config, width: widthOverride };
+  const config = entryConfig(setup, widths);
   const tag = `${setup.architecture}-${Object.entries(config).map(([k, v]) => `${k}${String(v)}`).join('-')}`;
   const recipe = setup.recipe;
   const training: TrainModeOptions = {
@@ -143,13 +150,14 @@ for (const setup of entries) {
     lr: recipe.lr,
     optimizer: recipe.optimizer === 'adam' ? { kind: 'adam', weightDecay: recipe.weightDecay } : { kind: 'sgd', momentum: 0.9, weightDecay: recipe.weightDecay },
     schedule: { kind: 'cosine' },
-    outDir: join(values.runs, `${tag}-${dataset}-n${examples}-e${epochs}`),
+    workers,
+    outDir: join(values.runs, `${tag}-${dataset}-n${examples}-e${epochs}${workers > 1 ? `-w${workers}` : ''}`),
   };
-  const modes = await loadModes(training, seeds, data, { splits: ['test'], testExamples, bnBatches });
+  const modes = await loadModes(training, seeds, data, { splits: ['test'], ...(testExamples < testCount ? { testExamples } : {}), bnBatches });
   const [a, b] = modes.models as [Model, Model];
   const arch = getArchitecture(a.architecture);
   const { data: evaluation, preprocessing } = modes.analysis;
-  const grid = { points };
+  const grid = { points, workers };
 
   const linearRows = await step(`${name}: linear path (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { ...grid, progress }));
 
@@ -164,6 +172,7 @@ for (const setup of entries) {
         epochs: curveEpochs,
         lr: recipe.curveLr,
         weightDecay: recipe.weightDecay,
+        workers,
         progress,
       }),
     );
@@ -180,7 +189,7 @@ for (const setup of entries) {
     const found = await step(`${name}: AutoNEB (${values['neb-cycles']})`, async (progress) => {
       const nebEvaluation = loadBatches(data.train, batchIndices(Math.min(512, data.train.count), { batchSize: 128, shuffle: false }), preprocessing);
       try {
-        return await findAutoNebPath(arch, [a, b], { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 2 }), evaluation: nebEvaluation }, { cycles: nebCycles, progress });
+        return await findAutoNebPath(arch, [a, b], { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 2 }), evaluation: nebEvaluation }, { cycles: nebCycles, workers, progress });
       } finally {
         disposeBatches(nebEvaluation);
       }
@@ -202,6 +211,7 @@ for (const setup of entries) {
       training: { lr: recipe.llpfLr, minIterations: 2, maxIterations: 6, lossThreshold: 0.5 },
       checkpoint: { directory: llpfDir, every: llpf.stageTicks },
       resume: true,
+      workers,
       progress,
     }),
   );
@@ -234,7 +244,7 @@ for (const setup of entries) {
   });
   continuity[name] = { maxSegmentLossAbovePoints: gap, segments };
   wallSeconds[name] = (performance.now() - archStarted) / 1000;
-  results[name] = { modes: modes.metrics, training: { ...training, preprocessing: undefined, trainExamples: examples }, worseEndpointTestLoss: worse, summary, barriers: barrierMetrics(rows), llpf: { ...llpf, ticks }, rows };
+  results[name] = { modes: modes.metrics, training: { ...training, preprocessing: undefined, trainExamples: examples }, workers, worseEndpointTestLoss: worse, summary, barriers: barrierMetrics(rows), llpf: { ...llpf, ticks }, rows };
   await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${tag}, ${examples} training images, ${testExamples} test images` }), join(out, name, 'paths'));
   await writeNumbers(join(out, name), { figure: `architectures/${name}`, dataset, seeds, epochs, curveEpochs, points, testExamples, ...results[name], continuity: continuity[name], seconds: wallSeconds[name] });
   for (const [path, s] of Object.entries(summary)) {
@@ -268,11 +278,11 @@ const table = [
   '|---|---|---:|---:|---:|---:|---:|---:|',
   ...entries.map((e) => {
     const c = continuity[e.name];
-    const config = widthOverride === undefined || e.config.width === undefined ? e.config : { ...e.config, width: widthOverride };
+    const config = entryConfig(e, widths);
     return `| ${e.name} | \`${JSON.stringify(config)}\` | ${METHODS.map((m) => cell(e.name, m)).join(' | ')} | ${c === undefined || c.segments === 0 ? '–' : c.maxSegmentLossAbovePoints.toFixed(3)} | ${(wallSeconds[e.name] ?? NaN).toFixed(0)} |`;
   }),
 ].join('\n');
 await writeFileAtomic(join(out, 'summary.md'), `Max test loss above the worse endpoint (test split, BN re-estimated at every point).\n\n${table}\n`);
-await writeNumbers(out, { figure: 'architectures/summary', dataset, seeds, epochs, curveEpochs, points, testExamples, trainExamples: examples, width: widthOverride, summary: summaryRows, continuity, wallSeconds });
+await writeNumbers(out, { figure: 'architectures/summary', dataset, seeds, epochs, curveEpochs, points, testExamples, trainExamples: examples, width: widthOverride, widthScale, workers, summary: summaryRows, continuity, wallSeconds });
 console.log(table);
 console.log(`${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);
