@@ -38,8 +38,8 @@ export const ARCHITECTURES: readonly ArchitectureEntry[] = [
   { name: 'mobilenetv2', architecture: 'mobilenetv2', config: { width: 0.5 }, recipe: SGD },
   { name: 'mobilenetv2-dfl', architecture: 'mobilenetv2-dfl', config: { width: 0.5 }, recipe: SGD },
   { name: 'shufflenetv2', architecture: 'shufflenetv2', config: { netSize: 0.5, width: 0.5 }, recipe: SGD },
-  // ShuffleNet v1 (DFL_torch's ShuffleNet(10, g=1, scale_factor=1)) is being added on another
-  // branch (src/models/shufflenet/); its entry goes here, once registered.
+  // ShuffleNet v1 as DFL_torch builds it (ShuffleNet(10, g=1, scale_factor)); its width is the scale factor.
+  { name: 'shufflenet', architecture: 'shufflenet', config: { groups: 1, scaleFactor: 0.5 }, recipe: SGD },
   { name: 'regnetx200mf', architecture: 'regnet', config: { variant: 'x200mf', width: 0.25 }, recipe: SGD },
   { name: 'regnety400mf', architecture: 'regnet', config: { variant: 'y400mf', width: 0.25 }, recipe: SGD },
   { name: 'efficientnet-b0', architecture: 'efficientnet-b0', config: { width: 0.5 }, recipe: SGD },
@@ -56,7 +56,8 @@ export function architectureEntry(name: string): ArchitectureEntry {
 
 /**
  * The config a run uses: the entry's, with `width` replaced by `width` when given, else
- * multiplied by `widthScale` (default 1). Entries without a width (CCT's preset) are unchanged.
+ * multiplied by `widthScale` (default 1). Entries without a width (CCT's preset, ShuffleNet's scale
+ * factor) are unchanged.
  */
 export function entryConfig(entry: ArchitectureEntry, options: { readonly width?: number; readonly widthScale?: number } = {}): Readonly<Record<string, unknown>> {
   const width = entry.config['width'];
