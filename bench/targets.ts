@@ -139,7 +139,7 @@ export interface Workload {
  * (scripts/figures/architecture-entries.ts) at the figure's widths, batch 64 like the other
  * small-width rows. No goals and no quiet PyTorch reference: the issue sets none.
  */
-export const FAMILY_NAMES: readonly string[] = ['vgg16', 'mobilenetv2', 'shufflenetv2', 'regnetx200mf', 'efficientnet-b0', 'dla'];
+export const FAMILY_NAMES: readonly string[] = ['vgg16', 'mobilenetv2', 'shufflenetv2', 'shufflenet', 'regnetx200mf', 'efficientnet-b0', 'dla'];
 
 /** The family rows' batch size (as ResNet18 k=1/4 and CCT-2). */
 export const FAMILY_BATCH = 64;

@@ -104,6 +104,7 @@ FAMILY_BUILDERS = {
     'mobilenetv2': lambda c: fixture_module('mobilenetv2').CifarMobileNetV2(k=fields('mobilenetv2', c, ('width',) + INPUT).get('width', 1)),
     'mobilenetv2-dfl': lambda c: fixture_module('mobilenetv2').DflMobileNetV2(k=fields('mobilenetv2-dfl', c, ('width',) + INPUT).get('width', 1)),
     'shufflenetv2': lambda c: fixture_module('shufflenetv2').ShuffleNetV2(fields('shufflenetv2', c, ('netSize', 'width') + INPUT).get('netSize', 1), k=c.get('width', 1)),
+    'shufflenet': lambda c: fixture_module('shufflenet').ShuffleNet(10, scale_factor=fields('shufflenet', c, ('groups', 'scaleFactor') + INPUT).get('scaleFactor', 1), g=c.get('groups', 1)),
     'regnet': lambda c: fixture_module('regnet').RegNet(fields('regnet', c, ('variant', 'width') + INPUT).get('variant', 'x200mf'), k=c.get('width', 1)),
     'efficientnet-b0': lambda c: fixture_module('efficientnet').EfficientNetB0(k=fields('efficientnet-b0', c, ('width', 'dropoutRate') + INPUT).get('width', 1), dropout_rate=c.get('dropoutRate', 0.2)),
     'dla': lambda c: fixture_module('dla').DLA(k=fields('dla', c, ('variant', 'width') + INPUT).get('width', 1), simple=c.get('variant', 'dla') == 'simple'),
