@@ -31,6 +31,8 @@ import { makeWasmBatchMatMulConfig } from './wasm-batch-mat-mul.js';
 import { makeWasmAddConfig } from './wasm-bias-add.js';
 import { makeWasmIdentityConfig } from './wasm-identity.js';
 import { makeWasmTileConfig } from './wasm-tile.js';
+import { makeWasmPackConfig, makeWasmUnpackConfig } from './wasm-pack-unpack.js';
+import { makeWasmMeanConfig, makeWasmSumConfig } from './wasm-reduce.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import {
@@ -55,6 +57,10 @@ export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.Kernel
   [tf.Add]: makeWasmAddConfig,
   [tf.Identity]: makeWasmIdentityConfig,
   [tf.Tile]: makeWasmTileConfig,
+  [tf.Pack]: makeWasmPackConfig,
+  [tf.Unpack]: makeWasmUnpackConfig,
+  [tf.Sum]: makeWasmSumConfig,
+  [tf.Mean]: makeWasmMeanConfig,
 };
 
 /**
