@@ -33,7 +33,6 @@ import { makeWasmIdentityConfig } from './wasm-identity.js';
 import { makeWasmTileConfig } from './wasm-tile.js';
 import { makeWasmPackConfig, makeWasmUnpackConfig } from './wasm-pack-unpack.js';
 import { makeWasmMeanConfig, makeWasmSumConfig } from './wasm-reduce.js';
-import { makeWasmMultiplyConfig, makeWasmSubConfig } from './wasm-channel-affine.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import {
@@ -62,8 +61,6 @@ export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.Kernel
   [tf.Unpack]: makeWasmUnpackConfig,
   [tf.Sum]: makeWasmSumConfig,
   [tf.Mean]: makeWasmMeanConfig,
-  [tf.Multiply]: makeWasmMultiplyConfig,
-  [tf.Sub]: makeWasmSubConfig,
 };
 
 /**
