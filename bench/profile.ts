@@ -3,7 +3,8 @@
  * of every parameter, as `src/train/step.ts` computes them) of one of the toolkit's models on the
  * wasm backend: `tf.profile` over a few steps, summed by kernel name.
  *
- * Run: `npx tsx bench/profile.ts --model lenet5|resnet18-k1/4|resnet18-k1|cct2 [--batch N]
+ * Run: `npx tsx bench/profile.ts --model lenet5|resnet18-k1/4|resnet18-k1|cct2|mobilenetv2-k1/2|shufflenetv2-k1/2|
+ * regnet-x200mf-k1/2|efficientnet-b0-k1/2|dla-simple-k1/4 [--batch N]
  * [--steps 5] [--backend wasm] [--threads N] [--json FILE] [--baseline DIR]`.
  *
  * `--baseline DIR` (a checkout of this repository, e.g. `git worktree add /tmp/base <commit>` or
@@ -36,6 +37,12 @@ const MODELS: Record<string, { arch: string; config: Record<string, unknown>; ba
   'resnet18-k1/4': { arch: 'resnet18', config: { width: 0.25 }, batch: 32 },
   'resnet18-k1': { arch: 'resnet18', config: { width: 1 }, batch: 8 },
   cct2: { arch: 'cct', config: { preset: 'cct_2_3x2_32' }, batch: 32 },
+  // The depthwise / grouped families (issue 14): depthwise and grouped convolutions dominate.
+  'mobilenetv2-k1/2': { arch: 'mobilenetv2', config: { width: 0.5 }, batch: 32 },
+  'shufflenetv2-k1/2': { arch: 'shufflenetv2', config: { width: 0.5 }, batch: 32 },
+  'regnet-x200mf-k1/2': { arch: 'regnet', config: { variant: 'x200mf', width: 0.5 }, batch: 32 },
+  'efficientnet-b0-k1/2': { arch: 'efficientnet-b0', config: { width: 0.5 }, batch: 32 },
+  'dla-simple-k1/4': { arch: 'dla', config: { variant: 'simple', width: 0.25 }, batch: 32 },
 };
 
 const { values } = parseArgs({

@@ -26,7 +26,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { asWasmBackend, callWasmKernel, disposeWasmIntermediates, replaceWasmKernel } from './wasm-kernel-calls.js';
 
 /** One axis of one residue class: the sub-filter's first tap ρ, its tap count A, and the conv pads. */
-interface ClassAxis {
+export interface ClassAxis {
   readonly first: number;
   readonly taps: number;
   /** dy rows to drop before / after (a negative pad), and zero rows to add before / after. */
@@ -37,7 +37,7 @@ interface ClassAxis {
 }
 
 /** The geometry of residue class r along one axis (module comment), producing `rows` outputs. */
-function classAxis(r: number, stride: number, padStart: number, taps: number, dyRows: number, rows: number): ClassAxis {
+export function classAxis(r: number, stride: number, padStart: number, taps: number, dyRows: number, rows: number): ClassAxis {
   const first = (r + padStart) % stride;
   const count = Math.max(0, Math.ceil((taps - first) / stride));
   const q = Math.floor((r + padStart) / stride);

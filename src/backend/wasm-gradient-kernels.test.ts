@@ -163,8 +163,10 @@ describe('wasm gradient kernels', () => {
     expect(registerWasmGradientKernels()).toEqual([]);
   });
 
-  it('Conv2DBackpropInput, MaxPoolGrad, BatchMatMul, Add, Identity and Tile on wasm are our replacements', () => {
-    expect(Object.keys(WASM_REPLACED_KERNELS).sort()).toEqual([tf.Add, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Identity, tf.MaxPoolGrad, tf.Tile].sort());
+  it('Conv2DBackpropInput, MaxPoolGrad, BatchMatMul, Add, Identity, Tile, Pack, Unpack, Sum and Mean on wasm are our replacements', () => {
+    expect(Object.keys(WASM_REPLACED_KERNELS).sort()).toEqual(
+      [tf.Add, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Identity, tf.MaxPoolGrad, tf.Tile, tf.Pack, tf.Unpack, tf.Sum, tf.Mean].sort(),
+    );
     for (const name of Object.keys(WASM_REPLACED_KERNELS)) expect(isOurReplacement(tf.getKernel(name, 'wasm')), name).toBe(true);
   });
 

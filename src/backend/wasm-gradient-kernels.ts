@@ -3,10 +3,12 @@
  * depthwiseConv2d works on the wasm backend:
  *
  * - Conv2DBackpropFilter (a transposed XNNPACK convolution, `wasm-conv2d-backprop-filter.ts`)
- * - DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput (loops over the wasm
- *   heap, `wasm-depthwise-conv2d-backprop.ts`)
+ * - DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput
+ *   (`wasm-depthwise-conv2d-backprop.ts`): dx as XNNPACK depthwise convolutions, one per residue
+ *   class of the stride, dW as wasm SIMD row products (`wasm-simd-rows.ts`), 3–10× the former
+ *   JS loops on MobileNetV2 / ShuffleNetV2 / RegNet layers
  *
- * and replaces six of tfjs-backend-wasm's kernels that dominate a training step:
+ * and replaces ten of tfjs-backend-wasm's kernels that dominate a training step:
  *
  * - Conv2DBackpropInput (a plain loop nest) by a wrapper that runs NHWC square-stride cases as
  *   XNNPACK convolutions, one per residue class of the stride (`wasm-conv2d-backprop-input.ts`),
@@ -20,7 +22,11 @@
  * - Identity by one that shares the buffer (`wasm-identity.ts`), as the cpu and webgl backends do,
  *   instead of copying it on each of the ~36 calls tfjs's gradient code makes per step;
  * - Tile by block copies (`wasm-tile.ts`): the wasm kernel's per-element loop made BatchNorm's
- *   gradient tiles over a third of a ResNet-18 training step.
+ *   gradient tiles over a third of a ResNet-18 training step;
+ * - Pack and Unpack by strided copies (`wasm-pack-unpack.ts`): Unpack's one Slice per output was
+ *   ~75% of a ShuffleNetV2 step (its channel shuffle's gradient);
+ * - Sum and Mean over a non-innermost block of axes (BatchNorm's (n, h, w)) in one pass
+ *   (`wasm-reduce.ts`) instead of a generic Transpose first.
  *
  * Conv2DBackpropFilter runs as im2col + one XNNPACK GEMM (`wasm-im2col-filter-gradient.ts`) and
  * batched BatchMatMul products matrix by matrix through XNNPACK; `bench/PROFILE.md` has the
@@ -31,6 +37,8 @@ import { makeWasmBatchMatMulConfig } from './wasm-batch-mat-mul.js';
 import { makeWasmAddConfig } from './wasm-bias-add.js';
 import { makeWasmIdentityConfig } from './wasm-identity.js';
 import { makeWasmTileConfig } from './wasm-tile.js';
+import { makeWasmPackConfig, makeWasmUnpackConfig } from './wasm-pack-unpack.js';
+import { makeWasmMeanConfig, makeWasmSumConfig } from './wasm-reduce.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import {
@@ -55,6 +63,10 @@ export const WASM_REPLACED_KERNELS: Readonly<Record<string, (original: tf.Kernel
   [tf.Add]: makeWasmAddConfig,
   [tf.Identity]: makeWasmIdentityConfig,
   [tf.Tile]: makeWasmTileConfig,
+  [tf.Pack]: makeWasmPackConfig,
+  [tf.Unpack]: makeWasmUnpackConfig,
+  [tf.Sum]: makeWasmSumConfig,
+  [tf.Mean]: makeWasmMeanConfig,
 };
 
 /**

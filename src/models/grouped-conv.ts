@@ -10,7 +10,8 @@
  * multiplier M = O/g on the kernel rearranged as K[:, :, γ·(C/g) + j, m] = W[:, :, j, γ·M + m],
  * followed by the sum over j of its [g, C/g, M] output channels: the same multiply-adds as the
  * grouped convolution (no block-diagonal zeros), and differentiable on every backend through the
- * depthwise convolution's gradients, reshape, transpose and sum. Depthwise layers (g = C = O) need
+ * depthwise convolution's gradients, reshape, transpose and sum (whose gradient, a broadcast of dy
+ * over j, runs as a Tile). Depthwise layers (g = C = O) need
  * no sum.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -48,9 +49,23 @@ export function groupedConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, groups: numbe
     const y = tf.depthwiseConv2d(x, depthwiseKernel(kernel, groups), stride, padding(pad));
     if (cinG === 1) return y;
     const [n, h, w] = y.shape;
-    return tf.reshape(tf.sum(tf.reshape(y, [n, h, w, groups, cinG, out / groups]), 4), [n, h, w, out]);
+    return tf.reshape(sumOverGroupInputs(tf.reshape(y, [n, h, w, groups, cinG, out / groups])), [n, h, w, out]);
   });
 }
+
+/**
+ * Σ_j z[…, γ, j, m] (axis 4), with the gradient dz[…, γ, j, m] = dy[…, γ, m] as a Tile; tfjs's own
+ * Sum gradient multiplies dy by a tensor of ones through a broadcasting Multiply, the slowest of
+ * the ops on the wasm backend (bench/PROFILE.md).
+ */
+const sumOverGroupInputs = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const z = args[0] as tf.Tensor;
+  const inputs = z.shape[4] as number;
+  return {
+    value: tf.sum(z, 4),
+    gradFunc: (dy: tf.Tensor) => tf.tile(tf.expandDims(dy, 4), [1, 1, 1, 1, inputs, 1]),
+  };
+});
 
 /** One conv → BN (→ ReLU) unit: the conv's kernel and the BN's tensor-name prefix, stride, padding, groups. */
 export interface ConvBnUnit {

@@ -1,0 +1,157 @@
+/**
+ * Two wasm SIMD loops over tfjs-backend-wasm's heap, for the reductions XNNPACK has no operator
+ * for: a small WebAssembly module, assembled here from its instructions, that imports the
+ * backend's `WebAssembly.Memory` so it reads tensors where they lie.
+ *
+ *   rowDot(x, dy, acc, count, vectors, xStep, dyStep):
+ *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + 4j .. +3] ⊙ dy[i·dyStep + 4j .. +3]          (j < vectors)
+ *   rowDotSplat(x, dy, acc, count, vectors, xStep, dyStep, perChannel):
+ *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + ⌊j / perChannel⌋] · dy[i·dyStep + 4j .. +3]   (x broadcast)
+ *
+ * (pointers and steps in bytes, f32 lanes). `rowDot` is the depthwise filter gradient's inner
+ * product over one output row with channel multiplier 1, `rowDotSplat` the one with M = 4·perChannel,
+ * where the M outputs of channel c share x[…, c]. A JS loop doing the same runs at ~2–6 ns per
+ * multiply-add here (V8 does not vectorise); these run four lanes per instruction.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The loops, bound to one backend's memory. */
+export interface SimdRows {
+  rowDot(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number): void;
+  rowDotSplat(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number, perChannel: number): void;
+}
+
+/** unsigned LEB128 */
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  i32: (v: number) => [0x41, ...uleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  divU: [0x6e],
+  geU: [0x4f],
+  eqz: [0x45],
+  // SIMD (prefix 0xfd); memarg = align 2^2, offset 0.
+  load: [0xfd, ...uleb(0x00), 2, 0],
+  load32Splat: [0xfd, ...uleb(0x09), 2, 0],
+  store: [0xfd, ...uleb(0x0b), 2, 0],
+  zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
+  f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Mul: [0xfd, ...uleb(0xe6)],
+} as const;
+
+/**
+ * The body of rowDot (splat = false) or rowDotSplat (splat = true). Params: 0 x, 1 dy, 2 acc,
+ * 3 count, 4 vectors, 5 xStep, 6 dyStep, [7 perChannel]; locals j, i, xp, dp, v after them.
+ */
+function rowDotBody(splat: boolean): number[] {
+  const params = splat ? 8 : 7;
+  const [j, i, xp, dp, v] = [params, params + 1, params + 2, params + 3, params + 4];
+  // x offset of vector j: 16·j, or 4·⌊j / perChannel⌋ when splatting.
+  const xOffset = splat ? [...op.get(j), ...op.get(7), ...op.divU, ...op.i32(4), ...op.mul] : [...op.get(j), ...op.i32(16), ...op.mul];
+  const code = [
+    ...op.i32(0), ...op.set(j),
+    ...op.block, ...op.loop,
+    ...op.get(j), ...op.get(4), ...op.geU, ...op.brIf(1),
+    ...op.zero, ...op.set(v),
+    ...op.get(0), ...xOffset, ...op.add, ...op.set(xp),
+    ...op.get(1), ...op.get(j), ...op.i32(16), ...op.mul, ...op.add, ...op.set(dp),
+    ...op.get(3), ...op.set(i),
+    ...op.block, ...op.loop,
+    ...op.get(i), ...op.eqz, ...op.brIf(1),
+    ...op.get(v), ...op.get(xp), ...(splat ? op.load32Splat : op.load), ...op.get(dp), ...op.load, ...op.f32x4Mul, ...op.f32x4Add, ...op.set(v),
+    ...op.get(xp), ...op.get(5), ...op.add, ...op.set(xp),
+    ...op.get(dp), ...op.get(6), ...op.add, ...op.set(dp),
+    ...op.get(i), ...op.i32(1), ...op.sub, ...op.set(i),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(2), ...op.get(j), ...op.i32(16), ...op.mul, ...op.add, ...op.get(v), ...op.store,
+    ...op.get(j), ...op.i32(1), ...op.add, ...op.set(j),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.end,
+  ];
+  const locals = [2, ...uleb(4), I32, ...uleb(1), V128];
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module's bytes: imports env.memory, exports rowDot and rowDotSplat. */
+export function simdRowsModule(): Uint8Array {
+  const types = [2, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 8, ...new Array<number>(8).fill(I32), 0];
+  const imports = [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
+  const functions = [2, 0, 1];
+  const exports = [2, ...name('rowDot'), 0x00, 0, ...name('rowDotSplat'), 0x00, 1];
+  const code = [2, ...rowDotBody(false), ...rowDotBody(true)];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types),
+    ...section(2, imports),
+    ...section(3, functions),
+    ...section(7, exports),
+    ...section(10, code),
+  ]);
+}
+
+/** The part of the WebAssembly JS API used here (this project's TypeScript lib declares none). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Instances by memory: one per backend, made on first use (instantiating takes ~0.1 ms). */
+const INSTANCES = new WeakMap<WasmMemory, SimdRows | null>();
+
+/**
+ * The loops bound to `backend`'s heap, or undefined where that heap is not reachable (a future
+ * tfjs-backend-wasm that hides its memory, or a shared memory of the threaded build) or the
+ * engine lacks wasm SIMD: callers then keep a JS loop.
+ */
+export function simdRows(backend: BackendWasm): SimdRows | undefined {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WASM.Memory) || memory.buffer instanceof SharedArrayBuffer) return undefined;
+  let rows = INSTANCES.get(memory);
+  if (rows === undefined) {
+    const bytes = simdRowsModule();
+    rows = WASM.validate(bytes)
+      ? (new WASM.Instance(new WASM.Module(bytes), { env: { memory } }).exports as SimdRows)
+      : null;
+    INSTANCES.set(memory, rows);
+  }
+  return rows ?? undefined;
+}
