@@ -11,7 +11,9 @@
  * work), one line on stderr; 2 an unknown command; 130 interrupted (Ctrl-C), resumable. A stdout
  * closed by its reader (`modeconn info A | head -1`) ends the process quietly with status 0.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { backendFromEnv, initBackend, parseBackendName, type BackendChoice } from '../backend/init-backend.js';
+import { describeWasmFailure, wasmHeapBytes } from '../backend/wasm-failure.js';
 import { loadArchitectureModule } from '../models/architecture-module.js';
 import { suggestFlag } from './args.js';
 import { COMMANDS, type Command, type CommandContext } from './commands/index.js';
@@ -83,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const module of global.architectureModules) await loadArchitectureModule(module);
     code = await command.run(rest, context);
   } catch (error) {
-    console.error(`modeconn ${name}: ${(error as Error).message}`);
+    console.error(`modeconn ${name}: ${describeWasmFailure(error, wasmHeapBytes(tf.findBackend('wasm'))) ?? (error as Error).message}`);
     if (process.env['MODECONN_DEBUG'] !== undefined) console.error(error);
     code = 1;
   }
