@@ -108,7 +108,7 @@ function classGradient(
   colAxis: ClassAxis,
 ): tf.TensorInfo | undefined {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const [batch, dyRows, dyCols] = dy.shape as [number, number, number, number];
+  const [, dyRows, dyCols] = dy.shape as [number, number, number, number];
   const keptRows = dyRows - rowAxis.cropBefore - rowAxis.cropAfter;
   const keptCols = dyCols - colAxis.cropBefore - colAxis.cropAfter;
   if (rowAxis.taps === 0 || colAxis.taps === 0 || keptRows < 1 || keptCols < 1) return undefined;
@@ -121,20 +121,32 @@ function classGradient(
     strides,
     backend.typedArrayFromHeap(rotated) as Float32Array,
   );
+  return convolveClass(backend, tf.Conv2D, dy, rotated, rowAxis, colAxis);
+}
+
+/**
+ * One residue class's convolution, shared by the dense and the depthwise input gradients: dy
+ * cropped to the rows and columns the class reads, convolved (`kernel`: Conv2D or
+ * DepthwiseConv2dNative) at stride 1 with the class's rotated sub-filter `rotated` and the class's
+ * padding. Frees `rotated` and the crop; the caller owns the result.
+ */
+export function convolveClass(
+  backend: BackendWasm,
+  kernel: typeof tf.Conv2D | typeof tf.DepthwiseConv2dNative,
+  dy: tf.TensorInfo,
+  rotated: tf.TensorInfo,
+  rowAxis: ClassAxis,
+  colAxis: ClassAxis,
+): tf.TensorInfo {
+  const [batch, dyRows, dyCols, channels] = dy.shape as [number, number, number, number];
+  const keptRows = dyRows - rowAxis.cropBefore - rowAxis.cropAfter;
+  const keptCols = dyCols - colAxis.cropBefore - colAxis.cropAfter;
   const cropped =
     rowAxis.cropBefore + rowAxis.cropAfter + colAxis.cropBefore + colAxis.cropAfter === 0
       ? dy
-      : callWasmKernel(
-          tf.Slice,
-          { x: dy },
-          {
-            begin: [0, rowAxis.cropBefore, colAxis.cropBefore, 0],
-            size: [batch, keptRows, keptCols, co],
-          },
-          backend,
-        );
+      : callWasmKernel(tf.Slice, { x: dy }, { begin: [0, rowAxis.cropBefore, colAxis.cropBefore, 0], size: [batch, keptRows, keptCols, channels] }, backend);
   const out = callWasmKernel(
-    tf.Conv2D,
+    kernel,
     { x: cropped, filter: rotated },
     {
       strides: [1, 1],

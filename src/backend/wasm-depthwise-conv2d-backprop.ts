@@ -31,8 +31,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { classAxis, type ClassAxis } from './wasm-conv2d-backprop-input.js';
-import { asWasmBackend, callWasmKernel, disposeWasmIntermediates } from './wasm-kernel-calls.js';
+import { classAxis, convolveClass, type ClassAxis } from './wasm-conv2d-backprop-input.js';
+import { asWasmBackend, disposeWasmIntermediates } from './wasm-kernel-calls.js';
 import { simdRows } from './wasm-simd-rows.js';
 
 interface KernelArgs {
@@ -188,7 +188,7 @@ function inputGradientByConvolution(backend: BackendWasm, dy: tf.TensorInfo, fil
 /** depthwiseConv2d(dy, W̃_r) for one residue class, [n, ⌈H/s⌉, ⌈W/s⌉, C·M], or undefined when the class is zero. */
 function classGradient(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, stride: number, rowAxis: ClassAxis, colAxis: ClassAxis): tf.TensorInfo | undefined {
   const [, kw, c, m] = filter.shape as [number, number, number, number];
-  const [batch, dyRows, dyCols, channels] = dy.shape as [number, number, number, number];
+  const [, dyRows, dyCols] = dy.shape as [number, number, number, number];
   const keptRows = dyRows - rowAxis.cropBefore - rowAxis.cropAfter;
   const keptCols = dyCols - colAxis.cropBefore - colAxis.cropAfter;
   if (rowAxis.taps === 0 || colAxis.taps === 0 || keptRows < 1 || keptCols < 1) return undefined;
@@ -205,28 +205,7 @@ function classGradient(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.Tenso
       to.set(from.subarray(src, src + q), (a * colAxis.taps + b) * q);
     }
   }
-  const cropped =
-    rowAxis.cropBefore + rowAxis.cropAfter + colAxis.cropBefore + colAxis.cropAfter === 0
-      ? dy
-      : callWasmKernel(tf.Slice, { x: dy }, { begin: [0, rowAxis.cropBefore, colAxis.cropBefore, 0], size: [batch, keptRows, keptCols, channels] }, backend);
-  const out = callWasmKernel(
-    tf.DepthwiseConv2dNative,
-    { x: cropped, filter: rotated },
-    {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [
-        [0, 0],
-        [rowAxis.padBefore, rowAxis.padAfter],
-        [colAxis.padBefore, colAxis.padAfter],
-        [0, 0],
-      ],
-    },
-    backend,
-  );
-  disposeWasmIntermediates(backend, rotated);
-  if (cropped !== dy) disposeWasmIntermediates(backend, cropped);
-  return out;
+  return convolveClass(backend, tf.DepthwiseConv2dNative, dy, rotated, rowAxis, colAxis);
 }
 
 /**
