@@ -167,13 +167,14 @@ export function convolveClass(
 }
 
 /**
- * Writes class (rh, rw)'s block [n, ⌈H/s⌉, ⌈W/s⌉, c] into dx [n, H, W, c] at rows s·i + rh and
- * columns s·j + rw. A JS pass over the heap: tfjs-backend-wasm's DepthToSpace and 5-D Transpose
- * take ~100 ns per element here (220 ms for 2M elements), this ~1–2 ns.
+ * Writes class (rh, rw)'s block [n, ⌈H/s⌉, ⌈W/s⌉, c·M] into dx [n, H, W, c] at rows s·i + rh and
+ * columns s·j + rw, summing each channel's M consecutive outputs (M = 1 for a dense convolution,
+ * the channel multiplier for a depthwise one). A JS pass over the heap: tfjs-backend-wasm's
+ * DepthToSpace and 5-D Transpose take ~100 ns per element here (220 ms for 2M elements), this ~1–2 ns.
  */
-function interleave(backend: BackendWasm, block: tf.TensorInfo, dx: tf.TensorInfo, rh: number, rw: number, stride: number): void {
+export function interleave(backend: BackendWasm, block: tf.TensorInfo, dx: tf.TensorInfo, rh: number, rw: number, stride: number, multiplier = 1): void {
   const [batch, height, width, channels] = dx.shape as [number, number, number, number];
-  const [, rows, cols] = block.shape as [number, number, number, number];
+  const [, rows, cols, q] = block.shape as [number, number, number, number];
   const from = backend.typedArrayFromHeap(block) as Float32Array;
   const to = backend.typedArrayFromHeap(dx) as Float32Array;
   for (let n = 0; n < batch; n++) {
@@ -183,12 +184,17 @@ function interleave(backend: BackendWasm, block: tf.TensorInfo, dx: tf.TensorInf
       for (let j = 0; j < cols; j++) {
         const w = j * stride + rw;
         if (w >= width) break;
-        const src = ((n * rows + i) * cols + j) * channels;
+        const src = ((n * rows + i) * cols + j) * q;
         const dst = ((n * height + h) * width + w) * channels;
-        if (channels >= 16) {
-          to.set(from.subarray(src, src + channels), dst);
+        if (multiplier === 1) {
+          if (channels >= 16) to.set(from.subarray(src, src + channels), dst);
+          else for (let c = 0; c < channels; c++) to[dst + c] = from[src + c] as number;
         } else {
-          for (let c = 0; c < channels; c++) to[dst + c] = from[src + c] as number;
+          for (let c = 0; c < channels; c++) {
+            let acc = 0;
+            for (let m = 0; m < multiplier; m++) acc += from[src + c * multiplier + m] as number;
+            to[dst + c] = acc;
+          }
         }
       }
     }

@@ -31,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { classAxis, convolveClass, type ClassAxis } from './wasm-conv2d-backprop-input.js';
+import { classAxis, convolveClass, interleave, type ClassAxis } from './wasm-conv2d-backprop-input.js';
 import { asWasmBackend, disposeWasmIntermediates } from './wasm-kernel-calls.js';
 import { simdRows } from './wasm-simd-rows.js';
 
@@ -178,7 +178,7 @@ function inputGradientByConvolution(backend: BackendWasm, dy: tf.TensorInfo, fil
     for (let rw = 0; rw < stride; rw++) {
       const block = classGradient(backend, dy, filter, stride, rowAxes[rh] as ClassAxis, colAxes[rw] as ClassAxis);
       if (block === undefined) continue;
-      writeClass(backend, block, dx, rh, rw, stride, multiplier);
+      interleave(backend, block, dx, rh, rw, stride, multiplier);
       disposeWasmIntermediates(backend, block);
     }
   }
@@ -206,39 +206,6 @@ function classGradient(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.Tenso
     }
   }
   return convolveClass(backend, tf.DepthwiseConv2dNative, dy, rotated, rowAxis, colAxis);
-}
-
-/**
- * Writes class (rh, rw)'s block [n, ⌈H/s⌉, ⌈W/s⌉, C·M] into dx [n, H, W, C] at rows s·i + rh and
- * columns s·j + rw, summing each channel's M consecutive outputs.
- */
-function writeClass(backend: BackendWasm, block: tf.TensorInfo, dx: tf.TensorInfo, rh: number, rw: number, stride: number, multiplier: number): void {
-  const [batch, height, width, channels] = dx.shape as [number, number, number, number];
-  const [, rows, cols, q] = block.shape as [number, number, number, number];
-  const from = backend.typedArrayFromHeap(block) as Float32Array;
-  const to = backend.typedArrayFromHeap(dx) as Float32Array;
-  for (let n = 0; n < batch; n++) {
-    for (let i = 0; i < rows; i++) {
-      const h = i * stride + rh;
-      if (h >= height) break;
-      for (let j = 0; j < cols; j++) {
-        const w = j * stride + rw;
-        if (w >= width) break;
-        const src = ((n * rows + i) * cols + j) * q;
-        const dst = ((n * height + h) * width + w) * channels;
-        if (multiplier === 1) {
-          if (channels >= 16) to.set(from.subarray(src, src + channels), dst);
-          else for (let c = 0; c < channels; c++) to[dst + c] = from[src + c] as number;
-        } else {
-          for (let c = 0; c < channels; c++) {
-            let acc = 0;
-            for (let m = 0; m < multiplier; m++) acc += from[src + c * multiplier + m] as number;
-            to[dst + c] = acc;
-          }
-        }
-      }
-    }
-  }
 }
 
 /** dx by scattering every (oh, ow, kh, kw) tap's dy·W onto the x position it read (dilated or non-square-stride cases). */
