@@ -23,15 +23,19 @@
  * k = 1/4 entries at full width; default 1), --workers N|auto (threads for mode training, the
  * Bezier curve, AutoNEB, LLPF and every path evaluation; default auto = one per core),
  * --dataset (fashion-mnist-small), --train-examples-per-mode 2500 (a class-balanced subset; all
- * or 0: the whole training split), --epochs 2, --curve-epochs 2, --neb-cycles 1x40@0.01,
+ * or 0: the whole training split), --curve-examples N (a class-balanced subset of those for the
+ * Bezier curve; default: the same images), --epochs 2, --curve-epochs 2, --neb-cycles 1x40@0.01,
  * --llpf-ticks 36, --llpf-stage-ticks 4, --llpf-step 0.15, --points 11, --test-examples 500 (all
  * or 0: the whole test split), --bn-batches 10, --seeds 1,2, --out, --runs.
- * Output: <out>/<name>/paths.{png,svg,vl.json} and numbers.json, <out>/summary.*. Checkpoints
+ * Output: <out>/<name>/paths.{png,svg,vl.json} and numbers.json, <out>/summary.*. The summary
+ * is rebuilt after every run from every <out>/<name>/numbers.json present, so architectures run
+ * one at a time (`--only`, one process each) add up to one table; each row states its own
+ * settings (config, training images, epochs) and mode accuracies. Checkpoints
  * (modes, curves, chains, LLPF runs) under runs/figures/ are reused; a worker count above 1 is
  * part of their folder name (BatchNorm models train on per-worker batch statistics, so another
  * count trains other modes).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   barrierMetrics,
@@ -64,6 +68,7 @@ const values = parseOptions({
   workers: { type: 'string', default: 'auto' },
   'width-scale': { type: 'string', default: '1' },
   'train-examples-per-mode': { type: 'string', default: '2500' },
+  'curve-examples': { type: 'string' },
   'curve-epochs': { type: 'string', default: '2' },
   'llpf-ticks': { type: 'string', default: '36' },
   'llpf-stage-ticks': { type: 'string', default: '4' },
@@ -119,24 +124,44 @@ const testCount = full.test.count;
 const testExamples = Math.min(testCount, testExamplesOption ?? testCount);
 // A class-balanced subset keeps the CPU runs short; the same subset for both modes and every method.
 const data = { ...full, train: examples < full.train.count ? takeSubset(full.train, examples, 0) : full.train };
+const curveExamples = Math.min(examples, examplesOption('curve-examples', values['curve-examples'], examples) ?? examples);
+const curveTrain = curveExamples < data.train.count ? takeSubset(data.train, curveExamples, 0) : data.train;
 console.error(`${workers} worker${workers > 1 ? 's' : ''}; ${examples} training images per mode, ${testExamples} test images`);
 // The training input pipeline; the analysis reads it back from the checkpoints' metadata.
 const trainingPreprocessing = createPreprocessing(data.train, { padTo: 32, channels: 3 });
 
-interface SummaryRow {
-  readonly architecture: string;
-  readonly method: string;
+interface MethodSummary {
   readonly maxTestLoss: number;
   readonly aboveWorseEndpoint: number;
   readonly minTestAccuracy: number;
 }
-const results: Record<string, object> = {};
-const summaryRows: SummaryRow[] = [];
-const continuity: Record<string, { maxSegmentLossAbovePoints: number; segments: number }> = {};
-const wallSeconds: Record<string, number> = {};
+/** What the summary reads back from <out>/<name>/numbers.json (written below). */
+interface ArchitectureNumbers {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly trainExamples: number;
+  readonly epochs: number;
+  readonly testExamples: number;
+  readonly modes: readonly { seed: number; testAccuracy: number; testLoss: number }[];
+  /** Test accuracy of the two modes with re-estimated BN statistics (the linear path's ends). */
+  readonly endpointTestAccuracy: readonly number[];
+  readonly summary: Readonly<Record<string, MethodSummary>>;
+  readonly continuity: { maxSegmentLossAbovePoints: number; segments: number };
+  readonly seconds: number;
+  readonly stageSeconds: Readonly<Record<string, number>>;
+}
 for (const setup of entries) {
   const name = setup.name;
   const archStarted = performance.now();
+  const stageSeconds: Record<string, number> = {};
+  /** step() that also records the stage's wall time under `stage`. */
+  const timed = async <T>(stage: string, title: string, work: Parameters<typeof step<T>>[1]): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await step(title, work);
+    } finally {
+      stageSeconds[stage] = (stageSeconds[stage] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
   const config = entryConfig(setup, widths);
   const tag = `${setup.architecture}-${Object.entries(config).map(([k, v]) => `${k}${String(v)}`).join('-')}`;
   const recipe = setup.recipe;
@@ -153,20 +178,22 @@ for (const setup of entries) {
     workers,
     outDir: join(values.runs, `${tag}-${dataset}-n${examples}-e${epochs}${workers > 1 ? `-w${workers}` : ''}`),
   };
+  const modesStarted = performance.now();
   const modes = await loadModes(training, seeds, data, { splits: ['test'], ...(testExamples < testCount ? { testExamples } : {}), bnBatches });
+  stageSeconds['modes'] = (performance.now() - modesStarted) / 1000;
   const [a, b] = modes.models as [Model, Model];
   const arch = getArchitecture(a.architecture);
   const { data: evaluation, preprocessing } = modes.analysis;
   const grid = { points, workers };
 
-  const linearRows = await step(`${name}: linear path (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { ...grid, progress }));
+  const linearRows = await timed('linear', `${name}: linear path (${points} points)`, (progress) => evaluateLinear(a, b, evaluation, { ...grid, progress }));
 
-  const curveFile = join(training.outDir, `bezier-s${seeds.join('-')}-e${curveEpochs}.safetensors`);
+  const curveFile = join(training.outDir, `bezier-s${seeds.join('-')}-e${curveEpochs}${curveExamples < examples ? `-n${curveExamples}` : ''}.safetensors`);
   let bezier;
   if (existsSync(curveFile)) bezier = (await loadPath(curveFile)).path;
   else {
-    const found = await step(`${name}: train Bezier curve (${curveEpochs} epochs)`, (progress) =>
-      findCurve(arch, [a, b], splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 0 }), {
+    const found = await timed('bezier training', `${name}: train Bezier curve (${curveEpochs} epochs, ${curveExamples} images)`, (progress) =>
+      findCurve(arch, [a, b], splitBatchSource(curveTrain, preprocessing, { batchSize: 64, seed: 0 }), {
         kind: 'bezier',
         bends: 3,
         epochs: curveEpochs,
@@ -179,14 +206,14 @@ for (const setup of entries) {
     await savePath(curveFile, found.path, { info: found.info });
     bezier = found.path;
   }
-  const bezierRows = await step(`${name}: Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
+  const bezierRows = await timed('bezier evaluation', `${name}: Bezier curve (${points} points)`, (progress) => evaluatePath(bezier, evaluation, { ...grid, progress }));
   bezier.dispose();
 
   const nebFile = join(training.outDir, `autoneb-s${seeds.join('-')}-${values['neb-cycles'].replaceAll(/[^0-9a-z.@x]+/gi, '_')}.safetensors`);
   let neb;
   if (existsSync(nebFile)) neb = (await loadPath(nebFile)).path;
   else {
-    const found = await step(`${name}: AutoNEB (${values['neb-cycles']})`, async (progress) => {
+    const found = await timed('autoneb', `${name}: AutoNEB (${values['neb-cycles']})`, async (progress) => {
       const nebEvaluation = loadBatches(data.train, batchIndices(Math.min(512, data.train.count), { batchSize: 128, shuffle: false }), preprocessing);
       try {
         return await findAutoNebPath(arch, [a, b], { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 2 }), evaluation: nebEvaluation }, { cycles: nebCycles, workers, progress });
@@ -197,11 +224,11 @@ for (const setup of entries) {
     await savePath(nebFile, found.path, { info: { cycles: found.info.cycles } });
     neb = found.path;
   }
-  const nebRows = await step(`${name}: AutoNEB chain (${points} points)`, (progress) => evaluatePath(neb, evaluation, { ...grid, progress }));
+  const nebRows = await timed('autoneb evaluation', `${name}: AutoNEB chain (${points} points)`, (progress) => evaluatePath(neb, evaluation, { ...grid, progress }));
   neb.dispose();
 
   const llpfDir = join(training.outDir, `llpf-s${seeds.join('-')}-${llpf.ticks}x${llpf.stepAdaptive}-stage${llpf.stageTicks}`);
-  const run = await step(`${name}: LLPF A → B (${llpf.ticks} ticks, a stage every ${llpf.stageTicks})`, (progress) =>
+  const run = await timed('llpf', `${name}: LLPF A → B (${llpf.ticks} ticks, a stage every ${llpf.stageTicks})`, (progress) =>
     findLlpfPath(arch, { start: a, target: { kind: 'model', state: b } }, { train: splitBatchSource(data.train, preprocessing, { batchSize: 64, seed: 1 }), evaluation }, {
       ticks: llpf.ticks,
       stageTicks: llpf.stageTicks,
@@ -216,7 +243,7 @@ for (const setup of entries) {
     }),
   );
   const ticks = run.info.rows;
-  const llpfRows = await step(`${name}: LLPF path (${points} points)`, (progress) => evaluatePath(run.path, evaluation, { ...grid, progress }));
+  const llpfRows = await timed('llpf evaluation', `${name}: LLPF path (${points} points)`, (progress) => evaluatePath(run.path, evaluation, { ...grid, progress }));
   run.path.dispose();
 
   const rows: PathRow[] = [...linearRows, ...bezierRows, ...nebRows, ...llpfRows];
@@ -228,10 +255,6 @@ for (const setup of entries) {
       return [path, { maxTestLoss: maxLoss, aboveWorseEndpoint: maxLoss - worse, minTestAccuracy: Math.min(...test(path).map((r) => r.accuracy)) }];
     }),
   );
-  for (const method of METHODS) {
-    const s = summary[method];
-    if (s !== undefined) summaryRows.push({ architecture: name, method, ...s });
-  }
   // Continuity (Tian et al.): the highest loss between consecutive recorded LLPF points, above the higher of the two.
   const testTicks = ticks.filter((r) => r.split === 'test');
   let gap = -Infinity;
@@ -242,47 +265,84 @@ for (const setup of entries) {
     segments += 1;
     gap = Math.max(gap, r.segmentMaxLoss - Math.max(r.loss, previous.loss));
   });
-  continuity[name] = { maxSegmentLossAbovePoints: gap, segments };
-  wallSeconds[name] = (performance.now() - archStarted) / 1000;
-  results[name] = { modes: modes.metrics, training: { ...training, preprocessing: undefined, trainExamples: examples }, workers, worseEndpointTestLoss: worse, summary, barriers: barrierMetrics(rows), llpf: { ...llpf, ticks }, rows };
+  const seconds = (performance.now() - archStarted) / 1000;
   await saveChart(pathChart(rows, { splits: ['test'], metrics: ['loss', 'accuracy'], title: `${tag}, ${examples} training images, ${testExamples} test images` }), join(out, name, 'paths'));
-  await writeNumbers(join(out, name), { figure: `architectures/${name}`, dataset, seeds, epochs, curveEpochs, points, testExamples, ...results[name], continuity: continuity[name], seconds: wallSeconds[name] });
+  await writeNumbers(join(out, name), {
+    figure: `architectures/${name}`,
+    dataset,
+    seeds,
+    config,
+    epochs,
+    trainExamples: examples,
+    curveEpochs,
+    curveExamples,
+    points,
+    testExamples,
+    modes: modes.metrics,
+    endpointTestAccuracy: [test('linear')[0]?.accuracy ?? NaN, test('linear').at(-1)?.accuracy ?? NaN],
+    training: { ...training, preprocessing: undefined },
+    workers,
+    worseEndpointTestLoss: worse,
+    summary,
+    continuity: { maxSegmentLossAbovePoints: gap, segments },
+    seconds,
+    stageSeconds,
+    barriers: barrierMetrics(rows),
+    llpf: { ...llpf, ticks },
+    rows,
+  });
   for (const [path, s] of Object.entries(summary)) {
     console.log(`${name} ${path.padEnd(7)} max test loss ${s.maxTestLoss.toFixed(3)} (worse endpoint ${worse.toFixed(3)}, +${s.aboveWorseEndpoint.toFixed(3)}), min test accuracy ${(100 * s.minTestAccuracy).toFixed(1)}%`);
   }
   modes.analysis.dispose();
 }
 
-// The paper's summary: one group of bars per architecture, one bar per method.
+// The paper's summary from every architecture's numbers.json present (this run's and earlier ones').
+const done = ARCHITECTURES.flatMap((e) => {
+  const file = join(out, e.name, 'numbers.json');
+  if (!existsSync(file)) return [];
+  const numbers = JSON.parse(readFileSync(file, 'utf8')) as ArchitectureNumbers;
+  return numbers.summary === undefined || numbers.stageSeconds === undefined ? [] : [{ name: e.name, numbers }];
+});
+const summaryRows = done.flatMap(({ name, numbers }) =>
+  METHODS.flatMap((method) => {
+    const s = numbers.summary[method];
+    return s === undefined ? [] : [{ architecture: name, method, ...s }];
+  }),
+);
 const summarySpec: TopLevelSpec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: `Max test loss above the worse endpoint, ${examples} training images per mode, ${testExamples} test images`,
+  title: 'Max test loss above the worse endpoint (test split, BN re-estimated at every point)',
   data: { values: summaryRows.map((r) => ({ ...r })) },
   mark: 'bar',
   encoding: {
-    x: { field: 'architecture', type: 'nominal', sort: entries.map((e) => e.name), title: null },
+    x: { field: 'architecture', type: 'nominal', sort: done.map((d) => d.name), title: null },
     xOffset: { field: 'method', type: 'nominal', sort: [...METHODS] },
     y: { field: 'aboveWorseEndpoint', type: 'quantitative', title: 'max test loss − worse endpoint' },
     color: { field: 'method', type: 'nominal', sort: [...METHODS], title: 'method' },
   },
-  width: 60 * entries.length + 40,
+  width: 60 * Math.max(1, done.length) + 40,
   height: 220,
 };
 await saveChart(summarySpec, join(out, 'summary'));
-const cell = (architecture: string, method: string) => {
-  const r = summaryRows.find((s) => s.architecture === architecture && s.method === method);
-  return r === undefined ? '–' : `${r.aboveWorseEndpoint.toFixed(3)}`;
-};
+const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
 const table = [
-  '| architecture | config | linear | Bezier | AutoNEB | LLPF | LLPF continuity (max segment loss above its points) | wall time (s) |',
-  '|---|---|---:|---:|---:|---:|---:|---:|',
-  ...entries.map((e) => {
-    const c = continuity[e.name];
-    const config = entryConfig(e, widths);
-    return `| ${e.name} | \`${JSON.stringify(config)}\` | ${METHODS.map((m) => cell(e.name, m)).join(' | ')} | ${c === undefined || c.segments === 0 ? '–' : c.maxSegmentLossAbovePoints.toFixed(3)} | ${(wallSeconds[e.name] ?? NaN).toFixed(0)} |`;
+  '| architecture | config | training images × epochs | modes A / B (test accuracy) | linear | Bezier | AutoNEB | LLPF | LLPF continuity (max segment loss above its points) | wall time (min) |',
+  '|---|---|---:|---|---:|---:|---:|---:|---:|---:|',
+  ...done.map(({ name, numbers: n }) => {
+    const cell = (method: string) => {
+      const s = n.summary[method];
+      return s === undefined ? '–' : `+${s.aboveWorseEndpoint.toFixed(3)}`;
+    };
+    const c = n.continuity;
+    return `| ${name} | \`${JSON.stringify(n.config)}\` | ${n.trainExamples} × ${n.epochs} | ${n.endpointTestAccuracy.map(percent).join(' / ')} | ${METHODS.map(cell).join(' | ')} | ${c.segments === 0 ? '–' : c.maxSegmentLossAbovePoints.toFixed(3)} | ${(n.seconds / 60).toFixed(1)} |`;
   }),
 ].join('\n');
-await writeFileAtomic(join(out, 'summary.md'), `Max test loss above the worse endpoint (test split, BN re-estimated at every point).\n\n${table}\n`);
-await writeNumbers(out, { figure: 'architectures/summary', dataset, seeds, epochs, curveEpochs, points, testExamples, trainExamples: examples, width: widthOverride, widthScale, workers, summary: summaryRows, continuity, wallSeconds });
+const missing = ARCHITECTURES.filter((e) => !done.some((d) => d.name === e.name)).map((e) => e.name);
+await writeFileAtomic(
+  join(out, 'summary.md'),
+  `Max test loss above the worse endpoint (test split, BN re-estimated at every point; the modes' accuracies too).\n\n${table}\n${missing.length === 0 ? '' : `\nNot run yet: ${missing.join(', ')}.\n`}`,
+);
+await writeNumbers(out, { figure: 'architectures/summary', dataset, summary: summaryRows, architectures: Object.fromEntries(done.map(({ name, numbers: n }) => [name, { config: n.config, trainExamples: n.trainExamples, epochs: n.epochs, modes: n.modes, continuity: n.continuity, seconds: n.seconds, stageSeconds: n.stageSeconds }])), missing });
 console.log(table);
 console.log(`${((performance.now() - started) / 1000).toFixed(0)} s → ${out}`);
