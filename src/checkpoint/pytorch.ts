@@ -106,8 +106,9 @@ function nameInNaming(format: PyTorchFormat, architecture: string, name: string,
 
 /**
  * The architecture a state dict's names belong to: the one registered architecture whose
- * `pytorch.matches` accepts them, or an error listing some of the names (or the candidates when
- * several match).
+ * `pytorch.matches` accepts them, or an error: the lookalike network a family names (which no
+ * format reads), else some of the names and the closest family (or the candidates when several
+ * match).
  */
 export function detectPyTorchArchitecture(names: Iterable<string>, source = 'PyTorch state dict'): string {
   const list = [...names].map(withoutModulePrefix);
@@ -118,6 +119,8 @@ export function detectPyTorchArchitecture(names: Iterable<string>, source = 'PyT
   if (matching.length > 1) {
     throw new Error(`${source}: the tensor names (${shown}) match several architectures (${matching.join(', ')}); pass the architecture`);
   }
+  const lookalike = candidates.map((name) => (getArchitecture(name).pytorch as PyTorchFormat).lookalike?.(list)).find((s) => s !== undefined);
+  if (lookalike !== undefined) throw new Error(`${source}: ${lookalike}`);
   const closest = closestPyTorchFamily(list, candidates);
   const hint = closest === undefined ? '' : `; closest: ${describeClosest(closest)}`;
   throw new Error(`${source}: cannot tell the architecture from the tensor names (${shown})${hint}; pass the architecture (one of ${candidates.join(', ')})`);

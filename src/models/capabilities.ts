@@ -68,6 +68,12 @@ export interface PyTorchFormat {
   /** Whether a state dict with these names (`module.` prefix already stripped) holds this architecture. */
   matches(names: readonly string[]): boolean;
   /**
+   * A known network that resembles this family but is another one this format does not read
+   * (pytorch-cifar's ShuffleNetG2 beside DFL_torch's ShuffleNet): a sentence naming it when the
+   * names are its, for the detection error; undefined otherwise.
+   */
+  lookalike?(names: readonly string[]): string | undefined;
+  /**
    * Naming conventions for export, the default first (ResNet18: torchvision, pytorch-cifar).
    * Absent: one convention, our names; any naming asked for is then ignored.
    */

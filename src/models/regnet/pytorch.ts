@@ -2,7 +2,8 @@
  * RegNet state dicts in PyTorch: kuangliu/pytorch-cifar's names (DFL_torch's regnet_cifar.py is
  * the same module), which are ours, and the generic layouts (conv OIHW ↔ HWIO, grouped conv
  * [O, C/g, 3, 3] ↔ [3, 3, C/g, O], SE 1×1 convs [out, in, 1, 1] ↔ [1, 1, in, out], Linear
- * [out, in] ↔ [in, out]). Detected by a block's conv3 without ShuffleNetV2's conv5.
+ * [out, in] ↔ [in, out]). Detected by a block's conv3 in four stages (pytorch-cifar's ShuffleNetG2
+ * has three) without ShuffleNetV2's conv5.
  *
  * Config inference: the variant from the SE layers (present: y400mf), classes and input channels
  * from the stem and `linear`, the width multiplier from the stem, group and stage widths
@@ -12,7 +13,8 @@ import type { PyTorchFormat } from '../capabilities.js';
 import { regNetWidths, type RegNetVariant } from './regnet.js';
 
 export const regNetPyTorch: PyTorchFormat = {
-  matches: (names) => names.some((n) => /^layer\d+\.\d+\.conv3\.weight$/.test(n)) && !names.some((n) => /^layer\d+\.\d+\.conv5\./.test(n)),
+  matches: (names) =>
+    names.some((n) => /^layer\d+\.\d+\.conv3\.weight$/.test(n)) && names.some((n) => n.startsWith('layer4.')) && !names.some((n) => /^layer\d+\.\d+\.conv5\./.test(n)),
 
   inferConfig(tensors, shapeOf) {
     const stem = shapeOf('conv1.weight', 4);

@@ -6,7 +6,8 @@
  *
  * kuangliu/pytorch-cifar's `ShuffleNetG2`/`G3` is not another naming of this network (a 1×1 stem,
  * ReLU after the depthwise BN, 3×3 average-pool shortcuts, 4/8/4 units, stride 2 in every stage),
- * so it is not read here.
+ * so it is not read here: detection names it (`lookalike`) instead of calling it a RegNet, whose
+ * names it shares.
  *
  * Config inference: input channels and classes from `conv1` and `fc`; c₂ from stage2's first unit
  * (its gconv2 writes c₂ − 24 channels beside the stem), g from the input axis c₂/g of the first
@@ -17,6 +18,11 @@ import { SHUFFLENET_GROUPS, SHUFFLENET_STAGE2_WIDTHS, SHUFFLENET_STEM, shuffleNe
 
 export const shuffleNetPyTorch: PyTorchFormat = {
   matches: (names) => names.some((n) => /^stage\d+\.\d+\.gconv1\.weight$/.test(n)),
+
+  lookalike: (names) =>
+    names.some((n) => /^layer3\.\d+\.conv3\.weight$/.test(n)) && names.includes('linear.weight') && !names.some((n) => n.startsWith('layer4.'))
+      ? "the tensor names (layer1–3 of bottlenecks with conv1–conv3 and `linear`) are kuangliu/pytorch-cifar's ShuffleNetG2/G3, another network than shufflenet (DFL_torch's ShuffleNet: a 3×3 stem, `stage2`–`stage4` of `gconv1`/`dwconv`/`gconv2` units); it is not implemented, so it cannot be read"
+      : undefined,
 
   inferConfig(_tensors, shapeOf, source) {
     const stem = shapeOf('conv1.weight', 4);

@@ -84,6 +84,19 @@ describe('shufflenet', () => {
     expect(() => detectPyTorchArchitecture(names)).toThrow(/cannot tell the architecture from the tensor names .*; closest: shufflenet \(231 of its 247 names at its default config\); names it does not have: "stage2\.0\.conv_1\.weight", .*its names the file lacks: "stage2\.0\.gconv1\.weight"/);
   });
 
+  it('kuangliu/pytorch-cifar’s ShuffleNetG2 (another network) is named as such, not detected as a RegNet whose names it shares', () => {
+    // ShuffleNetG2's state-dict names: a 1×1 stem, layer1–3 of 4/8/4 bottlenecks (conv1–3, bn1–3), linear.
+    const bn = (p: string) => ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((s) => `${p}.${s}`);
+    const names = ['conv1.weight', ...bn('bn1')];
+    [4, 8, 4].forEach((blocks, s) => {
+      for (let b = 0; b < blocks; b++) for (const i of [1, 2, 3]) names.push(`layer${s + 1}.${b}.conv${i}.weight`, ...bn(`layer${s + 1}.${b}.bn${i}`));
+    });
+    names.push('linear.weight', 'linear.bias');
+    expect(() => detectPyTorchArchitecture(names, 'g2.safetensors')).toThrow(/^g2\.safetensors: .*kuangliu\/pytorch-cifar's ShuffleNetG2\/G3, another network than shufflenet .*not implemented/);
+    // A RegNet's names (four stages) still are a RegNet's.
+    expect(detectPyTorchArchitecture([...names, 'layer4.0.conv3.weight'])).toBe('regnet');
+  });
+
   it('training-mode gradients on the test backend equal cpu’s to 1e-4 (relative to each tensor’s largest)', async ({ annotate }) => {
     // β of the BN after each depthwise conv (no ReLU) feeds a 1×1 conv and a BN: zero gradient.
     const zero = (name: string) => /^stage\d+\.\d+\.bn\.bias$/.test(name);
