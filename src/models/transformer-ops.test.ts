@@ -71,6 +71,34 @@ describe('transformer ops', () => {
     tf.dispose([x, y]);
   });
 
+  it('layerNorm’s custom gradient in x, γ, β equals autodiff through the op-by-op formula', () => {
+    const rows = 12, d = 10;
+    const [x, g, b] = [tf.tensor2d(normalArray(rows * d, 0.5, 2, random), [rows, d]), tf.tensor1d(normalArray(d, 1, 0.5, random)), tf.tensor1d(normalArray(d, 0, 1, random))];
+    const w = tf.tensor2d(normalArray(rows * d, 0, 1, random), [rows, d]);
+    const composed = (xi: tf.Tensor2D, gi: tf.Tensor1D, bi: tf.Tensor1D) => {
+      const { mean, variance } = tf.moments(xi, 1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(xi, mean), tf.rsqrt(tf.add(variance, 1e-5))), gi), bi);
+    };
+    const loss = (f: typeof composed) => (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(f(xi as tf.Tensor2D, gi as tf.Tensor1D, bi as tf.Tensor1D), w));
+    const got = tf.grads(loss(layerNorm))([x, g, b]);
+    const want = tf.grads(loss(composed))([x, g, b]);
+    got.forEach((t, i) => expect(maxRelativeError(t.dataSync(), (want[i] as tf.Tensor).dataSync()), ['dx', 'dγ', 'dβ'][i]).toBeLessThan(1e-4));
+    tf.dispose([x, g, b, w, ...got, ...want]);
+  });
+
+  it('gelu’s custom gradient is Φ(x) + x·φ(x): central differences of the double-precision gelu', () => {
+    const xs = [-4, -2.5, -1, -0.3, 0, 0.2, 0.7, 1, 1.5, 3, 4];
+    const geluDouble = (v: number) => 0.5 * v * (1 + erfSeries(v / Math.SQRT2));
+    const h = 1e-5;
+    const x = tf.tensor1d(xs);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(x);
+    dx.dataSync().forEach((v, i) => {
+      const xi = xs[i] as number;
+      expect(Math.abs(v - (geluDouble(xi + h) - geluDouble(xi - h)) / (2 * h)), `gelu′(${xi})`).toBeLessThan(2e-6);
+    });
+    tf.dispose([x, dx]);
+  });
+
   it('multiHeadSelfAttention equals a naive per-head computation with timm’s qkv column order', () => {
     const n = 2, t = 5, d = 8, heads = 2, dh = d / heads;
     const x = normalArray(n * t * d, 0, 1, random);

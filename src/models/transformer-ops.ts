@@ -11,27 +11,69 @@ export const LAYER_NORM_EPSILON = 1e-5;
 /**
  * Layer normalization over the last axis (Ba, Kiros & Hinton 2016, "Layer Normalization"):
  *
- *   y = γ · (x − μ) / √(σ² + ε) + β,   μ, σ² the mean and biased variance of each row, ε = 1e-5.
+ *   y = γ · x̂ + β,   x̂ = (x − μ) / σ,   σ = √(σ² + ε),   μ, σ² the mean and biased variance of
+ *   each row of D values, ε = 1e-5.
+ *
+ * Differentiable in x, γ and β through one custom gradient (row means over the D values, sums over
+ * the rows):
+ *
+ *   dβ = Σ dy,   dγ = Σ dy·x̂,   g = dy·γ,   dx = (g − mean(g) − x̂ · mean(g·x̂)) / σ
+ *
+ * which keeps x and two per-row vectors for the backward pass where the op-by-op chain kept about
+ * ten activation-sized tensors and their gradients.
  */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
   const d = x.shape[1];
   if (weight.shape[0] !== d || bias.shape[0] !== d) {
     throw new Error(`layerNorm: x is [${x.shape.join(', ')}] but γ is [${weight.shape.join(', ')}] and β is [${bias.shape.join(', ')}]`);
   }
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, 1, true);
-    return tf.add<tf.Tensor2D>(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON))), weight), bias);
-  });
+  return layerNormOp(x, weight, bias) as tf.Tensor2D;
 }
+
+const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+  const { mean, variance } = tf.moments(x, 1, true);
+  const invStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
+  save([x, mean, invStd, gamma]);
+  return {
+    value: tf.add(tf.mul(tf.mul(tf.sub(x, mean), invStd), gamma), beta),
+    // In a tidy of its own: tfjs runs custom gradients outside the one it gives each op's gradient.
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [sx, sMean, sInvStd, sGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
+        const g = tf.mul(dy, sGamma);
+        const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xHat, tf.mean(tf.mul(g, xHat), 1, true))), sInvStd);
+        return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
+      }),
+  };
+});
 
 /**
  * Exact GELU (Hendrycks & Gimpel 2016, "Gaussian Error Linear Units"), PyTorch's default:
  *
- *   gelu(x) = x · Φ(x) = ½ · x · (1 + erf(x / √2)).
+ *   gelu(x) = x · Φ(x) = ½ · x · (1 + erf(x / √2)),   gelu′(x) = Φ(x) + x · φ(x),
+ *
+ * φ(x) = exp(−x²/2) / √(2π); one custom gradient, which keeps only x for the backward pass.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul<T>(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+  return geluOp(x) as T;
 }
+
+const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const sx = saved[0] as tf.Tensor;
+        const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5);
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
+      }),
+  };
+});
 
 /** Weights of one multi-head self-attention layer (no qkv bias, as in timm/CCT). */
 export interface SelfAttentionWeights {
