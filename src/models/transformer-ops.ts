@@ -106,7 +106,9 @@ export function multiHeadSelfAttention(x: tf.Tensor2D, batch: number, heads: num
     // tfjs-wasm's rank-5 transpose measured ~100× slower than rank 4 for the same data.
     const qkv = tf.transpose(tf.reshape(tf.matMul(x, weights.qkv), [batch, tokens, 3 * heads, headDim]), [0, 2, 1, 3]);
     const [q, k, v] = tf.split(tf.reshape(qkv, [batch, 3, heads * tokens * headDim]), 3, 1).map((t) => tf.reshape<tf.Rank.R3>(t, [batch * heads, tokens, headDim])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    const attention = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headDim)));
+    // Q scaled before the product, not the T×T scores after it: one tensor of N·H·T·d_h values
+    // (and its gradient) instead of N·H·T² (exact where d_h is a power of 4, as in every preset).
+    const attention = tf.softmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true));
     // [N·H, T, d_h] → [N, H, T, d_h] → [N, T, H, d_h] → [N·T, D]
     const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(tf.matMul(attention, v), [batch, heads, tokens, headDim]), [0, 2, 1, 3]), [rows, d]);
     return tf.fused.matMul({ a: merged, b: weights.proj, bias: weights.projBias }) as tf.Tensor2D;
