@@ -32,7 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures'))
-from fixture_io import deterministic, fixture_dir, floats, read_idx, rows, write_json, write_nhwc_input, write_safetensors  # noqa: E402
+import fixture_io  # noqa: E402
+from fixture_io import deterministic, fixture_dir, read_idx, rows, write_json, write_nhwc_input, write_safetensors  # noqa: E402
 
 deterministic()
 OUT = fixture_dir()
@@ -160,40 +161,10 @@ def train_resnet18(k, seed, x):
     statistics of two BatchNorms in the train-mode pass."""
     torch.manual_seed(seed)
     model = ResNet18(k, 10)
-    # Non-trivial BatchNorm affine parameters, so that gamma/beta placement is tested.
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0.0, 0.2)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    model.train()
-    for step in range(20):
-        xb = torch.randn(16, 3, 32, 32) * 1.5 + 0.3
-        y = torch.randint(0, 10, (16,))
-        loss = F.cross_entropy(model(xb), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    fixture_io.random_bn_affine(model)
+    loss = fixture_io.sgd_on_random_batches(model, steps=20)
     print(f'resnet18 k={k}: last training loss {loss.item():.4f}')
-    state = {name: v.clone() for name, v in model.state_dict().items()}
-    model.eval()
-    with torch.no_grad():
-        eval_logits = model(x)
-    captured = {}
-
-    def capture(name):
-        def hook(_module, inputs, _output):
-            a = inputs[0].detach().double()
-            captured[name] = {'mean': floats(a.mean(dim=(0, 2, 3))), 'var': floats(a.var(dim=(0, 2, 3), unbiased=True))}
-        return hook
-
-    hooks = [model.bn1.register_forward_hook(capture('bn1')), model.layer4[1].bn2.register_forward_hook(capture('layer4.1.bn2'))]
-    model.train()
-    with torch.no_grad():
-        train_logits = model(x)
-    for h in hooks:
-        h.remove()
+    state, eval_logits, train_logits, captured = fixture_io.logits_and_double_stats(model, x, ['bn1', 'layer4.1.bn2'])
     return state, {
         'torch': torch.__version__,
         'config': {'width': k, 'classes': 10},
