@@ -62,8 +62,12 @@ export function openLoadWindow(): () => { otherCores: number; loadAverage: numbe
   };
 }
 
-/** Runs `step` once to warm up, then ≥ `min` times and for ≥ `seconds`; `perCall` units per call → units/s. */
+/**
+ * Runs `step` twice to warm up (as torch_bench.py's `measure` does: a fresh pool's first calls grow
+ * the wasm heaps), then ≥ `min` times and for ≥ `seconds`; `perCall` units per call → units/s.
+ */
 async function rate(step: () => Promise<void>, perCall: number, seconds: number, min = 2): Promise<Sample> {
+  await step();
   await step();
   const close = openLoadWindow();
   const start = performance.now();
