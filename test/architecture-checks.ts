@@ -13,6 +13,7 @@ import { applyPermutation, permutationSpecFor, type Permutations } from '../src/
 import { exportPyTorchStateDict, importPyTorchStateDict } from '../src/checkpoint/pytorch.js';
 import { readSafetensors, type SafetensorsTensor } from '../src/checkpoint/safetensors.js';
 import { layerStages } from '../src/models/layer-stage.js';
+import { countSpecScalars } from '../src/models/model-spec.js';
 import { getArchitecture } from '../src/models/registry.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
 import type { Architecture, Model, ModelState } from '../src/models/types.js';
@@ -542,4 +543,36 @@ export async function checkPyTorchFixture(architecture: string, file: string, in
   disposeTensors(model, evalResult.batchStats, trainResult.batchStats);
   tf.dispose([evalResult.logits, trainResult.logits]);
   return errors;
+}
+
+/**
+ * `checkPyTorchFixture` with the family tests' bounds: eval and train logits and batch statistics
+ * within 1e-4 (relative), the errors annotated, and the spec's parameter count PyTorch's.
+ */
+export async function expectPyTorchFixtureReproduced(
+  arch: Architecture<unknown>,
+  file: string,
+  inputFile: string,
+  fixture: FamilyFixture,
+  annotate: (message: string) => Promise<unknown>,
+): Promise<void> {
+  const errors = await checkPyTorchFixture(arch.name, `${file}.safetensors`, inputFile, fixture);
+  await annotate(`${file}: max rel error eval ${errors.eval.toExponential(2)}, train ${errors.train.toExponential(2)}, batch stats ${errors.stats.toExponential(2)}`);
+  expect(errors.eval).toBeLessThan(1e-4);
+  expect(errors.train).toBeLessThan(1e-4);
+  expect(errors.stats).toBeLessThan(1e-4);
+  expect(countSpecScalars(arch.spec(arch.parseConfig(fixture.config)).params)).toBe(fixture.paramCount);
+}
+
+/** Repeated SGD train steps (batch `n`) and evaluations of a 2-image [2, size, size, C] batch leak no tensors. */
+export async function expectLeakFreeTrainingAndEvaluation<C>(arch: Architecture<C>, config: C, n: number): Promise<void> {
+  await expectLeakFreeTrainSteps(arch, config, n);
+  const state = arch.init(config, 1);
+  const x = tf.randomNormal<tf.Rank.R4>([2, ...arch.spec(config).inputShape] as [number, number, number, number], 0, 1, 'float32', 1);
+  await expectNoLeakedTensors(() => {
+    const r = arch.apply(config, state, x, { training: false });
+    r.logits.dispose();
+  });
+  disposeTensors(state);
+  x.dispose();
 }

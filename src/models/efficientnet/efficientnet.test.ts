@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend/init-backend.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
+import { maxRelativeError, useTestBackend } from '../../../test/helpers.js';
 import {
   exportMismatches,
-  expectLeakFreeTrainSteps,
+  expectLeakFreeTrainingAndEvaluation,
   fixtureErrors,
   gradientsAgainstCpu,
   importFixture,
@@ -139,13 +139,7 @@ describe('efficientnet-b0', () => {
   });
 
   it('repeated training steps and evaluations leak no tensors', async () => {
-    await expectLeakFreeTrainSteps(efficientNetB0, efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 }), 2);
-    const config = efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 });
-    const state = efficientNetB0.init(config, 1);
-    const x = tf.randomNormal<tf.Rank.R4>([2, 16, 16, 3], 0, 1, 'float32', 1);
-    await expectNoLeakedTensors(() => efficientNetB0.apply(config, state, x, { training: false }).logits.dispose());
-    disposeTensors(state);
-    x.dispose();
+    await expectLeakFreeTrainingAndEvaluation(efficientNetB0, efficientNetB0.parseConfig({ width: 0.1, inputSize: 16 }), 2);
   });
 
   it('permuting a model by random permutations of its spec leaves eval and train logits unchanged', () => {

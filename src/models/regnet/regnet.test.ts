@@ -1,9 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkPyTorchFixture, expectLeakFreeTrainSteps, expectStagesInOrder, gradientErrors, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
-import { expectNoLeakedTensors, useTestBackend } from '../../../test/helpers.js';
+import { expectLeakFreeTrainingAndEvaluation, expectPyTorchFixtureReproduced, expectStagesInOrder, gradientErrors, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
+import { useTestBackend } from '../../../test/helpers.js';
 import { countSpecScalars } from '../model-spec.js';
-import { disposeTensors } from '../tensor-map.js';
 import { inferRegNetWidth, regnet, regNetWidths, REGNET_VARIANTS, roundHalfEven } from './index.js';
 
 interface Expected {
@@ -57,13 +55,7 @@ describe('regnet', () => {
 
   for (const file of ['regnet-x200mf-k0.125', 'regnet-y400mf-k0.094']) {
     it(`${file}: PyTorch's eval and train logits and batch statistics to 1e-4, export gives the file back`, async ({ annotate }) => {
-      const fixture = expected.fixtures[file]!;
-      const errors = await checkPyTorchFixture('regnet', `${file}.safetensors`, 'regnet-input.safetensors', fixture);
-      await annotate(`${file}: max rel error eval ${errors.eval.toExponential(2)}, train ${errors.train.toExponential(2)}, batch stats ${errors.stats.toExponential(2)}`);
-      expect(errors.eval).toBeLessThan(1e-4);
-      expect(errors.train).toBeLessThan(1e-4);
-      expect(errors.stats).toBeLessThan(1e-4);
-      expect(countSpecScalars(regnet.spec(regnet.parseConfig(fixture.config)).params)).toBe(fixture.paramCount);
+      await expectPyTorchFixtureReproduced(regnet, file, 'regnet-input.safetensors', expected.fixtures[file]!, annotate);
     });
   }
 
@@ -84,15 +76,7 @@ describe('regnet', () => {
   }
 
   it('repeated train steps and evaluations leak no tensors', async () => {
-    await expectLeakFreeTrainSteps(regnet, smallY, 4);
-    const state = regnet.init(smallY, 1);
-    const x = tf.randomNormal<tf.Rank.R4>([2, 8, 8, 3], 0, 1, 'float32', 1);
-    await expectNoLeakedTensors(() => {
-      const r = regnet.apply(smallY, state, x, { training: false });
-      r.logits.dispose();
-    });
-    disposeTensors(state);
-    x.dispose();
+    await expectLeakFreeTrainingAndEvaluation(regnet, smallY, 4);
   });
 
   it('permutation spec: streams per stage, grouped conv2 as groups × within-group permutations', () => {

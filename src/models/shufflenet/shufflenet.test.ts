@@ -1,10 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkPyTorchFixture, expectLeakFreeTrainSteps, expectStagesInOrder, gradientErrorAgainstCpu, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
-import { expectNoLeakedTensors, useTestBackend } from '../../../test/helpers.js';
+import { expectLeakFreeTrainingAndEvaluation, expectPyTorchFixtureReproduced, expectStagesInOrder, gradientErrorAgainstCpu, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
+import { useTestBackend } from '../../../test/helpers.js';
 import { detectPyTorchArchitecture } from '../../checkpoint/pytorch.js';
 import { countSpecScalars } from '../model-spec.js';
-import { disposeTensors } from '../tensor-map.js';
 import { inferShuffleNetScaleFactor, shufflenet, shuffleNetWidths, SHUFFLENET_GROUPS } from './index.js';
 
 interface Expected {
@@ -67,13 +65,7 @@ describe('shufflenet', () => {
 
   for (const file of ['shufflenet-g1-s0.25', 'shufflenet-g3-s0.25']) {
     it(`${file}: PyTorch's eval and train logits and batch statistics to 1e-4, export gives the file back`, async ({ annotate }) => {
-      const fixture = expected.fixtures[file]!;
-      const errors = await checkPyTorchFixture('shufflenet', `${file}.safetensors`, 'shufflenet-input.safetensors', fixture);
-      await annotate(`${file}: max rel error eval ${errors.eval.toExponential(2)}, train ${errors.train.toExponential(2)}, batch stats ${errors.stats.toExponential(2)}`);
-      expect(errors.eval).toBeLessThan(1e-4);
-      expect(errors.train).toBeLessThan(1e-4);
-      expect(errors.stats).toBeLessThan(1e-4);
-      expect(countSpecScalars(shufflenet.spec(shufflenet.parseConfig(fixture.config)).params)).toBe(fixture.paramCount);
+      await expectPyTorchFixtureReproduced(shufflenet, file, 'shufflenet-input.safetensors', expected.fixtures[file]!, annotate);
     });
   }
 
@@ -106,15 +98,7 @@ describe('shufflenet', () => {
   });
 
   it('repeated train steps and evaluations leak no tensors', async () => {
-    await expectLeakFreeTrainSteps(shufflenet, small, 4);
-    const state = shufflenet.init(small, 1);
-    const x = tf.randomNormal<tf.Rank.R4>([2, 8, 8, 3], 0, 1, 'float32', 1);
-    await expectNoLeakedTensors(() => {
-      const r = shufflenet.apply(small, state, x, { training: false });
-      r.logits.dispose();
-    });
-    disposeTensors(state);
-    x.dispose();
+    await expectLeakFreeTrainingAndEvaluation(shufflenet, small, 4);
   });
 
   it('a random permutation of every bottleneck group leaves eval and train logits unchanged', () => {

@@ -1,9 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkPyTorchFixture, expectLeakFreeTrainSteps, expectStagesInOrder, gradientErrorAgainstCpu, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
+import { expectLeakFreeTrainingAndEvaluation, expectPyTorchFixtureReproduced, expectStagesInOrder, gradientErrorAgainstCpu, permutationError, readJson, type FamilyFixture } from '../../../test/architecture-checks.js';
 import { useTestBackend } from '../../../test/helpers.js';
 import { countSpecScalars } from '../model-spec.js';
-import { disposeTensors } from '../tensor-map.js';
 import { inferShuffleNetV2Size, shufflenetv2, shuffleNetV2Widths, SHUFFLENETV2_NET_SIZES } from './index.js';
 
 interface Expected {
@@ -54,13 +52,7 @@ describe('shufflenetv2', () => {
 
   for (const file of ['shufflenetv2-s0.5-k0.25', 'shufflenetv2-s2-k0.0625']) {
     it(`${file}: PyTorch's eval and train logits and batch statistics to 1e-4, export gives the file back`, async ({ annotate }) => {
-      const fixture = expected.fixtures[file]!;
-      const errors = await checkPyTorchFixture('shufflenetv2', `${file}.safetensors`, 'shufflenetv2-input.safetensors', fixture);
-      await annotate(`${file}: max rel error eval ${errors.eval.toExponential(2)}, train ${errors.train.toExponential(2)}, batch stats ${errors.stats.toExponential(2)}`);
-      expect(errors.eval).toBeLessThan(1e-4);
-      expect(errors.train).toBeLessThan(1e-4);
-      expect(errors.stats).toBeLessThan(1e-4);
-      expect(countSpecScalars(shufflenetv2.spec(shufflenetv2.parseConfig(fixture.config)).params)).toBe(fixture.paramCount);
+      await expectPyTorchFixtureReproduced(shufflenetv2, file, 'shufflenetv2-input.safetensors', expected.fixtures[file]!, annotate);
     });
   }
 
@@ -75,16 +67,7 @@ describe('shufflenetv2', () => {
   });
 
   it('repeated train steps and evaluations leak no tensors', async () => {
-    await expectLeakFreeTrainSteps(shufflenetv2, small, 4);
-    const state = shufflenetv2.init(small, 1);
-    const x = tf.randomNormal<tf.Rank.R4>([2, 16, 16, 3], 0, 1, 'float32', 1);
-    const { expectNoLeakedTensors } = await import('../../../test/helpers.js');
-    await expectNoLeakedTensors(() => {
-      const r = shufflenetv2.apply(small, state, x, { training: false });
-      r.logits.dispose();
-    });
-    disposeTensors(state);
-    x.dispose();
+    await expectLeakFreeTrainingAndEvaluation(shufflenetv2, small, 4);
   });
 
   it('a random permutation of every group of the spec leaves eval and train logits unchanged', () => {
