@@ -30,6 +30,28 @@ export async function expectNoLeakedTensors(step: () => unknown, repeats = 3): P
   }
 }
 
+/**
+ * How many tensors of x's size a gradient through a stack of `layer`s holds at its peak per layer:
+ * (peak of 8 layers − peak of 1) / 7, from tf.profile's peak bytes (which counts reshaped views
+ * again). tfjs keeps each op's saved inputs and output gradient until the backward pass ends, so
+ * an op-by-op layer costs about as many activations as it has ops; a custom gradient that frees
+ * its intermediates costs its saved input and its gradient, about 2.
+ */
+export async function backwardPeakPerLayer(layer: (h: tf.Tensor) => tf.Tensor, x: tf.Tensor): Promise<number> {
+  const peak = async (layers: number) => {
+    const info = await tf.profile(() => {
+      const dx = tf.grad((input: tf.Tensor) => {
+        let h = input;
+        for (let i = 0; i < layers; i++) h = layer(h);
+        return tf.sum(tf.square(h));
+      })(x);
+      dx.dispose();
+    });
+    return info.peakBytes / (x.size * 4);
+  };
+  return ((await peak(8)) - (await peak(1))) / 7;
+}
+
 /** Max |a−b| / max(1, |b|) over all elements. */
 export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRandom, normalArray } from '../util/random.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
+import { backwardPeakPerLayer, expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../test/helpers.js';
 import { gelu, layerNorm, multiHeadSelfAttention, sequencePool } from './transformer-ops.js';
 
 beforeAll(async () => {
@@ -97,6 +97,15 @@ describe('transformer ops', () => {
       expect(Math.abs(v - (geluDouble(xi + h) - geluDouble(xi - h)) / (2 * h)), `gelu′(${xi})`).toBeLessThan(2e-6);
     });
     tf.dispose([x, dx]);
+  });
+
+  it('the gradients through stacks of layerNorm and of gelu hold about 2 activations per layer at their peak', async () => {
+    // Op by op they held 18 (layerNorm) and 16 (gelu): every op's saved inputs and output gradient until the backward pass ended.
+    const x = tf.randomNormal<tf.Rank.R2>([512, 16], 0, 1, 'float32', 4);
+    const [gamma, beta] = [tf.ones<tf.Rank.R1>([16]), tf.zeros<tf.Rank.R1>([16])];
+    expect(await backwardPeakPerLayer((h) => layerNorm(h as tf.Tensor2D, gamma, beta), x)).toBeLessThan(3);
+    expect(await backwardPeakPerLayer((h) => gelu(h), x)).toBeLessThan(3);
+    tf.dispose([x, gamma, beta]);
   });
 
   it('multiHeadSelfAttention equals a naive per-head computation with timm’s qkv column order', () => {
