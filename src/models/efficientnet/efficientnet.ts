@@ -32,6 +32,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRandom } from '../../util/random.js';
+import { swish } from '../activations.js';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, nonNegativeIntField, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
@@ -162,10 +163,6 @@ function spec(config: EfficientNetConfig): ModelSpec {
     ],
   });
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
-}
-
-function swish<T extends tf.Tensor>(z: T): T {
-  return tf.mul(z, tf.sigmoid(z));
 }
 
 /** What one forward pass needs besides the input: tensors, mode, the statistics it records. */
