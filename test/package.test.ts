@@ -42,7 +42,8 @@ function run(command: string, args: readonly string[], cwd: string, timeout = 24
   return new Promise((resolve) => {
     execFile(command, args, { cwd, env, timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr: error !== null && stderr === '' ? error.message : stderr });
+      const killed = error?.killed === true ? `\n(killed by ${error.signal ?? 'a signal'} after the ${timeout / 1000} s limit)` : '';
+      resolve({ code, stdout, stderr: (error !== null && stderr === '' ? error.message : stderr) + killed });
     });
   });
 }
