@@ -14,6 +14,7 @@
  * of their statistics (PyTorch's `momentum=None`, used to re-estimate BN statistics).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { customGradient } from './custom-gradient.js';
 import type { ModelSpec, TensorMap } from './types.js';
 
 /** PyTorch's BatchNorm2d epsilon. */
@@ -61,7 +62,7 @@ export function batchNormTrain(x: tf.Tensor4D, weight: tf.Tensor1D, bias: tf.Ten
   // Set by the forward pass below, which runs synchronously inside customGrad.
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
-  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const normalize = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x4, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     const moments = tf.moments(x4, axes);
     mean = tf.keep(moments.mean as tf.Tensor1D);
@@ -70,18 +71,14 @@ export function batchNormTrain(x: tf.Tensor4D, weight: tf.Tensor1D, bias: tf.Ten
     save([x4, mean, invStd, gamma]);
     return {
       value: tf.batchNorm4d(x4, mean, variance, beta, gamma, BATCH_NORM_EPSILON),
-      // tfjs runs a custom gradient outside the tidy it gives each op's gradient, so without this
-      // one the five activation-sized intermediates of every BN layer lived until the whole
-      // backward pass ended (a MobileNetV2's step then outgrew the 4 GiB wasm heap).
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [sx, sMean, sInvStd, sGamma] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-          const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
-          const dBeta = tf.sum(dy, axes);
-          const dGamma = tf.sum(tf.mul(dy, xHat), axes);
-          const centered = tf.sub(tf.sub(dy, tf.div(dBeta, m)), tf.mul(xHat, tf.div(dGamma, m)));
-          return [tf.mul(centered, tf.mul(sGamma, sInvStd)), dGamma, dBeta];
-        }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sMean, sInvStd, sGamma] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.sum(tf.mul(dy, xHat), axes);
+        const centered = tf.sub(tf.sub(dy, tf.div(dBeta, m)), tf.mul(xHat, tf.div(dGamma, m)));
+        return [tf.mul(centered, tf.mul(sGamma, sInvStd)), dGamma, dBeta];
+      },
     };
   });
   return tf.tidy(() => {

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from './batch-norm.js';
+import { customGradient } from './custom-gradient.js';
 import { tensorOf } from './model-spec.js';
 import type { TensorMap } from './types.js';
 
@@ -58,7 +59,7 @@ export function groupedConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, groups: numbe
  * Sum gradient multiplies dy by a tensor of ones through a broadcasting Multiply, the slowest of
  * the ops on the wasm backend (bench/PROFILE.md).
  */
-const sumOverGroupInputs = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const sumOverGroupInputs = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const z = args[0] as tf.Tensor;
   const inputs = z.shape[4] as number;
   return {

@@ -1,9 +1,10 @@
 /**
- * The functional pieces of a transformer encoder on token matrices: layer normalization, exact
- * GELU, multi-head self-attention and sequence pooling. Tokens of a batch are kept as one matrix
+ * The functional pieces of a transformer encoder on token matrices: layer normalization,
+ * multi-head self-attention and sequence pooling (GELU is in activations.ts). Tokens of a batch are kept as one matrix
  * [N·T, D] (example-major), so every dense layer is a single matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { customGradient } from './custom-gradient.js';
 
 /** PyTorch's LayerNorm epsilon. */
 export const LAYER_NORM_EPSILON = 1e-5;
@@ -19,8 +20,8 @@ export const LAYER_NORM_EPSILON = 1e-5;
  *
  *   dβ = Σ dy,   dγ = Σ dy·x̂,   g = dy·γ,   dx = (g − mean(g) − x̂ · mean(g·x̂)) / σ
  *
- * which keeps x and two per-row vectors for the backward pass where the op-by-op chain kept about
- * ten activation-sized tensors and their gradients.
+ * which keeps x and two per-row vectors for the backward pass where the op-by-op chain held about
+ * 18 activation-sized tensors per layer (its ops' saved inputs and gradients).
  */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
   const d = x.shape[1];
@@ -30,48 +31,20 @@ export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D
   return layerNormOp(x, weight, bias) as tf.Tensor2D;
 }
 
-const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const layerNormOp = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
   const { mean, variance } = tf.moments(x, 1, true);
   const invStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
   save([x, mean, invStd, gamma]);
   return {
     value: tf.add(tf.mul(tf.mul(tf.sub(x, mean), invStd), gamma), beta),
-    // In a tidy of its own: tfjs runs custom gradients outside the one it gives each op's gradient.
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.tidy(() => {
-        const [sx, sMean, sInvStd, sGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
-        const g = tf.mul(dy, sGamma);
-        const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xHat, tf.mean(tf.mul(g, xHat), 1, true))), sInvStd);
-        return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
-      }),
-  };
-});
-
-/**
- * Exact GELU (Hendrycks & Gimpel 2016, "Gaussian Error Linear Units"), PyTorch's default:
- *
- *   gelu(x) = x · Φ(x) = ½ · x · (1 + erf(x / √2)),   gelu′(x) = Φ(x) + x · φ(x),
- *
- * φ(x) = exp(−x²/2) / √(2π); one custom gradient, which keeps only x for the backward pass.
- */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  return geluOp(x) as T;
-}
-
-const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.tidy(() => {
-        const sx = saved[0] as tf.Tensor;
-        const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5);
-        const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-        return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
-      }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sMean, sInvStd, sGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      const xHat = tf.mul(tf.sub(sx, sMean), sInvStd);
+      const g = tf.mul(dy, sGamma);
+      const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xHat, tf.mean(tf.mul(g, xHat), 1, true))), sInvStd);
+      return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
+    },
   };
 });
 

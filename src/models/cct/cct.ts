@@ -28,7 +28,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { glorotUniformArray, initModelState, kaimingNormalArray, kernelFans, normAndBufferValues, truncatedNormalArray, type TensorInitializer } from '../init.js';
 import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
-import { gelu, layerNorm, multiHeadSelfAttention, sequencePool } from '../transformer-ops.js';
+import { gelu } from '../activations.js';
+import { layerNorm, multiHeadSelfAttention, sequencePool } from '../transformer-ops.js';
 import type { Architecture, InitScheme, ModelSpec, TensorMap } from '../types.js';
 
 /** The shape of a CCT; presets fill these, explicit fields override them. */
