@@ -132,3 +132,13 @@ export async function comparisonBackend(env: NodeJS.ProcessEnv = process.env): P
 export function reportSkip(file: string, what: string, reason: string): void {
   console.warn(`${file}: ${what} skipped: ${reason}`);
 }
+
+/** erf by its Maclaurin series in double precision, accurate to ~1e-9 for |x| ≤ 4 (GELU references). */
+export function erfSeries(x: number): number {
+  let term = x, sum = x;
+  for (let n = 1; n < 120; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}

@@ -1,21 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backwardPeakPerLayer, expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
+import { backwardPeakPerLayer, erfSeries, expectNoLeakedTensors, useTestBackend } from '../../test/helpers.js';
 import { gelu, swish } from './activations.js';
 
 beforeAll(async () => {
   await useTestBackend();
 });
 
-/** erf by its Maclaurin series, accurate to ~1e-9 for |x| ≤ 4 in double precision. */
-function erfSeries(x: number): number {
-  let term = x, sum = x;
-  for (let n = 1; n < 120; n++) {
-    term *= (-x * x) / n;
-    sum += term / (2 * n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
 
 describe('activations', () => {
   it('gelu is the exact x·Φ(x), not the tanh approximation', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend/init-backend.js';
 import { createRandom, normalArray } from '../../util/random.js';
-import { expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
+import { erfSeries, expectNoLeakedTensors, maxRelativeError, useTestBackend } from '../../../test/helpers.js';
 import { CCT_PRESETS, cct, cctClassify, cctGeometry, cctTokenize } from './index.js';
 import { countSpecScalars } from '../model-spec.js';
 import { disposeTensors } from '../tensor-map.js';
@@ -25,15 +25,6 @@ function referenceCount(p: { layers: number; d: number; f: number; convs: [numbe
 }
 
 
-/** erf by its Maclaurin series (accurate to ~1e-9 for |x| ≤ 4). */
-function erfSeries(x: number): number {
-  let term = x, sum = x;
-  for (let n = 1; n < 120; n++) {
-    term *= (-x * x) / n;
-    sum += term / (2 * n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
 
 /**
  * The reference TransformerClassifier.forward written out in plain JS doubles (rows = tokens):
