@@ -52,8 +52,8 @@ describe('activations', () => {
   it('the gradients through stacks of gelus and of swishes hold about 2 activations per layer at their peak, and leak nothing', async () => {
     // Op by op they held 16 (gelu) and 6 (swish): every op's saved inputs and output gradient until the backward pass ended.
     const x = tf.randomNormal<tf.Rank.R2>([512, 16], 0, 1, 'float32', 5);
-    for (const f of [gelu, swish]) {
-      expect(await backwardPeakPerLayer((h) => f(h), x), f.name).toBeLessThan(3);
+    for (const [name, f] of [['gelu', gelu], ['swish', swish]] as const) {
+      expect(await backwardPeakPerLayer((h) => f(h), x), name).toBeLessThan(3);
       await expectNoLeakedTensors(() => tf.grad((t: tf.Tensor) => tf.sum(f(t)))(x).dispose());
     }
     x.dispose();

@@ -7,6 +7,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from './custom-gradient.js';
 
+/** An element-wise f whose gradient is dy · f′(x), keeping only x for the backward pass. */
+function elementwise(f: (x: tf.Tensor) => tf.Tensor, derivative: (x: tf.Tensor) => tf.Tensor): <T extends tf.Tensor>(x: T) => T {
+  const op = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return { value: f(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, derivative(saved[0] as tf.Tensor)) };
+  });
+  return <T extends tf.Tensor>(x: T) => op(x) as T;
+}
+
 /**
  * Exact GELU (Hendrycks & Gimpel 2016, "Gaussian Error Linear Units"), PyTorch's default:
  *
@@ -14,42 +24,24 @@ import { customGradient } from './custom-gradient.js';
  *
  * φ(x) = exp(−x²/2) / √(2π).
  */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  return geluOp(x) as T;
-}
-
-const geluOp = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const sx = saved[0] as tf.Tensor;
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5);
-      const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-      return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
-    },
-  };
-});
+export const gelu = elementwise(
+  (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
+  (x) => {
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return tf.add(cdf, tf.mul(x, pdf));
+  },
+);
 
 /**
  * Swish / SiLU (Ramachandran et al. 2017, "Searching for Activation Functions"; EfficientNet's):
  *
  *   swish(x) = x · σ(x),   swish′(x) = σ(x) · (1 + x · (1 − σ(x))).
  */
-export function swish<T extends tf.Tensor>(x: T): T {
-  return swishOp(x) as T;
-}
-
-const swishOp = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.mul(x, tf.sigmoid(x)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const sx = saved[0] as tf.Tensor;
-      const s = tf.sigmoid(sx);
-      return tf.mul(dy, tf.mul(s, tf.add(tf.mul(sx, tf.sub(1, s)), 1)));
-    },
-  };
-});
+export const swish = elementwise(
+  (x) => tf.mul(x, tf.sigmoid(x)),
+  (x) => {
+    const s = tf.sigmoid(x);
+    return tf.mul(s, tf.add(tf.mul(x, tf.sub(1, s)), 1));
+  },
+);
