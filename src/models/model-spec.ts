@@ -18,6 +18,37 @@ export interface LayerDecl {
   readonly tensors: readonly TensorDecl[];
 }
 
+/** γ and β (parameters) and the running mean and variance (buffers) of the BatchNorm `bn`. */
+export function batchNormTensors(bn: string, channels: number): TensorDecl[] {
+  return [
+    { name: `${bn}.weight`, shape: [channels], kind: 'norm-scale' },
+    { name: `${bn}.bias`, shape: [channels], kind: 'norm-shift' },
+    { name: `${bn}.running_mean`, shape: [channels], kind: 'running-mean' },
+    { name: `${bn}.running_var`, shape: [channels], kind: 'running-var' },
+  ];
+}
+
+/** `prefix`.weight of `shape` and `prefix`.bias over its last dimension (a dense layer, a conv with bias). */
+export function weightAndBias(prefix: string, shape: readonly number[]): TensorDecl[] {
+  return [
+    { name: `${prefix}.weight`, shape, kind: 'weight' },
+    { name: `${prefix}.bias`, shape: [shape[shape.length - 1] as number], kind: 'bias' },
+  ];
+}
+
+/**
+ * A bias-free conv and the BatchNorm after it as the layer group `group`; `kernel` is HWIO,
+ * [k, k, C_in / groups, C_out] (a depthwise kernel has C_in / groups = 1).
+ */
+export function convBnLayer(group: string, conv: string, bn: string, kernel: readonly [number, number, number, number]): LayerDecl {
+  return { name: group, tensors: [{ name: `${conv}.weight`, shape: kernel, kind: 'weight' }, ...batchNormTensors(bn, kernel[3])] };
+}
+
+/** A layer group of one weight of `shape` and its bias, both named after the group (a classifier). */
+export function affineLayer(name: string, shape: readonly number[]): LayerDecl {
+  return { name, tensors: weightAndBias(name, shape) };
+}
+
 const BUFFER_KINDS: ReadonlySet<TensorKind> = new Set(['running-mean', 'running-var']);
 
 /** Flattens layer declarations into a ModelSpec; BatchNorm running statistics become buffers. */

@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { glorotUniformArray, initModelState, kaimingNormalArray, kernelFans, normAndBufferValues, truncatedNormalArray, type TensorInitializer } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, tensorOf, weightAndBias, type LayerDecl } from '../model-spec.js';
 import { gelu } from '../activations.js';
 import { layerNorm, multiHeadSelfAttention, sequencePool } from '../transformer-ops.js';
 import type { Architecture, InitScheme, ModelSpec, TensorMap } from '../types.js';
@@ -94,13 +94,6 @@ function norm(prefix: string, d: number): LayerDecl['tensors'] {
   ];
 }
 
-function linear(prefix: string, nIn: number, nOut: number): LayerDecl['tensors'] {
-  return [
-    { name: `${prefix}.weight`, shape: [nIn, nOut], kind: 'weight' },
-    { name: `${prefix}.bias`, shape: [nOut], kind: 'bias' },
-  ];
-}
-
 function spec(config: CctConfig): ModelSpec {
   const d = config.embeddingDim;
   const { sequenceLength, feedforward } = cctGeometry(config);
@@ -121,15 +114,15 @@ function spec(config: CctConfig): ModelSpec {
       tensors: [
         ...norm(`${b}.pre_norm`, d),
         { name: `${b}.self_attn.qkv.weight`, shape: [d, 3 * d], kind: 'weight' },
-        ...linear(`${b}.self_attn.proj`, d, d),
+        ...weightAndBias(`${b}.self_attn.proj`, [d, d]),
       ],
     });
     layers.push({ name: `${b}.norm1`, tensors: norm(`${b}.norm1`, d) });
-    layers.push({ name: `${b}.mlp`, tensors: [...linear(`${b}.linear1`, d, feedforward), ...linear(`${b}.linear2`, feedforward, d)] });
+    layers.push({ name: `${b}.mlp`, tensors: [...weightAndBias(`${b}.linear1`, [d, feedforward]), ...weightAndBias(`${b}.linear2`, [feedforward, d])] });
   }
   layers.push({ name: 'classifier.norm', tensors: norm('classifier.norm', d) });
-  layers.push({ name: 'classifier.attention_pool', tensors: linear('classifier.attention_pool', d, 1) });
-  layers.push({ name: 'classifier.fc', tensors: linear('classifier.fc', d, config.classes) });
+  layers.push(affineLayer('classifier.attention_pool', [d, 1]));
+  layers.push(affineLayer('classifier.fc', [d, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 import { scaledWidth } from '../width-multiplier.js';
 
@@ -118,23 +118,10 @@ function rootInputs(t: DlaTree): number {
   return t.outChannels * (t.children.length + (t.prevRoot === undefined ? 0 : 1));
 }
 
-function convBn(group: string, conv: string, bn: string, kernel: number, cin: number, cout: number): LayerDecl {
-  return {
-    name: group,
-    tensors: [
-      { name: `${conv}.weight`, shape: [kernel, kernel, cin, cout], kind: 'weight' },
-      { name: `${bn}.weight`, shape: [cout], kind: 'norm-scale' },
-      { name: `${bn}.bias`, shape: [cout], kind: 'norm-shift' },
-      { name: `${bn}.running_mean`, shape: [cout], kind: 'running-mean' },
-      { name: `${bn}.running_var`, shape: [cout], kind: 'running-var' },
-    ],
-  };
-}
-
 function blockLayers(b: DlaBlock): LayerDecl[] {
   const p = b.prefix;
-  const layers = [convBn(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, 3, b.inChannels, b.outChannels), convBn(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, 3, b.outChannels, b.outChannels)];
-  if (b.projection) layers.push(convBn(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, b.inChannels, b.outChannels));
+  const layers = [convBnLayer(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [3, 3, b.inChannels, b.outChannels]), convBnLayer(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [3, 3, b.outChannels, b.outChannels])];
+  if (b.projection) layers.push(convBnLayer(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, [1, 1, b.inChannels, b.outChannels]));
   return layers;
 }
 
@@ -142,25 +129,19 @@ function nodeLayers(n: DlaNode): LayerDecl[] {
   if (n.kind === 'block') return blockLayers(n);
   const layers = n.prevRoot === undefined ? [] : blockLayers(n.prevRoot);
   for (const c of n.children) layers.push(...nodeLayers(c));
-  layers.push(convBn(`${n.prefix}.root`, `${n.prefix}.root.conv`, `${n.prefix}.root.bn`, 1, rootInputs(n), n.outChannels));
+  layers.push(convBnLayer(`${n.prefix}.root`, `${n.prefix}.root.conv`, `${n.prefix}.root.bn`, [1, 1, rootInputs(n), n.outChannels]));
   return layers;
 }
 
 function spec(config: DlaConfig): ModelSpec {
   const { stem, trees, out } = dlaStructure(config.variant, config.width);
   const layers: LayerDecl[] = [
-    convBn('base', 'base.0', 'base.1', 3, config.inputChannels, stem[0]),
-    convBn('layer1', 'layer1.0', 'layer1.1', 3, stem[0], stem[1]),
-    convBn('layer2', 'layer2.0', 'layer2.1', 3, stem[1], stem[2]),
+    convBnLayer('base', 'base.0', 'base.1', [3, 3, config.inputChannels, stem[0]]),
+    convBnLayer('layer1', 'layer1.0', 'layer1.1', [3, 3, stem[0], stem[1]]),
+    convBnLayer('layer2', 'layer2.0', 'layer2.1', [3, 3, stem[1], stem[2]]),
   ];
   for (const t of trees) layers.push(...nodeLayers(t));
-  layers.push({
-    name: 'linear',
-    tensors: [
-      { name: 'linear.weight', shape: [out, config.classes], kind: 'weight' },
-      { name: 'linear.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('linear', [out, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

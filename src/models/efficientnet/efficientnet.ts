@@ -36,7 +36,7 @@ import { swish } from '../activations.js';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, nonNegativeIntField, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 import { scaledWidth } from '../width-multiplier.js';
 import { batchKey, keepMask } from './drop-masks.js';
@@ -116,52 +116,21 @@ export function efficientNetBlocks(width: number): EfficientNetBlock[] {
   return out;
 }
 
-function bnTensors(bn: string, channels: number): LayerDecl['tensors'] {
-  return [
-    { name: `${bn}.weight`, shape: [channels], kind: 'norm-scale' },
-    { name: `${bn}.bias`, shape: [channels], kind: 'norm-shift' },
-    { name: `${bn}.running_mean`, shape: [channels], kind: 'running-mean' },
-    { name: `${bn}.running_var`, shape: [channels], kind: 'running-var' },
-  ];
-}
-
-function convBn(group: string, conv: string, bn: string, shape: readonly number[]): LayerDecl {
-  return { name: group, tensors: [{ name: `${conv}.weight`, shape, kind: 'weight' }, ...bnTensors(bn, shape[3] as number)] };
-}
-
 function spec(config: EfficientNetConfig): ModelSpec {
   const stem = scaledWidth(EFFICIENTNET_STEM, config.width);
-  const layers: LayerDecl[] = [convBn('conv1', 'conv1', 'bn1', [3, 3, config.inputChannels, stem])];
+  const layers: LayerDecl[] = [convBnLayer('conv1', 'conv1', 'bn1', [3, 3, config.inputChannels, stem])];
   const blocks = efficientNetBlocks(config.width);
   for (const b of blocks) {
     const p = b.prefix;
-    layers.push(convBn(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [1, 1, b.inChannels, b.planes]));
+    layers.push(convBnLayer(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [1, 1, b.inChannels, b.planes]));
     // Depthwise kernels as HWIO with I = 1 (PyTorch's [C, 1, k, k] transposed); apply reshapes to [k, k, C, 1].
-    layers.push(convBn(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [b.kernel, b.kernel, 1, b.planes]));
-    layers.push({
-      name: `${p}.se.se1`,
-      tensors: [
-        { name: `${p}.se.se1.weight`, shape: [1, 1, b.planes, b.seChannels], kind: 'weight' },
-        { name: `${p}.se.se1.bias`, shape: [b.seChannels], kind: 'bias' },
-      ],
-    });
-    layers.push({
-      name: `${p}.se.se2`,
-      tensors: [
-        { name: `${p}.se.se2.weight`, shape: [1, 1, b.seChannels, b.planes], kind: 'weight' },
-        { name: `${p}.se.se2.bias`, shape: [b.planes], kind: 'bias' },
-      ],
-    });
-    layers.push(convBn(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, [1, 1, b.planes, b.outChannels]));
+    layers.push(convBnLayer(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [b.kernel, b.kernel, 1, b.planes]));
+    layers.push(affineLayer(`${p}.se.se1`, [1, 1, b.planes, b.seChannels]));
+    layers.push(affineLayer(`${p}.se.se2`, [1, 1, b.seChannels, b.planes]));
+    layers.push(convBnLayer(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, [1, 1, b.planes, b.outChannels]));
   }
   const last = blocks.at(-1)?.outChannels ?? stem;
-  layers.push({
-    name: 'linear',
-    tensors: [
-      { name: 'linear.weight', shape: [last, config.classes], kind: 'weight' },
-      { name: 'linear.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('linear', [last, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

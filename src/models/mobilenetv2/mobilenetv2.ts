@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export interface MobileNetV2Config {
@@ -149,41 +149,21 @@ export function headChannels(width: number): number {
   return scaled(1280, width);
 }
 
-/** A conv (no bias) and its BN as one layer group; `depthwise` kernels are [k, k, 1, C]. */
-function convBn(group: string, conv: string, bn: string, kernel: number, cin: number, cout: number): LayerDecl {
-  return {
-    name: group,
-    tensors: [
-      { name: `${conv}.weight`, shape: [kernel, kernel, cin, cout], kind: 'weight' },
-      { name: `${bn}.weight`, shape: [cout], kind: 'norm-scale' },
-      { name: `${bn}.bias`, shape: [cout], kind: 'norm-shift' },
-      { name: `${bn}.running_mean`, shape: [cout], kind: 'running-mean' },
-      { name: `${bn}.running_var`, shape: [cout], kind: 'running-var' },
-    ],
-  };
-}
-
 function specOf(variant: MobileNetV2Variant, config: MobileNetV2Config): ModelSpec {
   const stem = scaled(32, config.width);
-  const layers: LayerDecl[] = [convBn(variant.stem.conv, variant.stem.conv, variant.stem.bn, 3, config.inputChannels, stem)];
+  const layers: LayerDecl[] = [convBnLayer(variant.stem.conv, variant.stem.conv, variant.stem.bn, [3, 3, config.inputChannels, stem])];
   const blocks = invertedResiduals(variant, config.width);
   for (const b of blocks) {
     const p = b.prefix;
-    layers.push(convBn(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, 1, b.inChannels, b.planes));
-    layers.push(convBn(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, 3, 1, b.planes));
-    layers.push(convBn(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, 1, b.planes, b.outChannels));
-    if (b.shortcut === 'conv') layers.push(convBn(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, b.inChannels, b.outChannels));
+    layers.push(convBnLayer(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [1, 1, b.inChannels, b.planes]));
+    layers.push(convBnLayer(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [3, 3, 1, b.planes]));
+    layers.push(convBnLayer(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, [1, 1, b.planes, b.outChannels]));
+    if (b.shortcut === 'conv') layers.push(convBnLayer(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, [1, 1, b.inChannels, b.outChannels]));
   }
   const head = headChannels(config.width);
-  layers.push(convBn(variant.head.conv, variant.head.conv, variant.head.bn, 1, (blocks.at(-1) as InvertedResidual).outChannels, head));
+  layers.push(convBnLayer(variant.head.conv, variant.head.conv, variant.head.bn, [1, 1, (blocks.at(-1) as InvertedResidual).outChannels, head]));
   const fc = variant.classifier;
-  layers.push({
-    name: fc,
-    tensors: [
-      { name: `${fc}.weight`, shape: [head, config.classes], kind: 'weight' },
-      { name: `${fc}.bias`, shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer(fc, [head, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export const REGNET_VARIANTS = ['x200mf', 'y400mf'] as const;
@@ -108,49 +108,20 @@ function unit(conv: string, bn: string, stride: number, pad: number, groups: num
   return { conv, bn, stride, pad, groups, relu };
 }
 
-function convBnDecl(group: string, conv: string, bn: string, kernel: number, cinPerGroup: number, cout: number): LayerDecl {
-  return {
-    name: group,
-    tensors: [
-      { name: `${conv}.weight`, shape: [kernel, kernel, cinPerGroup, cout], kind: 'weight' },
-      { name: `${bn}.weight`, shape: [cout], kind: 'norm-scale' },
-      { name: `${bn}.bias`, shape: [cout], kind: 'norm-shift' },
-      { name: `${bn}.running_mean`, shape: [cout], kind: 'running-mean' },
-      { name: `${bn}.running_var`, shape: [cout], kind: 'running-var' },
-    ],
-  };
-}
-
-function denseDecl(name: string, cin: number, cout: number): LayerDecl {
-  return {
-    name,
-    tensors: [
-      { name: `${name}.weight`, shape: [1, 1, cin, cout], kind: 'weight' },
-      { name: `${name}.bias`, shape: [cout], kind: 'bias' },
-    ],
-  };
-}
-
 function spec(config: RegNetConfig): ModelSpec {
   const w = regNetWidths(config.variant, config.width);
-  const layers: LayerDecl[] = [convBnDecl('conv1', 'conv1', 'bn1', 3, config.inputChannels, w.stem)];
+  const layers: LayerDecl[] = [convBnLayer('conv1', 'conv1', 'bn1', [3, 3, config.inputChannels, w.stem])];
   for (const b of blocks(config)) {
     const p = b.prefix;
     const c = b.outChannels;
-    layers.push(convBnDecl(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, 1, b.inChannels, c));
-    layers.push(convBnDecl(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, 3, c / b.groups, c));
-    if (b.se > 0) layers.push(denseDecl(`${p}.se.se1`, c, b.se), denseDecl(`${p}.se.se2`, b.se, c));
-    layers.push(convBnDecl(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, 1, c, c));
-    if (hasShortcut(b)) layers.push(convBnDecl(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, b.inChannels, c));
+    layers.push(convBnLayer(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [1, 1, b.inChannels, c]));
+    layers.push(convBnLayer(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [3, 3, c / b.groups, c]));
+    if (b.se > 0) layers.push(affineLayer(`${p}.se.se1`, [1, 1, c, b.se]), affineLayer(`${p}.se.se2`, [1, 1, b.se, c]));
+    layers.push(convBnLayer(`${p}.conv3`, `${p}.conv3`, `${p}.bn3`, [1, 1, c, c]));
+    if (hasShortcut(b)) layers.push(convBnLayer(`${p}.shortcut`, `${p}.shortcut.0`, `${p}.shortcut.1`, [1, 1, b.inChannels, c]));
   }
   const last = w.stages.at(-1) as number;
-  layers.push({
-    name: 'linear',
-    tensors: [
-      { name: 'linear.weight', shape: [last, config.classes], kind: 'weight' },
-      { name: 'linear.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('linear', [last, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export interface ResNet18Config {
@@ -67,36 +67,16 @@ function hasDownsample(block: BlockGeometry): boolean {
   return block.stride !== 1 || block.inChannels !== block.outChannels;
 }
 
-/** A conv (no bias) with the BatchNorm after it, as one layer group. */
-function convBn(group: string, conv: string, bn: string, kernel: number, cin: number, cout: number): LayerDecl {
-  return {
-    name: group,
-    tensors: [
-      { name: `${conv}.weight`, shape: [kernel, kernel, cin, cout], kind: 'weight' },
-      { name: `${bn}.weight`, shape: [cout], kind: 'norm-scale' },
-      { name: `${bn}.bias`, shape: [cout], kind: 'norm-shift' },
-      { name: `${bn}.running_mean`, shape: [cout], kind: 'running-mean' },
-      { name: `${bn}.running_var`, shape: [cout], kind: 'running-var' },
-    ],
-  };
-}
-
 function spec(config: ResNet18Config): ModelSpec {
   const widths = resnet18Widths(config.width);
-  const layers: LayerDecl[] = [convBn('conv1', 'conv1', 'bn1', 3, config.inputChannels, widths[0])];
+  const layers: LayerDecl[] = [convBnLayer('conv1', 'conv1', 'bn1', [3, 3, config.inputChannels, widths[0]])];
   for (const b of blocks(config)) {
     const p = b.prefix;
-    layers.push(convBn(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, 3, b.inChannels, b.outChannels));
-    layers.push(convBn(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, 3, b.outChannels, b.outChannels));
-    if (hasDownsample(b)) layers.push(convBn(`${p}.downsample`, `${p}.downsample.0`, `${p}.downsample.1`, 1, b.inChannels, b.outChannels));
+    layers.push(convBnLayer(`${p}.conv1`, `${p}.conv1`, `${p}.bn1`, [3, 3, b.inChannels, b.outChannels]));
+    layers.push(convBnLayer(`${p}.conv2`, `${p}.conv2`, `${p}.bn2`, [3, 3, b.outChannels, b.outChannels]));
+    if (hasDownsample(b)) layers.push(convBnLayer(`${p}.downsample`, `${p}.downsample.0`, `${p}.downsample.1`, [1, 1, b.inChannels, b.outChannels]));
   }
-  layers.push({
-    name: 'fc',
-    tensors: [
-      { name: 'fc.weight', shape: [widths[3], config.classes], kind: 'weight' },
-      { name: 'fc.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('fc', [widths[3], config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

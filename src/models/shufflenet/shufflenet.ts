@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 /** The groups g DFL_torch defines a stage-2 width for. */
@@ -110,29 +110,14 @@ function convs(u: UnitGeometry, groups: number): [ConvGeometry, ConvGeometry, Co
 const STEM: Omit<ConvGeometry, 'inChannels'> = { conv: 'conv1', bn: 'bn1', kernel: 3, outChannels: SHUFFLENET_STEM, stride: 1, pad: 1, groups: 1, relu: true };
 
 function convBnDecl(c: ConvGeometry): LayerDecl {
-  return {
-    name: c.conv,
-    tensors: [
-      { name: `${c.conv}.weight`, shape: [c.kernel, c.kernel, c.inChannels / c.groups, c.outChannels], kind: 'weight' },
-      { name: `${c.bn}.weight`, shape: [c.outChannels], kind: 'norm-scale' },
-      { name: `${c.bn}.bias`, shape: [c.outChannels], kind: 'norm-shift' },
-      { name: `${c.bn}.running_mean`, shape: [c.outChannels], kind: 'running-mean' },
-      { name: `${c.bn}.running_var`, shape: [c.outChannels], kind: 'running-var' },
-    ],
-  };
+  return convBnLayer(c.conv, c.conv, c.bn, [c.kernel, c.kernel, c.inChannels / c.groups, c.outChannels]);
 }
 
 function spec(config: ShuffleNetConfig): ModelSpec {
   const layers: LayerDecl[] = [convBnDecl({ ...STEM, inChannels: config.inputChannels })];
   for (const u of unitGeometries(config)) layers.push(...convs(u, config.groups).map(convBnDecl));
   const head = 4 * shuffleNetWidths(config.groups, config.scaleFactor)[0];
-  layers.push({
-    name: 'fc',
-    tensors: [
-      { name: 'fc.weight', shape: [head, config.classes], kind: 'weight' },
-      { name: 'fc.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('fc', [head, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 /** pytorch-cifar's net sizes. */
@@ -141,16 +141,7 @@ function headUnit(config: ShuffleNetV2Config): UnitGeometry {
 }
 
 function convBnDecl(u: UnitGeometry): LayerDecl {
-  return {
-    name: u.group,
-    tensors: [
-      { name: `${u.conv}.weight`, shape: [u.kernel, u.kernel, u.inChannels / u.groups, u.outChannels], kind: 'weight' },
-      { name: `${u.bn}.weight`, shape: [u.outChannels], kind: 'norm-scale' },
-      { name: `${u.bn}.bias`, shape: [u.outChannels], kind: 'norm-shift' },
-      { name: `${u.bn}.running_mean`, shape: [u.outChannels], kind: 'running-mean' },
-      { name: `${u.bn}.running_var`, shape: [u.outChannels], kind: 'running-var' },
-    ],
-  };
+  return convBnLayer(u.group, u.conv, u.bn, [u.kernel, u.kernel, u.inChannels / u.groups, u.outChannels]);
 }
 
 function spec(config: ShuffleNetV2Config): ModelSpec {
@@ -158,13 +149,7 @@ function spec(config: ShuffleNetV2Config): ModelSpec {
   const layers: LayerDecl[] = [convBnDecl(stemUnit(config))];
   for (const b of blocks(config)) layers.push(...blockUnits(b).map(convBnDecl));
   layers.push(convBnDecl(head));
-  layers.push({
-    name: 'linear',
-    tensors: [
-      { name: 'linear.weight', shape: [head.outChannels, config.classes], kind: 'weight' },
-      { name: 'linear.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('linear', [head.outChannels, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 

@@ -32,7 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { buildModelSpec, checkApplyInputs, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, batchNormTensors, buildModelSpec, checkApplyInputs, tensorOf, weightAndBias, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec } from '../types.js';
 
 /** The VGG depths of pytorch-cifar's `cfg`. */
@@ -101,26 +101,10 @@ function spec(config: VggConfig): ModelSpec {
   const layers: LayerDecl[] = convs.map((c) => {
     const conv = `features.${c.index}`;
     const bn = `features.${c.index + 1}`;
-    return {
-      name: conv,
-      tensors: [
-        { name: `${conv}.weight`, shape: [3, 3, c.inChannels, c.outChannels], kind: 'weight' },
-        { name: `${conv}.bias`, shape: [c.outChannels], kind: 'bias' },
-        { name: `${bn}.weight`, shape: [c.outChannels], kind: 'norm-scale' },
-        { name: `${bn}.bias`, shape: [c.outChannels], kind: 'norm-shift' },
-        { name: `${bn}.running_mean`, shape: [c.outChannels], kind: 'running-mean' },
-        { name: `${bn}.running_var`, shape: [c.outChannels], kind: 'running-var' },
-      ],
-    };
+    return { name: conv, tensors: [...weightAndBias(conv, [3, 3, c.inChannels, c.outChannels]), ...batchNormTensors(bn, c.outChannels)] };
   });
   const features = (convs.at(-1) as VggConv).outChannels;
-  layers.push({
-    name: 'classifier',
-    tensors: [
-      { name: 'classifier.weight', shape: [features, config.classes], kind: 'weight' },
-      { name: 'classifier.bias', shape: [config.classes], kind: 'bias' },
-    ],
-  });
+  layers.push(affineLayer('classifier', [features, config.classes]));
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 
