@@ -2,8 +2,8 @@
  * Building and checking model specs: architectures declare their layer groups once, and the flat
  * parameter and buffer lists, the tensor-to-group links and the shape checks of `apply` follow.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import type { LayerGroup, ModelSpec, ModelState, TensorKind, TensorMap, TensorSpec } from './types.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ApplyOptions, ApplyResult, LayerGroup, ModelSpec, ModelState, TensorKind, TensorMap, TensorSpec } from './types.js';
 
 /** One tensor of a layer group, as an architecture declares it. */
 export interface TensorDecl {
@@ -112,4 +112,38 @@ export function tensorOf<R extends tf.Rank>(map: TensorMap, name: string): tf.Te
   const t = map.get(name);
   if (t === undefined) throw new Error(`tensor "${name}" is missing`);
   return t as tf.Tensor<R>;
+}
+
+/** What one forward pass needs besides its input: the tensors, and in training the record of the batch statistics. */
+export interface ForwardPass {
+  readonly params: TensorMap;
+  readonly buffers: TensorMap;
+  /** Training: every BatchNorm records its batch mean and variance here under its buffer names. Evaluation: undefined. */
+  readonly stats: Record<string, tf.Tensor> | undefined;
+}
+
+/**
+ * `apply` of a network: checks the state and x against `spec` (buffers only in evaluation), runs
+ * `forward` in one tidy and returns its logits with the batch statistics it recorded.
+ */
+export function applyForward(
+  spec: ModelSpec,
+  architecture: string,
+  state: ModelState,
+  x: tf.Tensor4D,
+  options: ApplyOptions,
+  forward: (pass: ForwardPass) => tf.Tensor2D,
+): ApplyResult {
+  checkApplyInputs(spec, state, x, architecture, !options.training);
+  const out = tf.tidy(() => {
+    const pass: ForwardPass = { params: state.params, buffers: state.buffers, stats: options.training ? {} : undefined };
+    const logits = forward(pass);
+    return { logits, stats: pass.stats ?? {} };
+  });
+  return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
+}
+
+/** features · W + b with the dense layer `name` (`name`.weight [F, classes], `name`.bias). */
+export function denseForward(features: tf.Tensor2D, params: TensorMap, name: string): tf.Tensor2D {
+  return tf.fused.matMul({ a: features, b: tensorOf(params, `${name}.weight`), bias: tensorOf(params, `${name}.bias`) }) as tf.Tensor2D;
 }

@@ -29,8 +29,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
-import type { Architecture, ModelSpec, TensorMap } from '../types.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, tensorOf, type ForwardPass, type LayerDecl } from '../model-spec.js';
+import type { Architecture, ModelSpec } from '../types.js';
 import { scaledWidth } from '../width-multiplier.js';
 
 /** pytorch-cifar's `DLA` or `SimpleDLA`. */
@@ -145,14 +145,8 @@ function spec(config: DlaConfig): ModelSpec {
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 
-interface Pass {
-  readonly params: TensorMap;
-  readonly buffers: TensorMap;
-  readonly stats: Record<string, tf.Tensor> | undefined;
-}
-
 /** conv → BN (→ ReLU): batch statistics in training (recorded), BN folded into the conv in evaluation. */
-function convBnForward(pass: Pass, x: tf.Tensor4D, conv: string, bn: string, stride: 1 | 2, relu: boolean): tf.Tensor4D {
+function convBnForward(pass: ForwardPass, x: tf.Tensor4D, conv: string, bn: string, stride: 1 | 2, relu: boolean): tf.Tensor4D {
   const kernel = tensorOf<tf.Rank.R4>(pass.params, `${conv}.weight`);
   // PyTorch pads 3×3 convs by 1: 'same' at stride 1, not at stride 2.
   const pad = kernel.shape[0] === 1 ? 'valid' : stride === 1 ? 'same' : 1;
@@ -168,7 +162,7 @@ function convBnForward(pass: Pass, x: tf.Tensor4D, conv: string, bn: string, str
   return tf.fused.conv2d({ x, filter: folded.kernel, strides: stride, pad, bias: folded.bias, activation: relu ? 'relu' : 'linear' });
 }
 
-function blockForward(pass: Pass, b: DlaBlock, x: tf.Tensor4D): tf.Tensor4D {
+function blockForward(pass: ForwardPass, b: DlaBlock, x: tf.Tensor4D): tf.Tensor4D {
   const p = b.prefix;
   const mid = convBnForward(pass, x, `${p}.conv1`, `${p}.bn1`, b.stride, true);
   const main = convBnForward(pass, mid, `${p}.conv2`, `${p}.bn2`, 1, false);
@@ -176,7 +170,7 @@ function blockForward(pass: Pass, b: DlaBlock, x: tf.Tensor4D): tf.Tensor4D {
   return tf.relu(tf.add(main, shortcut));
 }
 
-function nodeForward(pass: Pass, n: DlaNode, x: tf.Tensor4D): tf.Tensor4D {
+function nodeForward(pass: ForwardPass, n: DlaNode, x: tf.Tensor4D): tf.Tensor4D {
   if (n.kind === 'block') return blockForward(pass, n, x);
   const xs: tf.Tensor4D[] = n.prevRoot === undefined ? [] : [blockForward(pass, n.prevRoot, x)];
   let h = x;
@@ -214,18 +208,13 @@ export const dlaModel: Architecture<DlaConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'dla', !options.training);
     const { trees } = dlaStructure(config.variant, config.width);
-    const out = tf.tidy(() => {
-      const pass: Pass = { params: state.params, buffers: state.buffers, stats: options.training ? {} : undefined };
+    return applyForward(spec(config), 'dla', state, x, options, (pass) => {
       let h = convBnForward(pass, x, 'base.0', 'base.1', 1, true);
       h = convBnForward(pass, h, 'layer1.0', 'layer1.1', 1, true);
       h = convBnForward(pass, h, 'layer2.0', 'layer2.1', 1, true);
       for (const t of trees) h = nodeForward(pass, t, h);
-      const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-      const logits = tf.fused.matMul({ a: pooled, b: tensorOf(state.params, 'linear.weight'), bias: tensorOf(state.params, 'linear.bias') }) as tf.Tensor2D;
-      return { logits, stats: pass.stats ?? {} };
+      return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), pass.params, 'linear');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

@@ -36,7 +36,7 @@ import { swish } from '../activations.js';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, nonNegativeIntField, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, tensorOf, type ForwardPass, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 import { scaledWidth } from '../width-multiplier.js';
 import { batchKey, keepMask } from './drop-masks.js';
@@ -134,18 +134,11 @@ function spec(config: EfficientNetConfig): ModelSpec {
   return buildModelSpec(layers, [config.inputSize, config.inputSize, config.inputChannels], config.classes);
 }
 
-/** What one forward pass needs besides the input: tensors, mode, the statistics it records. */
-interface Pass {
-  readonly params: TensorMap;
-  readonly buffers: TensorMap;
-  readonly stats: Record<string, tf.Tensor> | undefined;
-}
-
 /**
  * conv (or depthwise conv) → BN (→ swish). Training: BN with batch statistics, recorded under the
  * BN's buffer names. Evaluation: BN folded into the conv's kernel and a bias.
  */
-function convBnForward(pass: Pass, x: tf.Tensor4D, conv: string, bn: string, stride: 1 | 2, depthwise: boolean, activate: boolean): tf.Tensor4D {
+function convBnForward(pass: ForwardPass, x: tf.Tensor4D, conv: string, bn: string, stride: 1 | 2, depthwise: boolean, activate: boolean): tf.Tensor4D {
   const kernel = tensorOf<tf.Rank.R4>(pass.params, `${conv}.weight`);
   const size = kernel.shape[0];
   // PyTorch pads (k − 1)/2 on every side: 'same' at stride 1, not at stride 2.
@@ -174,7 +167,7 @@ function pointwiseDense(params: TensorMap, name: string, h: tf.Tensor2D): tf.Ten
   return tf.add(tf.matMul(h, matrix), tensorOf(params, `${name}.bias`));
 }
 
-function blockForward(pass: Pass, b: EfficientNetBlock, x: tf.Tensor4D, dropConnect: number, random: (site: string) => ReturnType<typeof createRandom>): tf.Tensor4D {
+function blockForward(pass: ForwardPass, b: EfficientNetBlock, x: tf.Tensor4D, dropConnect: number, random: (site: string) => ReturnType<typeof createRandom>): tf.Tensor4D {
   const p = b.prefix;
   let h = b.expansion === 1 ? x : convBnForward(pass, x, `${p}.conv1`, `${p}.bn1`, 1, false, true);
   h = convBnForward(pass, h, `${p}.conv2`, `${p}.bn2`, b.stride, true, true);
@@ -244,7 +237,6 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'efficientnet-b0', !options.training);
     const blocks = efficientNetBlocks(config.width);
     const needsMasks = options.training && (config.dropoutRate > 0 || config.dropConnectRate > 0);
     const root = needsMasks ? createRandom((batchKey(x) ^ config.dropSeed) >>> 0) : undefined;
@@ -252,8 +244,7 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
       if (root === undefined) throw new Error('efficientnet-b0: dropout masks outside training mode');
       return root.fork(site);
     };
-    const out = tf.tidy(() => {
-      const pass: Pass = { params: state.params, buffers: state.buffers, stats: options.training ? {} : undefined };
+    return applyForward(spec(config), 'efficientnet-b0', state, x, options, (pass) => {
       let h = convBnForward(pass, x, 'conv1', 'bn1', 1, false, true);
       blocks.forEach((b, i) => {
         h = blockForward(pass, b, h, (config.dropConnectRate * i) / blocks.length, random);
@@ -264,8 +255,7 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
       const zero = options.training ? unusedTerm(state.params, blocks) : undefined;
       if (zero !== undefined) logits = tf.add(logits, zero);
       if (pass.stats !== undefined) reportUnusedStats(pass.stats, state.buffers, blocks);
-      return { logits, stats: pass.stats ?? {} };
+      return logits;
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export interface MobileNetV2Config {
@@ -227,10 +227,8 @@ export function mobileNetV2Model(variant: MobileNetV2Variant): Architecture<Mobi
     init: initFromSpec(spec),
 
     apply(config, state, x, options) {
-      checkApplyInputs(spec(config), state, x, name, !options.training);
       const act = variant.activation;
-      const out = tf.tidy(() => {
-        const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
+      return applyForward(spec(config), name, state, x, options, ({ stats }) => {
         let h = convBnForward(x, state, variant.stem.conv, variant.stem.bn, 1, false, act, stats);
         for (const b of invertedResiduals(variant, config.width)) {
           const p = b.prefix;
@@ -243,12 +241,8 @@ export function mobileNetV2Model(variant: MobileNetV2Variant): Architecture<Mobi
           else h = projected;
         }
         h = convBnForward(h, state, variant.head.conv, variant.head.bn, 1, false, act, stats);
-        const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-        const fc = variant.classifier;
-        const logits = tf.fused.matMul({ a: pooled, b: tensorOf(state.params, `${fc}.weight`), bias: tensorOf(state.params, `${fc}.bias`) }) as tf.Tensor2D;
-        return { logits, stats: stats ?? {} };
+        return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), state.params, variant.classifier);
       });
-      return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
     },
   };
 }

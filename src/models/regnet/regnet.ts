@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export const REGNET_VARIANTS = ['x200mf', 'y400mf'] as const;
@@ -176,16 +176,10 @@ export const regNetModel: Architecture<RegNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'regnet', !options.training);
-    const { params, buffers } = state;
-    const out = tf.tidy(() => {
-      const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
+    return applyForward(spec(config), 'regnet', state, x, options, ({ params, buffers, stats }) => {
       let h = convBnForward(x, params, buffers, unit('conv1', 'bn1', 1, 1, 1, true), stats);
       for (const b of blocks(config)) h = blockForward(h, b, params, buffers, stats);
-      const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-      const logits = tf.fused.matMul({ a: pooled, b: tensorOf(params, 'linear.weight'), bias: tensorOf(params, 'linear.bias') }) as tf.Tensor2D;
-      return { logits, stats: stats ?? {} };
+      return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'linear');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, tensorOf, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 export interface ResNet18Config {
@@ -133,10 +133,7 @@ export const resnet18Model: Architecture<ResNet18Config> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'resnet18', !options.training);
-    const { params, buffers } = state;
-    const out = tf.tidy(() => {
-      const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
+    return applyForward(spec(config), 'resnet18', state, x, options, ({ params, buffers, stats }) => {
       let h = convBnForward(x, params, buffers, 'conv1', 'bn1', 1, true, stats);
       for (const b of blocks(config)) {
         const p = b.prefix;
@@ -146,10 +143,7 @@ export const resnet18Model: Architecture<ResNet18Config> = {
         const shortcut = hasDownsample(b) ? convBnForward(h, params, buffers, `${p}.downsample.0`, `${p}.downsample.1`, b.stride, false, stats) : h;
         h = tf.relu(tf.add(main, shortcut));
       }
-      const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-      const logits = tf.fused.matMul({ a: pooled, b: tensorOf(params, 'fc.weight'), bias: tensorOf(params, 'fc.bias') }) as tf.Tensor2D;
-      return { logits, stats: stats ?? {} };
+      return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'fc');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 /** The groups g DFL_torch defines a stage-2 width for. */
@@ -179,16 +179,10 @@ export const shuffleNetModel: Architecture<ShuffleNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'shufflenet', !options.training);
-    const { params, buffers } = state;
-    const out = tf.tidy(() => {
-      const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
+    return applyForward(spec(config), 'shufflenet', state, x, options, ({ params, buffers, stats }) => {
       let h = convBnForward(x, params, buffers, STEM, stats);
       for (const u of unitGeometries(config)) h = unitForward(h, u, config.groups, params, buffers, stats);
-      const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-      const logits = tf.fused.matMul({ a: pooled, b: tensorOf(params, 'fc.weight'), bias: tensorOf(params, 'fc.bias') }) as tf.Tensor2D;
-      return { logits, stats: stats ?? {} };
+      return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'fc');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

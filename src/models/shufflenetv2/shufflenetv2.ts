@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { convBnForward, type ConvBnUnit } from '../grouped-conv.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, buildModelSpec, checkApplyInputs, convBnLayer, tensorOf, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, buildModelSpec, convBnLayer, denseForward, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec, TensorMap } from '../types.js';
 
 /** pytorch-cifar's net sizes. */
@@ -202,17 +202,11 @@ export const shuffleNetV2Model: Architecture<ShuffleNetV2Config> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'shufflenetv2', !options.training);
-    const { params, buffers } = state;
-    const out = tf.tidy(() => {
-      const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
+    return applyForward(spec(config), 'shufflenetv2', state, x, options, ({ params, buffers, stats }) => {
       let h = convBnForward(x, params, buffers, stemUnit(config), stats);
       for (const b of blocks(config)) h = blockForward(h, b, params, buffers, stats);
       h = convBnForward(h, params, buffers, headUnit(config), stats);
-      const pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
-      const logits = tf.fused.matMul({ a: pooled, b: tensorOf(params, 'linear.weight'), bias: tensorOf(params, 'linear.bias') }) as tf.Tensor2D;
-      return { logits, stats: stats ?? {} };
+      return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'linear');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };

@@ -32,7 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, foldBatchNorm } from '../batch-norm.js';
 import { configRecord, positiveIntField, positiveNumberField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
-import { affineLayer, batchNormTensors, buildModelSpec, checkApplyInputs, tensorOf, weightAndBias, type LayerDecl } from '../model-spec.js';
+import { affineLayer, applyForward, batchNormTensors, buildModelSpec, denseForward, tensorOf, weightAndBias, type LayerDecl } from '../model-spec.js';
 import type { Architecture, ModelSpec } from '../types.js';
 
 /** The VGG depths of pytorch-cifar's `cfg`. */
@@ -140,10 +140,7 @@ export const vggModel: Architecture<VggConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    checkApplyInputs(spec(config), state, x, 'vgg', !options.training);
-    const { params, buffers } = state;
-    const out = tf.tidy(() => {
-      const stats: Record<string, tf.Tensor> = {};
+    return applyForward(spec(config), 'vgg', state, x, options, ({ params, buffers, stats }) => {
       let h: tf.Tensor4D = x;
       for (const c of vggConvs(config)) {
         const conv = `features.${c.index}`;
@@ -152,7 +149,7 @@ export const vggModel: Architecture<VggConfig> = {
         const bias = tensorOf<tf.Rank.R1>(params, `${conv}.bias`);
         const gamma = tensorOf<tf.Rank.R1>(params, `${bn}.weight`);
         const beta = tensorOf<tf.Rank.R1>(params, `${bn}.bias`);
-        if (options.training) {
+        if (stats !== undefined) {
           const r = batchNormTrain(tf.fused.conv2d({ x: h, filter: kernel, strides: 1, pad: 'same', bias }), gamma, beta, bn);
           stats[`${bn}.running_mean`] = r.mean;
           stats[`${bn}.running_var`] = r.variance;
@@ -165,10 +162,7 @@ export const vggModel: Architecture<VggConfig> = {
         }
         if (c.poolAfter) h = tf.maxPool(h, 2, 2, 'valid');
       }
-      const flat = tf.reshape<tf.Rank.R2>(h, [h.shape[0], -1]);
-      const logits = tf.fused.matMul({ a: flat, b: tensorOf(params, 'classifier.weight'), bias: tensorOf(params, 'classifier.bias') }) as tf.Tensor2D;
-      return { logits, stats };
+      return denseForward(tf.reshape<tf.Rank.R2>(h, [h.shape[0], -1]), params, 'classifier');
     });
-    return { logits: out.logits, batchStats: new Map(Object.entries(out.stats)) };
   },
 };
