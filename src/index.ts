@@ -29,6 +29,7 @@
 
 // 1. Compute backend
 export { initBackend, backendFromEnv, type BackendName } from './backend/init-backend.js';
+export { WasmAllocationError } from './backend/wasm-failure.js';
 
 // 2. Data
 export { loadDataset, type DatasetName } from './data/datasets.js';

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeLoadFailure } from './load-failure.js';
 import { parseBackendName, selectBackend, type BackendChoice, type BackendLoaders } from './select-backend.js';
 import { startWebGpu } from './webgpu-backend.js';
+import { guardWasmAllocations } from './wasm-failure.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
 export {
@@ -93,7 +94,9 @@ export function backendLoaders(options: InitBackendOptions = {}): BackendLoaders
         const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
         registerWasmGradientKernels();
         if (options.threads !== undefined) wasm.setThreadsCount(options.threads);
-        return activate('wasm');
+        const started = await activate('wasm');
+        guardWasmAllocations(tf.backend());
+        return started;
       },
     },
     cpu: {

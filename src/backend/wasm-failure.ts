@@ -31,3 +31,52 @@ export function wasmHeapBytes(backend: unknown): number | undefined {
   const heap = (backend as { wasm?: { HEAPU8?: { length?: unknown } } } | undefined)?.wasm?.HEAPU8?.length;
   return typeof heap === 'number' ? heap : undefined;
 }
+
+/** The error a failed wasm allocation raises instead of handing tfjs a null pointer. */
+export class WasmAllocationError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly heapBytes: number | undefined,
+  ) {
+    const mib = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString('en-US')} MiB`;
+    super(
+      `wasm backend: could not allocate ${mib(bytes)} for a tensor` +
+        (heapBytes === undefined ? '' : ` (the heap is at ${mib(heapBytes)} of at most 4,096 MiB)`) +
+        '. The work does not fit in the wasm backend\'s 4 GiB memory: use a smaller batch size (or width), more workers (each has its own heap), or the cpu backend',
+    );
+    this.name = 'WasmAllocationError';
+  }
+}
+
+interface WasmModule {
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  HEAPU8: { length: number };
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Makes a failed allocation in the wasm backend's heap throw a WasmAllocationError. Emscripten's
+ * malloc returns 0 when the heap cannot grow (wasm32 stops at 4 GiB) and tfjs-backend-wasm 4.22
+ * uses that 0 as the tensor's address: the kernel then writes over the heap's start, and the run
+ * dies later, elsewhere, with "memory access out of bounds" (a ShuffleNet training run did so in
+ * a dispose 24 minutes in). Throwing before anything is written leaves the backend usable.
+ * Idempotent; `backend` is the wasm backend (its `wasm` module).
+ */
+export function guardWasmAllocations(backend: unknown): void {
+  const module = (backend as { wasm?: WasmModule } | undefined)?.wasm;
+  if (module === undefined || typeof module._malloc !== 'function' || guarded.has(module)) return;
+  // Emscripten's export stub replaces itself with the raw export on its first call: call it once
+  // so that the function wrapped below is the one that stays.
+  module._free(module._malloc(16));
+  const malloc = module._malloc.bind(module);
+  module._malloc = (bytes: number): number => {
+    // wasm32's size_t would wrap a request of 4 GiB or more to a small one.
+    if (bytes >= 2 ** 32) throw new WasmAllocationError(bytes, module.HEAPU8.length);
+    const pointer = malloc(bytes);
+    if (pointer === 0 && bytes > 0) throw new WasmAllocationError(bytes, module.HEAPU8.length);
+    return pointer;
+  };
+  guarded.add(module);
+}
