@@ -247,7 +247,8 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
     return applyForward(spec(config), 'efficientnet-b0', state, x, options, (pass) => {
       let h = convBnForward(pass, x, 'conv1', 'bn1', 1, false, true);
       blocks.forEach((b, i) => {
-        h = blockForward(pass, b, h, (config.dropConnectRate * i) / blocks.length, random);
+        const input = h;
+        h = pass.block(() => blockForward(pass, b, input, (config.dropConnectRate * i) / blocks.length, random), [input]);
       });
       let pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
       if (options.training && config.dropoutRate > 0) pooled = tf.mul(pooled, keepMask(pooled.shape, config.dropoutRate, random('linear')));

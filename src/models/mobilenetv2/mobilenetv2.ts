@@ -228,17 +228,20 @@ export function mobileNetV2Model(variant: MobileNetV2Variant): Architecture<Mobi
 
     apply(config, state, x, options) {
       const act = variant.activation;
-      return applyForward(spec(config), name, state, x, options, ({ stats }) => {
+      return applyForward(spec(config), name, state, x, options, ({ stats, block }) => {
         let h = convBnForward(x, state, variant.stem.conv, variant.stem.bn, 1, false, act, stats);
         for (const b of invertedResiduals(variant, config.width)) {
           const p = b.prefix;
-          // Spec order (conv1, conv2, conv3, shortcut) so that batchStats lists buffers in spec order.
-          const expanded = convBnForward(h, state, `${p}.conv1`, `${p}.bn1`, 1, false, act, stats);
-          const filtered = convBnForward(expanded, state, `${p}.conv2`, `${p}.bn2`, b.stride, true, act, stats);
-          const projected = convBnForward(filtered, state, `${p}.conv3`, `${p}.bn3`, 1, false, 'linear', stats);
-          if (b.shortcut === 'identity') h = tf.add(projected, h);
-          else if (b.shortcut === 'conv') h = tf.add(projected, convBnForward(h, state, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, false, 'linear', stats));
-          else h = projected;
+          const input = h;
+          h = block(() => {
+            // Spec order (conv1, conv2, conv3, shortcut) so that batchStats lists buffers in spec order.
+            const expanded = convBnForward(input, state, `${p}.conv1`, `${p}.bn1`, 1, false, act, stats);
+            const filtered = convBnForward(expanded, state, `${p}.conv2`, `${p}.bn2`, b.stride, true, act, stats);
+            const projected = convBnForward(filtered, state, `${p}.conv3`, `${p}.bn3`, 1, false, 'linear', stats);
+            if (b.shortcut === 'identity') return tf.add(projected, input);
+            if (b.shortcut === 'conv') return tf.add(projected, convBnForward(input, state, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, false, 'linear', stats));
+            return projected;
+          }, [input]);
         }
         h = convBnForward(h, state, variant.head.conv, variant.head.bn, 1, false, act, stats);
         return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), state.params, variant.classifier);

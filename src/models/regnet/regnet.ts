@@ -176,9 +176,12 @@ export const regNetModel: Architecture<RegNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'regnet', state, x, options, ({ params, buffers, stats }) => {
+    return applyForward(spec(config), 'regnet', state, x, options, ({ params, buffers, stats, block }) => {
       let h = convBnForward(x, params, buffers, unit('conv1', 'bn1', 1, 1, 1, true), stats);
-      for (const b of blocks(config)) h = blockForward(h, b, params, buffers, stats);
+      for (const b of blocks(config)) {
+        const input = h;
+        h = block(() => blockForward(input, b, params, buffers, stats), [input]);
+      }
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'linear');
     });
   },

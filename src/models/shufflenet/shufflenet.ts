@@ -179,9 +179,12 @@ export const shuffleNetModel: Architecture<ShuffleNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'shufflenet', state, x, options, ({ params, buffers, stats }) => {
+    return applyForward(spec(config), 'shufflenet', state, x, options, ({ params, buffers, stats, block }) => {
       let h = convBnForward(x, params, buffers, STEM, stats);
-      for (const u of unitGeometries(config)) h = unitForward(h, u, config.groups, params, buffers, stats);
+      for (const u of unitGeometries(config)) {
+        const input = h;
+        h = block(() => unitForward(input, u, config.groups, params, buffers, stats), [input]);
+      }
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'fc');
     });
   },
