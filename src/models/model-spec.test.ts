@@ -36,20 +36,17 @@ function layer(pass: ForwardPass, h: tf.Tensor4D, i: number): tf.Tensor4D {
   return tf.relu(r.y);
 }
 
-/** The test network's apply, each layer in a block (releasing its input) or all in the one tidy. */
+/** The test network's apply, its layers a `sequence` (each in its own tidy) or all in the one tidy. */
 function apply(state: ModelState, x: tf.Tensor4D, options: ApplyOptions, blocks: boolean) {
   return applyForward(spec(), 'test-net', state, x, options, (pass) => {
-    let h = x;
-    for (let i = 0; i < DEPTH; i++) {
-      const input = h;
-      h = blocks ? pass.block(() => layer(pass, input, i), [input]) : layer(pass, input, i);
-    }
+    const layers = Array.from({ length: DEPTH }, (_, i) => i);
+    const h = blocks ? pass.sequence(x, layers, (input, i) => layer(pass, input, i)) : layers.reduce((input, i) => layer(pass, input, i), x);
     return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), pass.params, 'fc');
   });
 }
 
-describe('applyForward blocks', () => {
-  it('free each block’s intermediates and released inputs: the same logits and batch statistics, a fraction of the peak memory, nothing left behind', async () => {
+describe('applyForward sequence', () => {
+  it('frees each unit’s intermediates and its input as the pass goes: the same logits and batch statistics, a fraction of the peak memory, nothing left behind', async () => {
     for (const training of [false, true]) {
       const run = async (blocks: boolean) => {
         const before = tf.memory().numTensors;
@@ -75,7 +72,7 @@ describe('applyForward blocks', () => {
     expect(x.isDisposed).toBe(false);
   });
 
-  it('leave gradients unchanged (tfjs keeps what a kernel saves for the backward pass)', async () => {
+  it('leaves gradients unchanged (tfjs keeps what a kernel saves for the backward pass)', async () => {
     const names = [...state.params.keys()];
     const gradients = (blocks: boolean) =>
       tf.grads((...ps: tf.Tensor[]) => {

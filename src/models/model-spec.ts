@@ -121,15 +121,15 @@ export interface ForwardPass {
   /** Training: every BatchNorm records its batch mean and variance here under its buffer names. Evaluation: undefined. */
   readonly stats: Record<string, tf.Tensor> | undefined;
   /**
-   * Runs one block of the network (a residual unit, a stage) in its own tidy, keeping its output
-   * and the batch statistics it records: the block's other intermediates are freed when it ends,
-   * not when the whole pass does. `release`: tensors of this pass the caller will not use again
-   * (the block's input, typically), freed once the block is done; the pass's input x never is.
-   * Tensors a gradient needs survive both, since tfjs keeps its own reference to what a kernel
-   * saves for the backward pass. Without blocks a pass holds every activation until it ends: a
-   * ShuffleNet (scale 0.5) evaluation of 100 images peaked at 949 MB of tensors, with blocks at 135 MB.
+   * h ← run(h, item, index) for each of `items` (the residual units, stages or trees of a
+   * network), each in its own tidy that keeps its output and the batch statistics it records: a
+   * unit's intermediates, and its input once it is done (never the pass's x), are freed as the
+   * pass goes, not when it ends. Tensors a gradient needs survive, since tfjs keeps its own
+   * reference to what a kernel saves for the backward pass. Without it a pass holds every
+   * activation to its end: a ShuffleNet (scale 0.5) evaluation of 100 images peaked at 949 MB of
+   * tensors, with it at 135 MB.
    */
-  readonly block: <T extends tf.Tensor>(run: () => T, release?: readonly tf.Tensor[]) => T;
+  readonly sequence: <I>(h: tf.Tensor4D, items: Iterable<I>, run: (input: tf.Tensor4D, item: I, index: number) => tf.Tensor4D) => tf.Tensor4D;
 }
 
 /**
@@ -147,25 +147,24 @@ export function applyForward(
   checkApplyInputs(spec, state, x, architecture, !options.training);
   const out = tf.tidy(() => {
     const stats: Record<string, tf.Tensor> | undefined = options.training ? {} : undefined;
-    const block = <T extends tf.Tensor>(run: () => T, release: readonly tf.Tensor[] = []): T => {
-      let output: T;
-      if (stats === undefined) {
-        output = tf.tidy(run);
-      } else {
-        const before = new Set(Object.keys(stats));
-        const kept = tf.tidy(() => {
-          const result = run();
-          const recorded: Record<string, tf.Tensor> = {};
-          for (const [name, t] of Object.entries(stats)) if (!before.has(name)) recorded[name] = t;
-          return { result, recorded };
-        });
-        Object.assign(stats, kept.recorded);
-        output = kept.result;
+    const sequence: ForwardPass['sequence'] = (h, items, run) => {
+      let index = 0;
+      for (const item of items) {
+        const input = h;
+        const i = index++;
+        if (stats === undefined) {
+          h = tf.tidy(() => run(input, item, i));
+        } else {
+          // Returning the record keeps the statistics the unit added (the others belong to this scope).
+          const kept = tf.tidy(() => ({ output: run(input, item, i), recorded: { ...stats } }));
+          Object.assign(stats, kept.recorded);
+          h = kept.output;
+        }
+        if (input !== x && input !== h) input.dispose();
       }
-      for (const t of release) if (t !== x && t !== output) t.dispose();
-      return output;
+      return h;
     };
-    const pass: ForwardPass = { params: state.params, buffers: state.buffers, stats, block };
+    const pass: ForwardPass = { params: state.params, buffers: state.buffers, stats, sequence };
     const logits = forward(pass);
     return { logits, stats: pass.stats ?? {} };
   });

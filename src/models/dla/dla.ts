@@ -213,10 +213,7 @@ export const dlaModel: Architecture<DlaConfig> = {
       let h = convBnForward(pass, x, 'base.0', 'base.1', 1, true);
       h = convBnForward(pass, h, 'layer1.0', 'layer1.1', 1, true);
       h = convBnForward(pass, h, 'layer2.0', 'layer2.1', 1, true);
-      for (const t of trees) {
-        const input = h;
-        h = pass.block(() => nodeForward(pass, t, input), [input]);
-      }
+      h = pass.sequence(h, trees, (input, t) => nodeForward(pass, t, input));
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), pass.params, 'linear');
     });
   },

@@ -245,11 +245,8 @@ export const efficientNetModel: Architecture<EfficientNetConfig> = {
       return root.fork(site);
     };
     return applyForward(spec(config), 'efficientnet-b0', state, x, options, (pass) => {
-      let h = convBnForward(pass, x, 'conv1', 'bn1', 1, false, true);
-      blocks.forEach((b, i) => {
-        const input = h;
-        h = pass.block(() => blockForward(pass, b, input, (config.dropConnectRate * i) / blocks.length, random), [input]);
-      });
+      const stem = convBnForward(pass, x, 'conv1', 'bn1', 1, false, true);
+      const h = pass.sequence(stem, blocks, (input, b, i) => blockForward(pass, b, input, (config.dropConnectRate * i) / blocks.length, random));
       let pooled = tf.mean<tf.Tensor2D>(h, [1, 2]);
       if (options.training && config.dropoutRate > 0) pooled = tf.mul(pooled, keepMask(pooled.shape, config.dropoutRate, random('linear')));
       let logits = tf.add<tf.Tensor2D>(tf.matMul(pooled, tensorOf(state.params, 'linear.weight')), tensorOf(state.params, 'linear.bias'));

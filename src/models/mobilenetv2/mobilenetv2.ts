@@ -228,21 +228,18 @@ export function mobileNetV2Model(variant: MobileNetV2Variant): Architecture<Mobi
 
     apply(config, state, x, options) {
       const act = variant.activation;
-      return applyForward(spec(config), name, state, x, options, ({ stats, block }) => {
+      return applyForward(spec(config), name, state, x, options, ({ stats, sequence }) => {
         let h = convBnForward(x, state, variant.stem.conv, variant.stem.bn, 1, false, act, stats);
-        for (const b of invertedResiduals(variant, config.width)) {
+        h = sequence(h, invertedResiduals(variant, config.width), (input, b) => {
           const p = b.prefix;
-          const input = h;
-          h = block(() => {
-            // Spec order (conv1, conv2, conv3, shortcut) so that batchStats lists buffers in spec order.
-            const expanded = convBnForward(input, state, `${p}.conv1`, `${p}.bn1`, 1, false, act, stats);
-            const filtered = convBnForward(expanded, state, `${p}.conv2`, `${p}.bn2`, b.stride, true, act, stats);
-            const projected = convBnForward(filtered, state, `${p}.conv3`, `${p}.bn3`, 1, false, 'linear', stats);
-            if (b.shortcut === 'identity') return tf.add(projected, input);
-            if (b.shortcut === 'conv') return tf.add(projected, convBnForward(input, state, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, false, 'linear', stats));
-            return projected;
-          }, [input]);
-        }
+          // Spec order (conv1, conv2, conv3, shortcut) so that batchStats lists buffers in spec order.
+          const expanded = convBnForward(input, state, `${p}.conv1`, `${p}.bn1`, 1, false, act, stats);
+          const filtered = convBnForward(expanded, state, `${p}.conv2`, `${p}.bn2`, b.stride, true, act, stats);
+          const projected = convBnForward(filtered, state, `${p}.conv3`, `${p}.bn3`, 1, false, 'linear', stats);
+          if (b.shortcut === 'identity') return tf.add(projected, input);
+          if (b.shortcut === 'conv') return tf.add(projected, convBnForward(input, state, `${p}.shortcut.0`, `${p}.shortcut.1`, 1, false, 'linear', stats));
+          return projected;
+        });
         h = convBnForward(h, state, variant.head.conv, variant.head.bn, 1, false, act, stats);
         return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), state.params, variant.classifier);
       });

@@ -176,12 +176,9 @@ export const regNetModel: Architecture<RegNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'regnet', state, x, options, ({ params, buffers, stats, block }) => {
-      let h = convBnForward(x, params, buffers, unit('conv1', 'bn1', 1, 1, 1, true), stats);
-      for (const b of blocks(config)) {
-        const input = h;
-        h = block(() => blockForward(input, b, params, buffers, stats), [input]);
-      }
+    return applyForward(spec(config), 'regnet', state, x, options, ({ params, buffers, stats, sequence }) => {
+      const stem = convBnForward(x, params, buffers, unit('conv1', 'bn1', 1, 1, 1, true), stats);
+      const h = sequence(stem, blocks(config), (input, b) => blockForward(input, b, params, buffers, stats));
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'linear');
     });
   },

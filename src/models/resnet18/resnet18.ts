@@ -133,19 +133,16 @@ export const resnet18Model: Architecture<ResNet18Config> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'resnet18', state, x, options, ({ params, buffers, stats, block }) => {
-      let h = convBnForward(x, params, buffers, 'conv1', 'bn1', 1, true, stats);
-      for (const b of blocks(config)) {
+    return applyForward(spec(config), 'resnet18', state, x, options, ({ params, buffers, stats, sequence }) => {
+      const stem = convBnForward(x, params, buffers, 'conv1', 'bn1', 1, true, stats);
+      const h = sequence(stem, blocks(config), (input, b) => {
         const p = b.prefix;
-        const input = h;
-        h = block(() => {
-          // Spec order (conv1, conv2, downsample) so that batchStats lists buffers in spec order.
-          const mid = convBnForward(input, params, buffers, `${p}.conv1`, `${p}.bn1`, b.stride, true, stats);
-          const main = convBnForward(mid, params, buffers, `${p}.conv2`, `${p}.bn2`, 1, false, stats);
-          const shortcut = hasDownsample(b) ? convBnForward(input, params, buffers, `${p}.downsample.0`, `${p}.downsample.1`, b.stride, false, stats) : input;
-          return tf.relu(tf.add(main, shortcut));
-        }, [input]);
-      }
+        // Spec order (conv1, conv2, downsample) so that batchStats lists buffers in spec order.
+        const mid = convBnForward(input, params, buffers, `${p}.conv1`, `${p}.bn1`, b.stride, true, stats);
+        const main = convBnForward(mid, params, buffers, `${p}.conv2`, `${p}.bn2`, 1, false, stats);
+        const shortcut = hasDownsample(b) ? convBnForward(input, params, buffers, `${p}.downsample.0`, `${p}.downsample.1`, b.stride, false, stats) : input;
+        return tf.relu(tf.add(main, shortcut));
+      });
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'fc');
     });
   },

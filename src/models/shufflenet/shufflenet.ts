@@ -179,12 +179,9 @@ export const shuffleNetModel: Architecture<ShuffleNetConfig> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'shufflenet', state, x, options, ({ params, buffers, stats, block }) => {
-      let h = convBnForward(x, params, buffers, STEM, stats);
-      for (const u of unitGeometries(config)) {
-        const input = h;
-        h = block(() => unitForward(input, u, config.groups, params, buffers, stats), [input]);
-      }
+    return applyForward(spec(config), 'shufflenet', state, x, options, ({ params, buffers, stats, sequence }) => {
+      const stem = convBnForward(x, params, buffers, STEM, stats);
+      const h = sequence(stem, unitGeometries(config), (input, u) => unitForward(input, u, config.groups, params, buffers, stats));
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'fc');
     });
   },

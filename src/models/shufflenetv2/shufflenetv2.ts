@@ -202,12 +202,9 @@ export const shuffleNetV2Model: Architecture<ShuffleNetV2Config> = {
   init: initFromSpec(spec),
 
   apply(config, state, x, options) {
-    return applyForward(spec(config), 'shufflenetv2', state, x, options, ({ params, buffers, stats, block }) => {
+    return applyForward(spec(config), 'shufflenetv2', state, x, options, ({ params, buffers, stats, sequence }) => {
       let h = convBnForward(x, params, buffers, stemUnit(config), stats);
-      for (const b of blocks(config)) {
-        const input = h;
-        h = block(() => blockForward(input, b, params, buffers, stats), [input]);
-      }
+      h = sequence(h, blocks(config), (input, b) => blockForward(input, b, params, buffers, stats));
       h = convBnForward(h, params, buffers, headUnit(config), stats);
       return denseForward(tf.mean<tf.Tensor2D>(h, [1, 2]), params, 'linear');
     });
