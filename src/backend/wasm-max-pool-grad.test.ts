@@ -116,6 +116,27 @@ describe('MaxPoolGrad on wasm (argmax-and-scatter)', () => {
     expect(emptyWindows).toBeGreaterThan(0);
   });
 
+  it('2×2 stride-2 windows without padding (the SIMD path: C ≥ 4, odd sizes, ties, −∞ and NaN) match the cpu kernel', async () => {
+    const random = createRandom(22);
+    const shapes: [number, number, number, number][] = [[3, 8, 8, 4], [2, 7, 9, 6], [2, 6, 5, 16], [1, 5, 5, 7], [2, 10, 10, 16]];
+    for (const [k, shape] of shapes.entries()) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const x = Float32Array.from({ length: size }, () => {
+        const u = random.next();
+        return k % 2 === 1 && u < 0.2 ? -Infinity : k % 2 === 1 && u < 0.3 ? NaN : random.int(3) - 1;
+      });
+      for (const pad of ['valid', 0] as const) {
+        const info = tf.backend_util.computePool2DInfo(shape, [2, 2], [2, 2], 1, pad, pad === 0 ? 'floor' : undefined);
+        const outShape: [number, number, number, number] = [shape[0], info.outHeight, info.outWidth, shape[3]];
+        const c: PoolCase = { shape, filterSize: [2, 2], strides: [2, 2], pad, dimRoundingMode: pad === 0 ? 'floor' : undefined, x, dy: normalArray(outShape.reduce((a, b) => a * b, 1), 0, 1, random), outShape };
+        const output = await onBackend('cpu', () => tf.tidy(() => tf.maxPool(tf.tensor4d(c.x, c.shape), c.filterSize, c.strides, c.pad, c.dimRoundingMode).dataSync() as Float32Array));
+        const expected = await onBackend('cpu', () => gradKernel(c, output));
+        const got = await onBackend('wasm', () => gradKernel(c, output));
+        expect(maxRelativeError(got, expected), describeCase(c)).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
+
   it('a 2×2 stride-2 tie sends the gradient to the first maximum in row-major order only', async () => {
     // Closed form: window [[1, 3], [3, 3]] → all of dy goes to position (0, 1).
     const dx = await onBackend('wasm', () =>
@@ -127,9 +148,10 @@ describe('MaxPoolGrad on wasm (argmax-and-scatter)', () => {
   it('leaks no tensors and no wasm buffers', async () => {
     await tf.setBackend('wasm');
     const random = createRandom(5);
-    const x = tf.tensor4d(normalArray(2 * 8 * 8 * 3, 0, 1, random), [2, 8, 8, 3]);
+    const x = tf.tensor4d(normalArray(2 * 8 * 8 * 6, 0, 1, random), [2, 8, 8, 6]);
     const step = (): void => {
-      tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid')))(x).dataSync());
+      // The SIMD path (2×2, stride 2) and the JS one (3×3, stride 1).
+      tf.tidy(() => tf.grad((v: tf.Tensor) => tf.add(tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid')), tf.sum(tf.maxPool(v as tf.Tensor4D, 3, 1, 'same'))))(x).dataSync());
     };
     await expectNoLeakedTensors(step, 4);
     const backend = tf.backend() as BackendWasm;

@@ -14,9 +14,15 @@
  *
  * The `output` input (y) is not needed: recomputing the argmax from x costs one read per tap and
  * cannot disagree with the tie rule above.
+ *
+ * LeNet-5's and VGG's pooling (2×2 windows, stride 2, no padding: every cell in at most one
+ * window) runs as wasm SIMD four channels at a time (`wasm-simd-rows.ts`'s maxPool2x2GradRow,
+ * C ≥ 4): each window's four cells are written once, dy at the argmax and 0 elsewhere, so there
+ * is no scatter-add and no branch; cells outside every window (odd sizes) are zeroed first.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { asWasmBackend } from './wasm-kernel-calls.js';
+import { simdRows } from './wasm-simd-rows.js';
 
 /** dx [n, h, w, c] of max pooling from dy and the pooling input x (formula in the module comment). */
 export function wasmMaxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
@@ -44,6 +50,21 @@ export function wasmMaxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: 
 
   // makeOutput may grow the heap, which detaches earlier views: allocate before taking views.
   const out = backend.makeOutput(x.shape, 'float32');
+  const tiles = effectiveFilterHeight === 2 && effectiveFilterWidth === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0;
+  const rows = tiles && channels >= 4 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth ? simdRows(backend) : undefined;
+  if (rows !== undefined) {
+    if (2 * outHeight < inHeight || 2 * outWidth < inWidth) (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+    const pointer = (t: tf.TensorInfo): number => (backend.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+    const [xp, dyp, dxp] = [pointer(x), pointer(dy), pointer(out)];
+    const inRow = 4 * inWidth * channels;
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        const inOffset = (n * inHeight + 2 * oh) * inRow;
+        rows.maxPool2x2GradRow(xp + inOffset, dyp + 4 * (n * outHeight + oh) * outWidth * channels, dxp + inOffset, outWidth, 4 * channels, inRow);
+      }
+    }
+    return out;
+  }
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   const xs = backend.typedArrayFromHeap(x) as Float32Array;
   const dys = backend.typedArrayFromHeap(dy) as Float32Array;

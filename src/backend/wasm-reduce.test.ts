@@ -22,8 +22,11 @@ describe('Sum and Mean on wasm (one pass over a non-innermost axis block)', () =
 
   const cases: readonly { shape: number[]; axes: number[]; keepDims: boolean }[] = [
     { shape: [4, 9, 7, 72], axes: [0, 1, 2], keepDims: false }, // BatchNorm, SIMD rows, reduce > one chunk
-    { shape: [3, 5, 5, 22], axes: [0, 1, 2], keepDims: true }, // SIMD rows + JS tail
-    { shape: [2, 3, 3, 5, 4, 4], axes: [4], keepDims: false }, // grouped conv's Σ_j, JS loop
+    { shape: [3, 5, 5, 22], axes: [0, 1, 2], keepDims: true }, // rows in pairs (44 lanes), odd reduce: one JS row
+    { shape: [2, 3, 3, 5, 4, 4], axes: [4], keepDims: false }, // grouped conv's Σ_j, one vector a row
+    { shape: [16, 28, 28, 6], axes: [0, 1, 2], keepDims: false }, // LeNet-5 conv1's bias gradient: rows in pairs
+    { shape: [5, 11, 3], axes: [1], keepDims: false }, // 4 rows a SIMD row, 3 left to JS
+    { shape: [4, 3, 1], axes: [1], keepDims: true }, // fewer rows than a SIMD row needs: JS only
     { shape: [3, 6, 5, 7], axes: [1, 2], keepDims: true },
     { shape: [5, 6, 7], axes: [2], keepDims: false }, // innermost: tfjs-backend-wasm's kernel
     { shape: [5, 6, 7], axes: [0, 2], keepDims: false }, // scattered: tfjs-backend-wasm's kernel

@@ -9,10 +9,12 @@
  *
  *   sum[o, j] = Σ_{r < reduce} x[o, r, j],   mean = sum / reduce,
  *
- * one pass reads x in order: for inner ≥ 16 as wasm SIMD sums over rows (`wasm-simd-rows.ts`'s
- * rowDot against ones, in f32 over chunks of ≤ 256 rows, the chunks summed in f64), else a JS
- * loop in f64. Innermost or scattered axes, other dtypes, and empty tensors go to
- * tfjs-backend-wasm's kernel, which this one wraps.
+ * one pass reads x in order as wasm SIMD sums over rows (`wasm-simd-rows.ts`'s rowDot against
+ * ones, in f32 over chunks of ≤ 256 rows, the chunks summed in f64). A row narrower than a whole
+ * number of f32x4 vectors is read g = 4 / gcd(inner, 4) rows at a time (inner = 6: 12 lanes), the
+ * last reduce mod g rows in a JS loop in f64, as is everything where wasm SIMD is unavailable.
+ * Innermost or scattered axes, other dtypes, and empty tensors go to tfjs-backend-wasm's kernel,
+ * which this one wraps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -33,14 +35,25 @@ export function reductionBlock(shape: readonly number[], axes: readonly number[]
   return [product(shape.slice(0, first)), product(shape.slice(first, last + 1)), product(shape.slice(last + 1))];
 }
 
+/** Greatest common divisor of two positive integers. */
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 /** Σ over the middle axis of x viewed as [outer, reduce, inner], in f64 (module comment). */
 function sumMiddle(backend: BackendWasm, x: tf.TensorInfo, outer: number, reduce: number, inner: number): Float64Array {
   const sums = new Float64Array(outer * inner);
-  const rows = inner >= 16 ? simdRows(backend) : undefined;
-  const vectors = rows === undefined ? 0 : Math.floor(inner / 4);
-  const scratch = vectors > 0 ? backend.makeOutput([8 * vectors], 'float32') : undefined;
+  // g consecutive rows make one SIMD row of g·inner lanes, a whole number of f32x4 vectors
+  // (inner = 6: pairs of rows, 12 lanes); lane q then sums channel q mod inner.
+  const group = 4 / gcd(inner, 4);
+  const lanes = group * inner;
+  const simdRowCount = Math.floor(reduce / group);
+  const rows = simdRowCount > 0 ? simdRows(backend) : undefined;
+  const vectors = lanes / 4;
+  const scratch = rows === undefined ? undefined : backend.makeOutput([8 * vectors], 'float32');
   // Views after makeOutput: allocating may grow (and detach) the heap.
   const xs = backend.typedArrayFromHeap(x) as Float32Array;
+  let jsFrom = 0;
   if (rows !== undefined && scratch !== undefined) {
     const area = backend.typedArrayFromHeap(scratch) as Float32Array;
     area.fill(1, 0, 4 * vectors);
@@ -49,22 +62,21 @@ function sumMiddle(backend: BackendWasm, x: tf.TensorInfo, outer: number, reduce
     const [onesPointer, accPointer] = [scratchPointer, scratchPointer + 16 * vectors];
     const acc = area.subarray(4 * vectors);
     for (let o = 0; o < outer; o++) {
-      for (let r0 = 0; r0 < reduce; r0 += CHUNK) {
-        const count = Math.min(CHUNK, reduce - r0);
-        rows.rowDot(xPointer + 4 * (o * reduce + r0) * inner, onesPointer, accPointer, count, vectors, 4 * inner, 0);
-        const base = o * inner;
-        for (let q = 0; q < 4 * vectors; q++) sums[base + q] = (sums[base + q] as number) + (acc[q] as number);
+      const base = o * inner;
+      for (let r0 = 0; r0 < simdRowCount; r0 += CHUNK) {
+        const count = Math.min(CHUNK, simdRowCount - r0);
+        rows.rowDot(xPointer + 4 * (o * reduce * inner + r0 * lanes), onesPointer, accPointer, count, vectors, 4 * lanes, 0);
+        for (let q = 0; q < lanes; q++) sums[base + (q % inner)] = (sums[base + (q % inner)] as number) + (acc[q] as number);
       }
     }
+    jsFrom = simdRowCount * group;
   }
-  const firstLoopChannel = 4 * vectors;
-  if (firstLoopChannel < inner) {
-    for (let o = 0; o < outer; o++) {
-      const base = o * inner;
-      for (let r = 0; r < reduce; r++) {
-        const from = (o * reduce + r) * inner;
-        for (let j = firstLoopChannel; j < inner; j++) sums[base + j] = (sums[base + j] as number) + (xs[from + j] as number);
-      }
+  // The rows SIMD did not cover (all of them without SIMD, else fewer than `group`), in JS.
+  for (let o = 0; o < outer; o++) {
+    const base = o * inner;
+    for (let r = jsFrom; r < reduce; r++) {
+      const from = (o * reduce + r) * inner;
+      for (let j = 0; j < inner; j++) sums[base + j] = (sums[base + j] as number) + (xs[from + j] as number);
     }
   }
   if (scratch !== undefined) disposeWasmIntermediates(backend, scratch);

@@ -1,5 +1,5 @@
 /**
- * Two wasm SIMD loops over tfjs-backend-wasm's heap, for the reductions XNNPACK has no operator
+ * Three wasm SIMD loops over tfjs-backend-wasm's heap, for reductions XNNPACK has no operator
  * for: a small WebAssembly module, assembled here from its instructions, that imports the
  * backend's `WebAssembly.Memory` so it reads tensors where they lie.
  *
@@ -7,6 +7,9 @@
  *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + 4j .. +3] ⊙ dy[i·dyStep + 4j .. +3]          (j < vectors)
  *   rowDotSplat(x, dy, acc, count, vectors, xStep, dyStep, perChannel):
  *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + ⌊j / perChannel⌋] · dy[i·dyStep + 4j .. +3]   (x broadcast)
+ *   maxPool2x2GradRow(x, dy, dx, outWidth, pixelBytes, inRowBytes):
+ *     one output row of a 2×2 stride-2 max pooling's gradient: dy to each window's first maximum,
+ *     0 to the window's other three cells (wasm-max-pool-grad.ts)
  *
  * (pointers and steps in bytes, f32 lanes). `rowDot` is the depthwise filter gradient's inner
  * product over one output row with channel multiplier 1, `rowDotSplat` the one with M = 4·perChannel,
@@ -19,6 +22,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export interface SimdRows {
   rowDot(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number): void;
   rowDotSplat(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number, perChannel: number): void;
+  maxPool2x2GradRow(x: number, dy: number, dx: number, outWidth: number, pixelBytes: number, inRowBytes: number): void;
 }
 
 /** unsigned LEB128 */
@@ -60,11 +64,20 @@ const op = {
   divU: [0x6e],
   geU: [0x4f],
   eqz: [0x45],
+  leU: [0x4d],
+  select: [0x1b],
   // SIMD (prefix 0xfd); memarg = align 2^2, offset 0.
   load: [0xfd, ...uleb(0x00), 2, 0],
   load32Splat: [0xfd, ...uleb(0x09), 2, 0],
   store: [0xfd, ...uleb(0x0b), 2, 0],
   zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
+  v128And: [0xfd, ...uleb(0x4e)],
+  v128AndNot: [0xfd, ...uleb(0x4f)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  bitselect: [0xfd, ...uleb(0x52)],
+  /** v128.const f32x4(−∞, −∞, −∞, −∞) */
+  minusInfinity: [0xfd, ...uleb(0x0c), ...[0, 1, 2, 3].flatMap(() => [0x00, 0x00, 0x80, 0xff])],
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
 } as const;
@@ -105,13 +118,71 @@ function rowDotBody(splat: boolean): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module's bytes: imports env.memory, exports rowDot and rowDotSplat. */
+/**
+ * The body of maxPool2x2GradRow: one output row of a 2×2, stride-2 max pooling without padding.
+ * Params: 0 x (top-left of the two input rows), 1 dy (the output row), 2 dx (as x), 3 outWidth,
+ * 4 pixelBytes (4·C, C ≥ 4), 5 inRowBytes; locals ow, cb, off, xa, da, dyp (i32), then v0…v3, g,
+ * best, m0…m3 (v128). For every window and every four channels (the last four overlap the ones
+ * before when 4 ∤ C: writes are idempotent) it writes dy to the first maximum and 0 to the other
+ * three, branch-free: m_k = v_k > best_{k−1} (NaN never wins), winner k = m_k ∧ ¬(m_{k+1} ∨ …).
+ */
+function maxPoolGradBody(): number[] {
+  const [ow, cb, off, xa, da, dyp, v0, v1, v2, v3, g, best, m0, m1, m2, m3] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const [xTop, dyRow, dxTop, outWidth, pixel, inRow] = [0, 1, 2, 3, 4, 5];
+  const load = (base: number, ...offsets: number[]): number[] => [...op.get(base), ...offsets.flatMap((o) => [...op.get(o), ...op.add]), ...op.load];
+  const store = (base: number, offsets: number[], value: number[]): number[] => [...op.get(base), ...offsets.flatMap((o) => [...op.get(o), ...op.add]), ...value, ...op.store];
+  const lastVector = [...op.get(pixel), ...op.i32(16), ...op.sub];
+  const code = [
+    ...op.i32(0), ...op.set(ow),
+    ...op.block, ...op.loop,
+    ...op.get(ow), ...op.get(outWidth), ...op.geU, ...op.brIf(1),
+    ...op.i32(0), ...op.set(cb),
+    ...op.block, ...op.loop,
+    ...op.get(cb), ...op.get(pixel), ...op.geU, ...op.brIf(1),
+    // off = min(cb, 4·C − 16); xa, da = window (ow) + off; dyp = dy + ow·4C + off
+    ...op.get(cb), ...lastVector, ...op.get(cb), ...lastVector, ...op.leU, ...op.select, ...op.set(off),
+    ...op.get(ow), ...op.get(pixel), ...op.mul, ...op.get(off), ...op.add, ...op.set(dyp),
+    ...op.get(ow), ...op.get(pixel), ...op.mul, ...op.i32(2), ...op.mul, ...op.get(off), ...op.add, ...op.set(off),
+    ...op.get(xTop), ...op.get(off), ...op.add, ...op.set(xa),
+    ...op.get(dxTop), ...op.get(off), ...op.add, ...op.set(da),
+    ...load(xa), ...op.set(v0),
+    ...load(xa, pixel), ...op.set(v1),
+    ...load(xa, inRow), ...op.set(v2),
+    ...load(xa, inRow, pixel), ...op.set(v3),
+    ...op.get(dyRow), ...op.get(dyp), ...op.add, ...op.load, ...op.set(g),
+    ...op.get(v0), ...op.minusInfinity, ...op.f32x4Gt, ...op.set(m0),
+    ...op.get(v0), ...op.minusInfinity, ...op.get(m0), ...op.bitselect, ...op.set(best),
+    ...op.get(v1), ...op.get(best), ...op.f32x4Gt, ...op.set(m1),
+    ...op.get(v1), ...op.get(best), ...op.get(m1), ...op.bitselect, ...op.set(best),
+    ...op.get(v2), ...op.get(best), ...op.f32x4Gt, ...op.set(m2),
+    ...op.get(v2), ...op.get(best), ...op.get(m2), ...op.bitselect, ...op.set(best),
+    ...op.get(v3), ...op.get(best), ...op.f32x4Gt, ...op.set(m3),
+    ...store(da, [inRow, pixel], [...op.get(g), ...op.get(m3), ...op.v128And]),
+    ...store(da, [inRow], [...op.get(g), ...op.get(m2), ...op.get(m3), ...op.v128AndNot, ...op.v128And]),
+    ...op.get(m2), ...op.get(m3), ...op.v128Or, ...op.set(m2),
+    ...store(da, [pixel], [...op.get(g), ...op.get(m1), ...op.get(m2), ...op.v128AndNot, ...op.v128And]),
+    ...op.get(m1), ...op.get(m2), ...op.v128Or, ...op.set(m1),
+    ...store(da, [], [...op.get(g), ...op.get(m0), ...op.get(m1), ...op.v128AndNot, ...op.v128And]),
+    ...op.get(cb), ...op.i32(16), ...op.add, ...op.set(cb),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(ow), ...op.i32(1), ...op.add, ...op.set(ow),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.end,
+  ];
+  const locals = [2, ...uleb(6), I32, ...uleb(10), V128];
+  const bodyBytes = [...locals, ...code];
+  return [...uleb(bodyBytes.length), ...bodyBytes];
+}
+
+/** The module's bytes: imports env.memory, exports rowDot, rowDotSplat and maxPool2x2GradRow. */
 export function simdRowsModule(): Uint8Array {
-  const types = [2, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 8, ...new Array<number>(8).fill(I32), 0];
+  const types = [3, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 8, ...new Array<number>(8).fill(I32), 0, 0x60, 6, ...new Array<number>(6).fill(I32), 0];
   const imports = [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
-  const functions = [2, 0, 1];
-  const exports = [2, ...name('rowDot'), 0x00, 0, ...name('rowDotSplat'), 0x00, 1];
-  const code = [2, ...rowDotBody(false), ...rowDotBody(true)];
+  const functions = [3, 0, 1, 2];
+  const exports = [3, ...name('rowDot'), 0x00, 0, ...name('rowDotSplat'), 0x00, 1, ...name('maxPool2x2GradRow'), 0x00, 2];
+  const code = [3, ...rowDotBody(false), ...rowDotBody(true), ...maxPoolGradBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),
