@@ -26,8 +26,8 @@ import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } fr
 import type { Architecture, ArchitectureName, Model, ModelState, TensorMap } from '../models/types.js';
 import { crossEntropySum } from '../train/loss.js';
 import { createOptimizer } from '../train/optimizer.js';
-import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
-import type { BatchSource, LabeledBatch } from './batch-source.js';
+import { createGradientPool, resolveWorkers, type GradientPool, type PoolBatch, type WorkerCount } from '../train/gradient-pool.js';
+import { poolDataOf, type BatchSource, type LabeledBatch } from './batch-source.js';
 import { createEvaluator, type PointMetrics } from '../evaluate/evaluate.js';
 import { flatLayout, flattenParams, unflattenParams, type FlatLayout } from './flat-params.js';
 import { choosePivotInsertions, denseAlphas, insertPivots, nebTangent, nudgeGradient, redistributeChain, segmentLengths, type PivotInsertion } from './neb.js';
@@ -297,11 +297,12 @@ export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: Flat
     points: readonly tf.Tensor1D[],
     withGradient: readonly boolean[],
     batch: LabeledBatch,
+    poolBatch: PoolBatch,
   ): Promise<{ losses: number[]; gradients: (tf.Tensor1D | undefined)[] }> => {
     const chosen = points.flatMap((_, i) => (withGradient[i] === true ? [i] : []));
     const states = chosen.map((i) => ({ params: unflattenParams(points[i] as tf.Tensor1D, layout), buffers }));
     try {
-      const pending = gradientPool.lossAndGradientsEach(states.map((state) => ({ state, batch })));
+      const pending = gradientPool.lossAndGradientsEach(states.map((state) => ({ state, batch: poolBatch })));
       // The other points (the fixed endpoints) need only their loss, computed here.
       const losses = points.map((point, i) => {
         if (withGradient[i] === true) return Number.NaN;
@@ -325,9 +326,11 @@ export function modelNebEnergy<C>(arch: Architecture<C>, config: C, layout: Flat
   };
   return {
     async lossesAndGradients(points, withGradient, step) {
-      const batch = data.train.batch(Math.floor(step / data.train.batchesPerEpoch), step % data.train.batchesPerEpoch);
+      const [epoch, index] = [Math.floor(step / data.train.batchesPerEpoch), step % data.train.batchesPerEpoch];
+      const batch = data.train.batch(epoch, index);
       try {
-        if (pool !== undefined) return await pooledLossesAndGradients(pool, points, withGradient, batch);
+        // The workers take the batch's indices where the source has them (the pool holds the split).
+        if (pool !== undefined) return await pooledLossesAndGradients(pool, points, withGradient, batch, data.train.indexed?.indices(epoch, index) ?? batch);
         const lossTensors: tf.Scalar[] = [];
         const gradients: (tf.Tensor1D | undefined)[] = [];
         for (const [i, point] of points.entries()) {
@@ -391,7 +394,7 @@ export async function connectAutoNeb<C>(arch: Architecture<C>, a: Model<C>, b: M
   const workers = resolveWorkers(options.workers, 'connectAutoNeb workers');
   let pool: GradientPool | undefined;
   try {
-    if (workers > 1) pool = await createGradientPool(arch, a.config, {}, { workers });
+    if (workers > 1) pool = await createGradientPool(arch, a.config, poolDataOf(data.train), { workers });
     const energy = modelNebEnergy(arch, a.config, layout, a.buffers, data, pool);
     const result = await autoNeb(start, end, energy, options);
     return {

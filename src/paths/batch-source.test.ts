@@ -54,6 +54,9 @@ describe('splitBatchSource', () => {
     const pixels = Array.from(b.x.dataSync());
     // image n has every pixel 50·n/255 under unit normalization
     labels.forEach((label, k) => expect(pixels[4 * k]).toBeCloseTo((50 * label) / 255, 6));
+    // Its indices (what a gradient pool holding the split takes) are the batch's examples.
+    expect(source.indexed?.split).toBe(split);
+    expect(Array.from(source.indexed?.indices(0, 1) ?? [])).toEqual(labels);
     tf.dispose([b.x, b.y]);
   });
 });

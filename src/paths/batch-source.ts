@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchIndices, toTensors } from '../data/batches.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import type { ImageSplit } from '../data/types.js';
+import type { GradientPoolData, PoolBatch } from '../train/gradient-pool.js';
 import { createRandom, permutation } from '../util/random.js';
 
 /** One minibatch: images [N, H, W, C] float32 and integer labels [N]. */
@@ -21,6 +22,40 @@ export interface BatchSource {
   readonly batchesPerEpoch: number;
   /** Minibatch `index` (0 ≤ index < batchesPerEpoch) of epoch `epoch`; the caller disposes it. */
   batch(epoch: number, index: number): LabeledBatch;
+  /**
+   * Where the batches are index sets into a split (`splitBatchSource`): the split, how it is
+   * preprocessed, and the indices of `batch(epoch, index)`. A gradient pool then holds the split
+   * and takes the indices, so no batch is converted here or copied to the workers.
+   */
+  readonly indexed?: IndexedBatches;
+}
+
+/** The split behind a `BatchSource` and the indices of each of its minibatches. */
+export interface IndexedBatches {
+  readonly split: ImageSplit;
+  readonly preprocessing: Preprocessing;
+  /** The example indices of minibatch (epoch, index), the ones `batch(epoch, index)` converts. */
+  indices(epoch: number, index: number): Int32Array;
+}
+
+/** What a gradient pool for batches of `source` needs once: its split, where it has one. */
+export function poolDataOf(source: BatchSource | undefined): GradientPoolData {
+  return source?.indexed === undefined ? {} : { train: source.indexed.split, preprocessing: source.indexed.preprocessing };
+}
+
+/**
+ * Minibatch (epoch, index) of `source` as a gradient pool made with `poolDataOf(source)` takes
+ * it — its indices, or tensors for a source without a split — passed to `use`; tensors are
+ * disposed when `use` settles.
+ */
+export async function withPoolBatch<T>(source: BatchSource, epoch: number, index: number, use: (batch: PoolBatch) => Promise<T>): Promise<T> {
+  if (source.indexed !== undefined) return use(source.indexed.indices(epoch, index));
+  const batch = source.batch(epoch, index);
+  try {
+    return await use(batch);
+  } finally {
+    tf.dispose([batch.x, batch.y]);
+  }
 }
 
 export interface TensorBatchOptions {
@@ -87,16 +122,18 @@ export function splitBatchSource(split: ImageSplit, preprocessing: Preprocessing
   const indexOptions = { batchSize, seed: options.seed ?? 0, dropLast: true, ...(options.shuffle === undefined ? {} : { shuffle: options.shuffle }) };
   let cachedEpoch = -1;
   let batches: Int32Array[] = [];
+  const indices = (epoch: number, index: number): Int32Array => {
+    if (epoch !== cachedEpoch) {
+      batches = batchIndices(split.count, { ...indexOptions, epoch });
+      cachedEpoch = epoch;
+    }
+    const picked = batches[index];
+    if (picked === undefined) throw new Error(`splitBatchSource: expected 0 ≤ index < ${batches.length}, found ${index}`);
+    return picked;
+  };
   return {
     batchesPerEpoch: Math.floor(split.count / batchSize),
-    batch(epoch, index) {
-      if (epoch !== cachedEpoch) {
-        batches = batchIndices(split.count, { ...indexOptions, epoch });
-        cachedEpoch = epoch;
-      }
-      const indices = batches[index];
-      if (indices === undefined) throw new Error(`splitBatchSource: expected 0 ≤ index < ${batches.length}, found ${index}`);
-      return toTensors(split, indices, preprocessing);
-    },
+    batch: (epoch, index) => toTensors(split, indices(epoch, index), preprocessing),
+    indexed: { split, preprocessing, indices },
   };
 }

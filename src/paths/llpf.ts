@@ -48,9 +48,9 @@ import { projectToVariance, tensorVariances, VARIANCE_EPSILON } from '../averagi
 import { assertSameLayout, cloneTensors, disposeTensors, interpolateTensors } from '../models/tensor-map.js';
 import { getArchitecture } from '../models/registry.js';
 import type { Architecture, Model, ModelSpec, ModelState } from '../models/types.js';
-import { foldBatchStats, lossAndGradients } from '../train/step.js';
+import { foldBatchStats } from '../train/step.js';
 import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
-import type { BatchSource } from './batch-source.js';
+import { poolDataOf, withPoolBatch, type BatchSource } from './batch-source.js';
 import {
   destination,
   fixedDestination,
@@ -403,7 +403,8 @@ export async function runLlpf<Config>(
   };
 
   try {
-    if (workers > 1 && training !== undefined) pool = await createGradientPool(arch, config, {}, { workers });
+    // In this thread at one worker: exactly step.ts's lossAndGradients.
+    if (training !== undefined) pool = await createGradientPool(arch, config, poolDataOf(data.train), { workers });
     if (dir !== undefined) {
       await mkdir(dir, { recursive: true });
       // Temporary files of writes that a kill interrupted, whether this run resumes or starts over.
@@ -450,7 +451,8 @@ export async function runLlpf<Config>(
       // 3b. Project.
       if (project) current = projectState(current, startVariances, epsilon);
       // 3c. Train.
-      if (training !== undefined && data.train !== undefined) {
+      if (training !== undefined && data.train !== undefined && pool !== undefined) {
+        const gradientPool = pool;
         const lrs = new Map<string, number>();
         for (const [n, t] of current.params) {
           const v0 = startVariances.get(n);
@@ -461,13 +463,14 @@ export async function runLlpf<Config>(
         const window: number[] = [];
         for (let it = 1; it <= maxIterations; it++) {
           const source = data.train;
-          const batch = source.batch(Math.floor(iterations / source.batchesPerEpoch), iterations % source.batchesPerEpoch);
+          const state = current;
+          const epoch = Math.floor(iterations / source.batchesPerEpoch);
+          const { loss, grads, batchStats, correct } = await withPoolBatch(source, epoch, iterations % source.batchesPerEpoch, (batch) => gradientPool.lossAndGradients(state, batch));
           iterations += 1;
-          const { loss, grads, batchStats, correct } = pool === undefined ? lossAndGradients(arch, config, current, batch) : await pool.lossAndGradients(current, batch);
           const params = new Map([...current.params].map(([n, p]) => [n, tf.tidy(() => tf.sub(p, tf.mul(grads.get(n) as tf.Tensor, lrs.get(n) as number)))]));
           const buffers = current.buffers.size === 0 ? new Map<string, tf.Tensor>() : foldBatchStats(current.buffers, batchStats, training.bnMomentum ?? 0.1);
           const lossValue = loss.dataSync()[0] as number;
-          tf.dispose([loss, correct, batch.x, batch.y, ...grads.values(), ...batchStats.values()]);
+          tf.dispose([loss, correct, ...grads.values(), ...batchStats.values()]);
           disposeTensors(current);
           current = { params, buffers };
           window.push(lossValue);

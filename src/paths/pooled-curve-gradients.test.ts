@@ -7,9 +7,10 @@ import { DEFAULT_PREPROCESSING } from '../data/preprocess.js';
 import { lenet5 } from '../models/lenet5/index.js';
 import { createModel } from '../models/registry.js';
 import { disposeTensors } from '../models/tensor-map.js';
+import type { ImageSplit } from '../data/types.js';
 import type { Model } from '../models/types.js';
 import { createGradientPool, type GradientPool } from '../train/gradient-pool.js';
-import { tensorBatchSource } from './batch-source.js';
+import { splitBatchSource, tensorBatchSource, type BatchSource } from './batch-source.js';
 import { createCurve, disposeCurve, type Curve } from './curve.js';
 import { pooledCurveLossAndGradients } from './pooled-curve-gradients.js';
 import { curveLossAndGradients, trainCurve } from './train-curve.js';
@@ -20,12 +21,13 @@ let curve: Curve;
 let x: tf.Tensor4D;
 let y: tf.Tensor1D;
 let pool: GradientPool;
+let train: ImageSplit;
 beforeAll(async () => {
   await useTestBackend();
   a = createModel('lenet5', {}, 1);
   b = createModel('lenet5', {}, 2);
   curve = createCurve(a, b, { kind: 'bezier', bends: 3 });
-  const train = await loadDataset('fashion-mnist-small', 'train');
+  train = await loadDataset('fashion-mnist-small', 'train');
   ({ x, y } = toTensors(train, Int32Array.from({ length: 96 }, (_, i) => i), DEFAULT_PREPROCESSING));
   pool = await createGradientPool(lenet5, lenet5.parseConfig({}), {}, { workers: 2 });
 });
@@ -64,6 +66,24 @@ describe('trainCurve with workers', () => {
     }
     expect(Math.abs(pooled.rows[0]!.loss - inThread.rows[0]!.loss)).toBeLessThan(1e-5);
     for (const r of [inThread, pooled]) {
+      disposeCurve(r.curve);
+      disposeTensors(r.state.slots);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('trainCurve with workers on a split (the pool holds the split, steps send indices)', () => {
+  it('is bit-identical to the same batches sent as tensors, and leaves no tensor behind', async () => {
+    const indexed = splitBatchSource(train, DEFAULT_PREPROCESSING, { batchSize: 32, seed: 2 });
+    expect(indexed.indexed).toBeDefined();
+    const asTensors: BatchSource = { batchesPerEpoch: indexed.batchesPerEpoch, batch: (e, i) => indexed.batch(e, i) };
+    const options = { epochs: 1, lr: 0.01, weightDecay: 5e-4, workers: 2, maxSteps: 3 };
+    const before = tf.memory().numTensors;
+    const viaIndices = await trainCurve(lenet5, curve as Curve<never>, indexed, options);
+    const viaTensors = await trainCurve(lenet5, curve as Curve<never>, asTensors, options);
+    for (const [name, want] of viaTensors.curve.bends[1]!) expect(Array.from(viaIndices.curve.bends[1]!.get(name)!.dataSync()), name).toEqual(Array.from(want.dataSync()));
+    for (const r of [viaIndices, viaTensors]) {
       disposeCurve(r.curve);
       disposeTensors(r.state.slots);
     }

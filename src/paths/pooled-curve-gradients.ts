@@ -11,8 +11,7 @@
  * to float rounding (there the gradient is taken by differentiating through the combination).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientPool } from '../train/gradient-pool.js';
-import type { Batch } from '../train/step.js';
+import type { GradientPool, PoolBatch } from '../train/gradient-pool.js';
 import { curveCoefficients, type Curve } from './curve.js';
 import { bendKey, type CurveLossAndGradients } from './train-curve.js';
 
@@ -20,7 +19,7 @@ import { bendKey, type CurveLossAndGradients } from './train-curve.js';
 export async function pooledCurveLossAndGradients<C>(
   pool: GradientPool,
   curve: Curve<C>,
-  batch: Batch,
+  batch: PoolBatch,
   t: number,
   weightDecay: number,
 ): Promise<CurveLossAndGradients> {

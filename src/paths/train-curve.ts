@@ -28,7 +28,7 @@ import { learningRateAt, type Schedule } from '../train/schedule.js';
 import { createGradientPool, resolveWorkers, type GradientPool, type WorkerCount } from '../train/gradient-pool.js';
 import { pooledCurveLossAndGradients } from './pooled-curve-gradients.js';
 import { createRandom } from '../util/random.js';
-import type { BatchSource, LabeledBatch } from './batch-source.js';
+import { poolDataOf, withPoolBatch, type BatchSource, type LabeledBatch } from './batch-source.js';
 import { createCurve, curvePath, curveCoefficients, disposeCurve, type CreateCurveOptions, type Curve } from './curve.js';
 import type { Model } from '../models/types.js';
 import type { PathResult } from './path.js';
@@ -194,7 +194,7 @@ export async function trainCurve<C>(
   const workers = resolveWorkers(options.workers, 'trainCurve workers');
   let pool: GradientPool | undefined;
   try {
-    if (workers > 1) pool = await createGradientPool(arch, curve.config, {}, { workers });
+    if (workers > 1) pool = await createGradientPool(arch, curve.config, poolDataOf(data), { workers });
     for (let step = start; step < end; step++) {
       if (options.signal?.aborted === true) {
         reached = step;
@@ -204,12 +204,17 @@ export async function trainCurve<C>(
       const index = step % data.batchesPerEpoch;
       const lr = learningRateAt(schedule, baseLr, epoch, epochs);
       const t = curveTAt(seed, step);
-      const batch = data.batch(epoch, index);
       let computed: CurveLossAndGradients;
-      try {
-        computed = pool === undefined ? curveLossAndGradients(arch, working, batch, t, weightDecay) : await pooledCurveLossAndGradients(pool, working, batch, t, weightDecay);
-      } finally {
-        disposeTensors(new Map<string, tf.Tensor>([['x', batch.x], ['y', batch.y]]));
+      if (pool === undefined) {
+        const batch = data.batch(epoch, index);
+        try {
+          computed = curveLossAndGradients(arch, working, batch, t, weightDecay);
+        } finally {
+          tf.dispose([batch.x, batch.y]);
+        }
+      } else {
+        const gradientPool = pool;
+        computed = await withPoolBatch(data, epoch, index, (batch) => pooledCurveLossAndGradients(gradientPool, working, batch, t, weightDecay));
       }
       const flat = new Map<string, tf.Tensor>();
       working.bends.forEach((bend, i) => {
