@@ -140,4 +140,21 @@ describe('projectToVariance / tensorVariances', () => {
     expect(() => projectToVariance(map, new Map([['zzz', 1]]))).toThrow(/"zzz"/);
     disposeTensors(map, out);
   });
+
+  it('a variance measured once is reused for the same tensor, and a variable is measured again after assign', () => {
+    const models = [1, 2, 3].map((seed) => randomModel(seed, 0.5));
+    const options = { selfIndex: 0, selfWeight: 0.5, correction: 'conservative' as const };
+    const first = averageModels(models, options);
+    const again = averageModels(models, options);
+    expect(again.factors).toEqual(first.factors);
+    expect(Array.from((again.state.params.get('w') as tf.Tensor).dataSync())).toEqual(Array.from((first.state.params.get('w') as tf.Tensor).dataSync()));
+    const v = tf.variable(tf.tensor1d([1, 2, 3, 4, 5]));
+    expect(tensorVariances(new Map([['v', v]])).get('v')).toBe(2.5);
+    const next = tf.tensor1d([0, 2, 4, 6, 8]);
+    v.assign(next);
+    next.dispose();
+    expect(tensorVariances(new Map([['v', v]])).get('v')).toBe(10);
+    disposeTensors(...models, first.state, again.state);
+    v.dispose();
+  });
 });

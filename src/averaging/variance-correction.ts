@@ -78,6 +78,24 @@ export function meanAndVariance(values: ArrayLike<number>): { mean: number; vari
 }
 
 /**
+ * Moments of tensors already measured. A tensor's values never change (a tf.Variable's can, so
+ * variables are measured every time), so one measurement serves every averaging that reads it: a
+ * gossip node's model reaches all its neighbours, and each of them needs its variance.
+ */
+const MOMENTS = new WeakMap<tf.Tensor, { readonly mean: number; readonly variance: number }>();
+
+/** `meanAndVariance` of a tensor's values (`values`, when the caller has read them already). */
+function tensorMoments(tensor: tf.Tensor, values?: ArrayLike<number>): { readonly mean: number; readonly variance: number } {
+  if (tensor instanceof tf.Variable) return meanAndVariance(values ?? tensor.dataSync());
+  let moments = MOMENTS.get(tensor);
+  if (moments === undefined) {
+    moments = meanAndVariance(values ?? tensor.dataSync());
+    MOMENTS.set(tensor, moments);
+  }
+  return moments;
+}
+
+/**
  * Unbiased variance of every tensor with at least two elements (float64).
  * @example tensorVariances(model.params).get('conv1.weight')
  */
@@ -85,7 +103,7 @@ export function tensorVariances(tensors: TensorMap, only?: ReadonlySet<string>):
   const out = new Map<string, number>();
   for (const [name, tensor] of tensors) {
     if (tensor.size < 2 || (only !== undefined && !only.has(name))) continue;
-    out.set(name, meanAndVariance(tensor.dataSync()).variance);
+    out.set(name, tensorMoments(tensor).variance);
   }
   return out;
 }
@@ -195,8 +213,8 @@ export function averageModels(models: readonly ModelState[], options: AverageMod
         continue;
       }
       const rounded = Float32Array.from(avg);
-      const othersVar = values.reduce((acc, v) => acc + meanAndVariance(v).variance, 0) / k;
-      const selfVar = self === undefined ? 0 : meanAndVariance((self[key].get(name) as tf.Tensor).dataSync()).variance;
+      const othersVar = others.reduce((acc, m, j) => acc + tensorMoments(m[key].get(name) as tf.Tensor, values[j]).variance, 0) / k;
+      const selfVar = self === undefined || correction === 'follow-others' ? 0 : tensorMoments(self[key].get(name) as tf.Tensor).variance;
       const target = correction === 'follow-others' ? othersVar : correction === 'self' ? selfVar : c * selfVar + (1 - c) * othersVar;
       const { out: rescaled, factor } = rescaleArray(rounded, target, epsilon);
       factors.set(name, factor);
