@@ -153,6 +153,20 @@ export function projectToVariance(
 }
 
 /**
+ * c·self + (1 − c)·(1/K) Σ_k others_k element by element (the plain mean without a self), summed
+ * in float64 and rounded once to float32.
+ */
+function weightedMean(others: readonly ArrayLike<number>[], self: ArrayLike<number> | undefined, c: number, n: number): Float32Array {
+  const sum = new Float64Array(n);
+  for (const v of others) for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + (v[i] as number);
+  const k = others.length;
+  const out = new Float32Array(n);
+  if (self === undefined) for (let i = 0; i < n; i++) out[i] = (sum[i] as number) / k;
+  else for (let i = 0; i < n; i++) out[i] = c * (self[i] as number) + (1 - c) * ((sum[i] as number) / k);
+  return out;
+}
+
+/**
  * Averages models tensor by tensor, optionally with the variance correction (see the file comment).
  *
  * @example
@@ -194,25 +208,17 @@ export function averageModels(models: readonly ModelState[], options: AverageMod
     for (const [name, ref] of first[key]) {
       const values = others.map((m) => (m[key].get(name) as tf.Tensor).dataSync());
       const n = ref.size;
-      const avg = new Float64Array(n);
-      for (const v of values) for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) + (v[i] as number);
       const k = values.length;
-      if (self === undefined) {
-        for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) / k;
-      } else {
-        const s = (self[key].get(name) as tf.Tensor).dataSync();
-        for (let i = 0; i < n; i++) avg[i] = c * (s[i] as number) + (1 - c) * ((avg[i] as number) / k);
-      }
+      const rounded = weightedMean(values, self === undefined ? undefined : (self[key].get(name) as tf.Tensor).dataSync(), c, n);
       const kind = options.kinds?.get(name) ?? (key === 'params' ? 'weight' : 'running-mean');
       if (options.kinds !== undefined && !options.kinds.has(name)) {
         throw new Error(`averageModels: no kind given for tensor "${name}" (kinds must cover every parameter and buffer)`);
       }
       const corrected = correction !== 'none' && key === 'params' && n >= 2 && correctedKinds.has(kind);
       if (!corrected) {
-        out.set(name, tf.tensor(Float32Array.from(avg), ref.shape));
+        out.set(name, tf.tensor(rounded, ref.shape));
         continue;
       }
-      const rounded = Float32Array.from(avg);
       const othersVar = others.reduce((acc, m, j) => acc + tensorMoments(m[key].get(name) as tf.Tensor, values[j]).variance, 0) / k;
       const selfVar = self === undefined || correction === 'follow-others' ? 0 : tensorMoments(self[key].get(name) as tf.Tensor).variance;
       const target = correction === 'follow-others' ? othersVar : correction === 'self' ? selfVar : c * selfVar + (1 - c) * othersVar;
