@@ -29,6 +29,7 @@ import { configRecord, positiveIntField, positiveNumberField } from '../config-f
 import { glorotUniformArray, initModelState, kaimingNormalArray, kernelFans, normAndBufferValues, truncatedNormalArray, type TensorInitializer } from '../init.js';
 import { affineLayer, buildModelSpec, checkApplyInputs, tensorOf, weightAndBias, type LayerDecl } from '../model-spec.js';
 import { gelu } from '../activations.js';
+import { convRelu } from '../fused-relu.js';
 import { layerNorm, multiHeadSelfAttention, sequencePool } from '../transformer-ops.js';
 import type { Architecture, InitScheme, ModelSpec, TensorMap } from '../types.js';
 
@@ -156,7 +157,7 @@ export function cctTokenize(config: CctConfig, params: TensorMap, x: tf.Tensor4D
     let h = x;
     for (let i = 0; i < config.convLayers; i++) {
       const filter = tensorOf<tf.Rank.R4>(params, `tokenizer.conv_layers.${i}.0.weight`);
-      h = tf.maxPool(tf.fused.conv2d({ x: h, filter, strides: stride, pad, activation: 'relu' }), 3, 2, 1);
+      h = tf.maxPool(convRelu({ x: h, filter, strides: stride, pad }), 3, 2, 1);
     }
     const [n, th, tw, d] = h.shape;
     return tf.reshape<tf.Rank.R3>(h, [n, th * tw, d]);

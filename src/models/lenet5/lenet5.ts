@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configRecord, positiveIntField } from '../config-fields.js';
 import { initFromSpec } from '../init.js';
+import { convRelu, denseRelu } from '../fused-relu.js';
 import { buildModelSpec, checkApplyInputs, tensorOf } from '../model-spec.js';
 import type { Architecture, ModelSpec } from '../types.js';
 
@@ -91,9 +92,11 @@ export const lenet5Model: Architecture<LeNet5Config> = {
     const p = state.params;
     const logits = tf.tidy(() => {
       const conv = (input: tf.Tensor4D, name: string, pad: 'same' | 'valid') =>
-        tf.fused.conv2d({ x: input, filter: tensorOf<tf.Rank.R4>(p, `${name}.weight`), strides: 1, pad, bias: tensorOf(p, `${name}.bias`), activation: 'relu' });
-      const dense = (input: tf.Tensor2D, name: string, relu: boolean) =>
-        tf.fused.matMul({ a: input, b: tensorOf<tf.Rank.R2>(p, `${name}.weight`), bias: tensorOf(p, `${name}.bias`), activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+        convRelu({ x: input, filter: tensorOf<tf.Rank.R4>(p, `${name}.weight`), strides: 1, pad, bias: tensorOf<tf.Rank.R1>(p, `${name}.bias`) });
+      const dense = (input: tf.Tensor2D, name: string, relu: boolean) => {
+        const [weight, bias] = [tensorOf<tf.Rank.R2>(p, `${name}.weight`), tensorOf<tf.Rank.R1>(p, `${name}.bias`)];
+        return relu ? denseRelu(input, weight, bias) : (tf.fused.matMul({ a: input, b: weight, bias }) as tf.Tensor2D);
+      };
       // 5×5 with pad 2 at stride 1 is exactly 'same'.
       let h = tf.maxPool(conv(x, 'conv1', 'same'), 2, 2, 'valid');
       h = tf.maxPool(conv(h, 'conv2', 'valid'), 2, 2, 'valid');
