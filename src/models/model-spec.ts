@@ -152,14 +152,10 @@ export function applyForward(
       for (const item of items) {
         const input = h;
         const i = index++;
-        if (stats === undefined) {
-          h = tf.tidy(() => run(input, item, i));
-        } else {
-          // Returning the record keeps the statistics the unit added (the others belong to this scope).
-          const kept = tf.tidy(() => ({ output: run(input, item, i), recorded: { ...stats } }));
-          Object.assign(stats, kept.recorded);
-          h = kept.output;
-        }
+        // Returning the record keeps the statistics the unit added (the others belong to this scope).
+        const kept = tf.tidy(() => ({ output: run(input, item, i), recorded: { ...stats } }));
+        if (stats !== undefined) Object.assign(stats, kept.recorded);
+        h = kept.output;
         if (input !== x && input !== h) input.dispose();
       }
       return h;
