@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { initBackend, backendFromEnv } from '../src/backend/init-backend.js';
 import { startWebGpu } from '../src/backend/webgpu-backend.js';
+import type { Architecture, ModelState } from '../src/models/types.js';
 
 /** Activates the backend tests run on: MODECONN_BACKEND, else wasm (what our machines run). */
 export async function useTestBackend(): Promise<string> {
@@ -141,4 +142,24 @@ export function erfSeries(x: number): number {
     sum += term / (2 * n + 1);
   }
   return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/**
+ * Asserts that a training-mode cross-entropy through `arch` has a gradient of each parameter's
+ * shape for every parameter, none of them all zero (a parameter the forward pass ignores or a
+ * broken gradient path would show as zeros).
+ */
+export function expectEveryGradientNonZero<C>(arch: Architecture<C>, config: C, state: ModelState, x: tf.Tensor4D, labels: readonly number[], classes: number): void {
+  const names = [...state.params.keys()];
+  const oneHot = tf.oneHot(tf.tensor1d([...labels], 'int32'), classes);
+  const grads = tf.grads((...ps: tf.Tensor[]) => {
+    const params = new Map(names.map((n, i) => [n, ps[i] as tf.Tensor]));
+    return tf.losses.softmaxCrossEntropy(oneHot, arch.apply(config, { params, buffers: state.buffers }, x, { training: true }).logits);
+  })(names.map((n) => state.params.get(n) as tf.Tensor));
+  grads.forEach((g, i) => {
+    const name = names[i] as string;
+    expect(g.shape, name).toEqual((state.params.get(name) as tf.Tensor).shape);
+    expect(tf.tidy(() => tf.max(tf.abs(g))).dataSync()[0], name).toBeGreaterThan(0);
+  });
+  tf.dispose([oneHot, ...grads]);
 }
