@@ -50,6 +50,24 @@ describe('Sum and Mean on wasm (one pass over a non-innermost axis block)', () =
     });
   }
 
+  it('sums are accumulated in float64: 70,000 values of N(0, 10⁴) sum to within 2 float32 ulps of the exact sum', async () => {
+    await tf.setBackend('wasm');
+    const random = createRandom(9);
+    for (const inner of [6, 16]) {
+      const rows = 70_000;
+      const values = Float32Array.from(normalArray(rows * inner, 0, 1e4, random));
+      const exact = new Float64Array(inner);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < inner; j++) exact[j] = (exact[j] as number) + (values[r * inner + j] as number);
+      const got = tf.tidy(() => tf.sum(tf.tensor2d(values, [rows, inner]), 0).dataSync());
+      for (let j = 0; j < inner; j++) {
+        const want = exact[j] as number;
+        // A sum near 2.6·10⁶ has a float32 ulp of 0.25; float32 partial sums of these values are off by tens.
+        const ulp = 2 ** (Math.floor(Math.log2(Math.abs(want))) - 23);
+        expect(Math.abs((got[j] as number) - want), `inner ${inner}, lane ${j}`).toBeLessThanOrEqual(2 * ulp);
+      }
+    }
+  });
+
   it('int32 sums keep their dtype and exact values, and a BatchNorm-sized sum leaks nothing', async () => {
     await tf.setBackend('wasm');
     const ints = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], 'int32');

@@ -9,8 +9,8 @@
  *
  *   sum[o, j] = Σ_{r < reduce} x[o, r, j],   mean = sum / reduce,
  *
- * one pass reads x in order as wasm SIMD sums over rows (`wasm-simd-rows.ts`'s rowDot against
- * ones, in f32 over chunks of ≤ 256 rows, the chunks summed in f64). A row narrower than a whole
+ * one pass reads x in order as wasm SIMD sums over rows (`wasm-simd-rows.ts`'s rowSum64, each f32
+ * lane widened and summed in f64, as precise as a scalar f64 loop). A row narrower than a whole
  * number of f32x4 vectors is read g = 4 / gcd(inner, 4) rows at a time (inner = 6: 12 lanes), the
  * last reduce mod g rows in a JS loop in f64, as is everything where wasm SIMD is unavailable.
  * Innermost or scattered axes, other dtypes, and empty tensors go to tfjs-backend-wasm's kernel,
@@ -20,9 +20,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { asWasmBackend, disposeWasmIntermediates, replaceWasmKernel } from './wasm-kernel-calls.js';
 import { simdRows } from './wasm-simd-rows.js';
-
-/** Rows summed in f32 before the partial sum joins the f64 total. */
-const CHUNK = 256;
 
 /** [outer, reduce, inner] of x for reduction `axes`, or undefined when they are not one non-innermost block. */
 export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | undefined {
@@ -50,24 +47,21 @@ function sumMiddle(backend: BackendWasm, x: tf.TensorInfo, outer: number, reduce
   const simdRowCount = Math.floor(reduce / group);
   const rows = simdRowCount > 0 ? simdRows(backend) : undefined;
   const vectors = lanes / 4;
-  const scratch = rows === undefined ? undefined : backend.makeOutput([8 * vectors], 'float32');
+  // Per-lane f64 sums: 2 doubles per f32 lane pair, 8 bytes a lane.
+  const scratch = rows === undefined ? undefined : backend.makeOutput([2 * lanes], 'float32');
   // Views after makeOutput: allocating may grow (and detach) the heap.
   const xs = backend.typedArrayFromHeap(x) as Float32Array;
   let jsFrom = 0;
   if (rows !== undefined && scratch !== undefined) {
-    const area = backend.typedArrayFromHeap(scratch) as Float32Array;
-    area.fill(1, 0, 4 * vectors);
     const xPointer = (backend.dataIdMap.get(x.dataId) as { memoryOffset: number }).memoryOffset;
-    const scratchPointer = (backend.dataIdMap.get(scratch.dataId) as { memoryOffset: number }).memoryOffset;
-    const [onesPointer, accPointer] = [scratchPointer, scratchPointer + 16 * vectors];
-    const acc = area.subarray(4 * vectors);
+    const accPointer = (backend.dataIdMap.get(scratch.dataId) as { memoryOffset: number }).memoryOffset;
+    const heap = backend.typedArrayFromHeap(scratch) as Float32Array;
+    const acc = new Float64Array(heap.buffer, heap.byteOffset, lanes);
     for (let o = 0; o < outer; o++) {
       const base = o * inner;
-      for (let r0 = 0; r0 < simdRowCount; r0 += CHUNK) {
-        const count = Math.min(CHUNK, simdRowCount - r0);
-        rows.rowDot(xPointer + 4 * (o * reduce * inner + r0 * lanes), onesPointer, accPointer, count, vectors, 4 * lanes, 0);
-        for (let q = 0; q < lanes; q++) sums[base + (q % inner)] = (sums[base + (q % inner)] as number) + (acc[q] as number);
-      }
+      rows.rowSum64(xPointer + 4 * o * reduce * inner, accPointer, simdRowCount, vectors, 4 * lanes);
+      // Lanes in vector order: (0, 1), (2, 3) of each f32x4, i.e. lane q at position q.
+      for (let q = 0; q < lanes; q++) sums[base + (q % inner)] = (sums[base + (q % inner)] as number) + (acc[q] as number);
     }
     jsFrom = simdRowCount * group;
   }

@@ -1,5 +1,5 @@
 /**
- * Three wasm SIMD loops over tfjs-backend-wasm's heap, for reductions XNNPACK has no operator
+ * Four wasm SIMD loops over tfjs-backend-wasm's heap, for reductions XNNPACK has no operator
  * for: a small WebAssembly module, assembled here from its instructions, that imports the
  * backend's `WebAssembly.Memory` so it reads tensors where they lie.
  *
@@ -7,6 +7,8 @@
  *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + 4j .. +3] ⊙ dy[i·dyStep + 4j .. +3]          (j < vectors)
  *   rowDotSplat(x, dy, acc, count, vectors, xStep, dyStep, perChannel):
  *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + ⌊j / perChannel⌋] · dy[i·dyStep + 4j .. +3]   (x broadcast)
+ *   rowSum64(x, acc, count, vectors, xStep):
+ *     acc[4j .. 4j+3] = Σ_{i < count} x[i·xStep + 4j .. +3]   accumulated in float64 (acc: f64 lanes)
  *   maxPool2x2GradRow(x, dy, dx, outWidth, pixelBytes, inRowBytes):
  *     one output row of a 2×2 stride-2 max pooling's gradient: dy to each window's first maximum,
  *     0 to the window's other three cells (wasm-max-pool-grad.ts)
@@ -23,6 +25,7 @@ export interface SimdRows {
   rowDot(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number): void;
   rowDotSplat(x: number, dy: number, acc: number, count: number, vectors: number, xStep: number, dyStep: number, perChannel: number): void;
   maxPool2x2GradRow(x: number, dy: number, dx: number, outWidth: number, pixelBytes: number, inRowBytes: number): void;
+  rowSum64(x: number, acc: number, count: number, vectors: number, xStep: number): void;
 }
 
 /** unsigned LEB128 */
@@ -79,6 +82,10 @@ const op = {
   /** v128.const f32x4(−∞, −∞, −∞, −∞) */
   minusInfinity: [0xfd, ...uleb(0x0c), ...[0, 1, 2, 3].flatMap(() => [0x00, 0x00, 0x80, 0xff])],
   f32x4Add: [0xfd, ...uleb(0xe4)],
+  /** i8x16.shuffle moving lanes 2, 3 of an f32x4 to lanes 0, 1 */
+  highHalf: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
+  f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
 } as const;
 
@@ -176,13 +183,49 @@ function maxPoolGradBody(): number[] {
   return [...uleb(bodyBytes.length), ...bodyBytes];
 }
 
-/** The module's bytes: imports env.memory, exports rowDot, rowDotSplat and maxPool2x2GradRow. */
+/**
+ * The body of rowSum64: params 0 x, 1 acc, 2 count, 3 vectors, 4 xStep (bytes); locals j, i, xp
+ * (i32), v, lo, hi (v128). Vector j of every row is widened to two f64x2 and added there, so the
+ * sum is float64 however many rows it covers.
+ */
+function rowSum64Body(): number[] {
+  const [j, i, xp, v, lo, hi] = [5, 6, 7, 8, 9, 10];
+  const code = [
+    ...op.i32(0), ...op.set(j),
+    ...op.block, ...op.loop,
+    ...op.get(j), ...op.get(3), ...op.geU, ...op.brIf(1),
+    ...op.zero, ...op.set(lo),
+    ...op.zero, ...op.set(hi),
+    ...op.get(0), ...op.get(j), ...op.i32(16), ...op.mul, ...op.add, ...op.set(xp),
+    ...op.get(2), ...op.set(i),
+    ...op.block, ...op.loop,
+    ...op.get(i), ...op.eqz, ...op.brIf(1),
+    ...op.get(xp), ...op.load, ...op.set(v),
+    ...op.get(lo), ...op.get(v), ...op.f64x2PromoteLow, ...op.f64x2Add, ...op.set(lo),
+    ...op.get(hi), ...op.get(v), ...op.get(v), ...op.highHalf, ...op.f64x2PromoteLow, ...op.f64x2Add, ...op.set(hi),
+    ...op.get(xp), ...op.get(4), ...op.add, ...op.set(xp),
+    ...op.get(i), ...op.i32(1), ...op.sub, ...op.set(i),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(1), ...op.get(j), ...op.i32(32), ...op.mul, ...op.add, ...op.get(lo), ...op.store,
+    ...op.get(1), ...op.get(j), ...op.i32(32), ...op.mul, ...op.i32(16), ...op.add, ...op.add, ...op.get(hi), ...op.store,
+    ...op.get(j), ...op.i32(1), ...op.add, ...op.set(j),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.end,
+  ];
+  const locals = [2, ...uleb(3), I32, ...uleb(3), V128];
+  const bodyBytes = [...locals, ...code];
+  return [...uleb(bodyBytes.length), ...bodyBytes];
+}
+
+/** The module's bytes: imports env.memory, exports rowDot, rowDotSplat, maxPool2x2GradRow and rowSum64. */
 export function simdRowsModule(): Uint8Array {
-  const types = [3, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 8, ...new Array<number>(8).fill(I32), 0, 0x60, 6, ...new Array<number>(6).fill(I32), 0];
+  const types = [4, ...[7, 8, 6, 5].flatMap((params) => [0x60, params, ...new Array<number>(params).fill(I32), 0])];
   const imports = [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
-  const functions = [3, 0, 1, 2];
-  const exports = [3, ...name('rowDot'), 0x00, 0, ...name('rowDotSplat'), 0x00, 1, ...name('maxPool2x2GradRow'), 0x00, 2];
-  const code = [3, ...rowDotBody(false), ...rowDotBody(true), ...maxPoolGradBody()];
+  const functions = [4, 0, 1, 2, 3];
+  const exports = [4, ...name('rowDot'), 0x00, 0, ...name('rowDotSplat'), 0x00, 1, ...name('maxPool2x2GradRow'), 0x00, 2, ...name('rowSum64'), 0x00, 3];
+  const code = [4, ...rowDotBody(false), ...rowDotBody(true), ...maxPoolGradBody(), ...rowSum64Body()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),

@@ -21,9 +21,10 @@ const installed = await import(specifier).then(
 if (installed !== undefined) reportSkip('webgpu-kernels.test.ts', 'webgpu kernel coverage', `${specifier} does not load: ${installed}`);
 
 const MODELS = [
-  ['lenet5', {}, [4, 28, 28, 1], ['Conv2DBackpropFilter', 'Relu']],
+  // LeNet5's and CCT's relu layers are fused under gradients too (src/models/fused-relu.ts).
+  ['lenet5', {}, [4, 28, 28, 1], ['Conv2DBackpropFilter', 'FusedConv2D', '_FusedMatMul', 'Step']],
   ['resnet18', { width: 1 / 16, inputSize: 16 }, [4, 16, 16, 3], ['Conv2DBackpropFilter', 'Relu']],
-  ['cct', { preset: 'cct_tiny', inputSize: 8, classes: 3 }, [4, 8, 8, 3], ['Conv2DBackpropFilter', 'Relu']],
+  ['cct', { preset: 'cct_tiny', inputSize: 8, classes: 3 }, [4, 8, 8, 3], ['Conv2DBackpropFilter', 'FusedConv2D', 'Step']],
   ['efficientnet-b0', { width: 0.1, inputSize: 16 }, [4, 16, 16, 3], ['Conv2DBackpropFilter', 'Sigmoid', 'DepthwiseConv2dNativeBackpropFilter']],
   ['dla', { width: 1 / 16, inputSize: 8 }, [4, 8, 8, 3], ['Conv2DBackpropFilter', 'Relu', 'Concat']],
 ] as const;
