@@ -24,7 +24,7 @@ export {
   type CurveEpochRow,
 } from '../paths/train-curve.js';
 export { saveCurve, loadCurve, CURVE_FORMAT, type SavedCurve } from '../paths/curve-checkpoint.js';
-export { tensorBatchSource, splitBatchSource, type BatchSource, type LabeledBatch, type SplitBatchOptions, type TensorBatchOptions } from '../paths/batch-source.js';
+export { tensorBatchSource, splitBatchSource, type BatchSource, type IndexedBatches, type LabeledBatch, type SplitBatchOptions, type TensorBatchOptions } from '../paths/batch-source.js';
 export {
   findAutoNebPath,
   type AutoNebInfo,
