@@ -447,15 +447,20 @@ function buildSimulation(
     if (acting.length === 0) return;
     const batches = acting.map((i) => nextBatch(i));
     if (workers > 1 && config.engine === 'separate' && acting.length > 1) {
-      // The acting nodes' gradients on the workers, the updates here in node order (as below).
+      // The acting nodes' gradients over the workers and this thread, each node's update here as
+      // soon as its gradient is ready (while the workers compute others'). A node's update reads
+      // only its own state and optimizer, so the order of the updates changes nothing.
       pool ??= createGradientPool(lenet5, lenetConfig, { train: data.train, preprocessing: PREPROCESSING }, { workers });
       const nodes = acting.map((i) => internals.nodes[i] as NodeState);
-      const computed = await (await pool).lossAndGradientsEach(nodes.map((node, j) => ({ state: node.model.state, batch: batches[j] as Int32Array })));
-      nodes.forEach((node, j) => {
-        const out = applyGradients(node.model.state, computed[j] as (typeof computed)[number], node.optimizer, config.lr);
-        tf.dispose([out.loss, out.correct]);
-        setModel(node, share(out.state));
-      });
+      await (await pool).forEachLossAndGradients(
+        nodes.map((node, j) => ({ state: node.model.state, batch: batches[j] as Int32Array })),
+        (j, computed) => {
+          const node = nodes[j] as NodeState;
+          const out = applyGradients(node.model.state, computed, node.optimizer, config.lr);
+          tf.dispose([out.loss, out.correct]);
+          setModel(node, share(out.state));
+        },
+      );
     } else if (config.engine === 'separate' || acting.length === 1) {
       acting.forEach((i, j) => {
         const node = internals.nodes[i] as NodeState;

@@ -105,6 +105,35 @@ export interface ReduceTask {
   readonly length: number;
 }
 
+/**
+ * The shared buffers of one `forEachLossAndGradients` call (gradient-pool.ts): a state slot and a
+ * result slot per task, and the claim counter the participants share.
+ */
+export interface TaskMemory {
+  /** float32, tasks × (paramSize + bufferSize). */
+  readonly states: SharedArrayBuffer;
+  /** float32, tasks × paramSize. */
+  readonly grads: SharedArrayBuffer;
+  /** float32, tasks × bufferSize. */
+  readonly stats: SharedArrayBuffer;
+  /** float64, tasks × SCALARS_PER_WORKER. */
+  readonly scalars: SharedArrayBuffer;
+  /** int32, 1 + tasks: [0] the next task to claim, [1 + j] = 1 once task j's result is written. */
+  readonly control: SharedArrayBuffer;
+}
+
+/**
+ * Parent → worker: claim tasks 0‥count−1 one at a time (Atomics.add on control[0]) until none is
+ * left, computing each from its state slot and shard into its result slot of `memory`.
+ */
+export interface EachTask {
+  readonly kind: 'each';
+  readonly id: number;
+  readonly memory: TaskMemory;
+  readonly count: number;
+  readonly shards: readonly ShardMessage[];
+}
+
 /** Worker → parent. */
 export type GradientReply =
   | { readonly kind: 'ready' }
@@ -176,8 +205,8 @@ export interface ResultSlots {
   readonly scalars: Float64Array;
 }
 
-/** The views of participant `index`'s result slots in `memory`. */
-export function resultSlots(memory: SharedMemory, layout: StateLayout, index: number): ResultSlots {
+/** The views of participant (or task) `index`'s result slots in `memory`. */
+export function resultSlots(memory: Pick<SharedMemory, 'grads' | 'stats' | 'scalars'>, layout: StateLayout, index: number): ResultSlots {
   return {
     grads: new Float32Array(memory.grads, index * layout.paramSize * 4, layout.paramSize),
     stats: new Float32Array(memory.stats, index * layout.bufferSize * 4, layout.bufferSize),

@@ -107,6 +107,48 @@ describe('createGradientPool (LeNet5, embedded Fashion-MNIST, 300 images)', () =
     disposeTensors(states[1], states[2]);
   });
 
+  it('forEachLossAndGradients hands over each task once, bit for bit the in-thread result, the workers claiming tasks while this thread works on results', async () => {
+    const states = [state, lenet5.init(config, 5), lenet5.init(config, 6)];
+    const tasks = Array.from({ length: 7 }, (_, j) => ({ state: states[j % 3] as ModelState, batch: batches[j % 3] as Int32Array }));
+    const want = states.map((s, j) => reference(s, train, batches[j] as Int32Array));
+    const before = tf.memory().numTensors;
+    for (let call = 0; call < 2; call++) {
+      // The second call reuses the first's shared memory (the counter and flags reset).
+      const seen: number[] = [];
+      const own = await pool.forEachLossAndGradients(tasks, (j, r) => {
+        seen.push(j);
+        const got = read(r);
+        const w = want[j % 3] as ReturnType<typeof read>;
+        expect(got.loss, `task ${j}`).toBe(w.loss);
+        expect(got.correct, `task ${j}`).toBe(w.correct);
+        for (const [name, g] of w.grads) expect([...(got.grads.get(name) as Float32Array)], `task ${j} ${name}`).toEqual([...g]);
+        const until = performance.now() + 40; // this thread's own work per result
+        while (performance.now() < until);
+      });
+      expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(own).toBeGreaterThan(0);
+      expect(own, 'the worker computed none of the tasks').toBeLessThan(7);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    disposeTensors(states[1], states[2]);
+  });
+
+  it('forEachLossAndGradients: an error thrown by the caller\'s function rejects the call and leaves the pool usable', async () => {
+    const tasks = batches.map((b) => ({ state, batch: b }));
+    await expect(
+      pool.forEachLossAndGradients(tasks, (j, r) => {
+        disposeResult(r);
+        throw new Error(`no room for result ${j}`);
+      }),
+    ).rejects.toThrow(/no room for result/);
+    let count = 0;
+    await pool.forEachLossAndGradients(tasks, (_, r) => {
+      count += 1;
+      disposeResult(r);
+    });
+    expect(count).toBe(3);
+  });
+
   it('leaves no tensor behind across repeated steps once the caller disposes the results', async () => {
     disposeResult(await pool.lossAndGradients(state, batches[0] as Int32Array));
     const before = tf.memory().numTensors;

@@ -32,6 +32,12 @@
  * r·W + w on participant w, this thread's in-thread); each result is bit-identical to the in-thread
  * one, whichever participant computed it. Rounds, not a queue: this thread cannot feed a worker
  * while it computes, so a worker that finished early would wait anyway.
+ *
+ * `forEachLossAndGradients` is the queue for callers with work of their own per result (the
+ * simulator's node updates): every task's state is written to shared memory first, then every
+ * participant claims tasks from one shared counter (Atomics) and this thread, between its own
+ * tasks, hands each written result to the caller. This thread does the caller's work and claims
+ * fewer tasks; a worker never waits for it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { toTensors, type Batch } from '../data/batches.js';
@@ -50,7 +56,10 @@ import {
   writeResult,
   specLayout,
   type GradientReply,
+  type EachTask,
   type GradientTask,
+  type LayoutEntry,
+  type TaskMemory,
   type ReduceTask,
   type GradientWorkerInit,
   type ShardMessage,
@@ -84,6 +93,12 @@ export interface GradientPoolOptions {
 /** A batch as the pool takes it: indices into the pool's training split, or tensors. */
 export type PoolBatch = Int32Array | Batch;
 
+/** One independent task of `lossAndGradientsEach` / `forEachLossAndGradients`. */
+export interface PoolTask {
+  readonly state: ModelState;
+  readonly batch: PoolBatch;
+}
+
 /** Loss and gradients on every core; `close()` it when done. */
 export interface GradientPool {
   /** Threads computing (1: in this thread). */
@@ -95,7 +110,17 @@ export interface GradientPool {
    */
   lossAndGradients(state: ModelState, batch: PoolBatch): Promise<LossAndGradients>;
   /** Independent tasks, each computed whole by one worker; results in task order. */
-  lossAndGradientsEach(tasks: readonly { readonly state: ModelState; readonly batch: PoolBatch }[]): Promise<LossAndGradients[]>;
+  lossAndGradientsEach(tasks: readonly PoolTask[]): Promise<LossAndGradients[]>;
+  /**
+   * Independent tasks, each computed whole by one participant and handed to `use(j, result)` in
+   * this thread as soon as this thread sees it ready, in no fixed order (`use` takes the result
+   * over). The participants claim tasks one at a time from a shared counter, so what `use` does
+   * here (an optimizer step, say) overlaps the workers' tasks and this thread simply claims fewer.
+   * Each result is bit-identical to the in-thread one. Shared memory holds one state and one
+   * result slot per task, so for many large states prefer `lossAndGradientsEach` (W slots).
+   * Resolves to the number of tasks this thread computed (the workers computed the rest).
+   */
+  forEachLossAndGradients(tasks: readonly PoolTask[], use: (index: number, result: LossAndGradients) => void): Promise<number>;
   /** Terminates the workers (in-thread: nothing to do). Pending calls are rejected. */
   close(): Promise<void>;
 }
@@ -120,6 +145,11 @@ function inThreadPool<Config>(architecture: Architecture<Config>, config: Config
     workers: 1,
     lossAndGradients: (state, batch) => Promise.resolve().then(() => one(state, batch)),
     lossAndGradientsEach: (tasks) => Promise.resolve().then(() => tasks.map((t) => one(t.state, t.batch))),
+    forEachLossAndGradients: (tasks, use) =>
+      Promise.resolve().then(() => {
+        tasks.forEach((t, j) => use(j, one(t.state, t.batch)));
+        return tasks.length;
+      }),
     close: () => Promise.resolve(),
   };
 }
@@ -194,7 +224,7 @@ export async function createGradientPool<Config>(
 
   let nextId = 0;
   /** Posts `task` to participant `p` ≥ 1 (a worker thread); resolves when it has written its result. */
-  const post = (p: number, task: GradientTask | ReduceTask): Promise<void> => group.request(p - 1, task).then(() => undefined);
+  const post = (p: number, task: GradientTask | ReduceTask | EachTask): Promise<void> => group.request(p - 1, task).then(() => undefined);
   const send = (p: number, stateSlot: number, shard: ShardMessage): Promise<void> => post(p, { kind: 'step', id: nextId++, stateSlot, shard });
   /**
    * The weighted gradient sum into `reduced`, each active participant summing one contiguous range
@@ -209,12 +239,13 @@ export async function createGradientPool<Config>(
     await Promise.all(posted);
   };
 
-  const writeState = (state: ModelState, slot: number): void => {
+  const writeState = (state: ModelState, slot: number, into: Float32Array = states): void => {
     assertStateMatches(layout, state, 'gradient pool');
     const base = slot * slotSize;
-    for (const e of layout.params) states.set((state.params.get(e.name) as tf.Tensor).dataSync(), base + e.offset);
-    for (const e of layout.buffers) states.set((state.buffers.get(e.name) as tf.Tensor).dataSync(), base + layout.paramSize + e.offset);
+    for (const e of layout.params) into.set((state.params.get(e.name) as tf.Tensor).dataSync(), base + e.offset);
+    for (const e of layout.buffers) into.set((state.buffers.get(e.name) as tf.Tensor).dataSync(), base + layout.paramSize + e.offset);
   };
+  let eachMemory: TaskMemory | undefined;
 
   const inputs: { x: Float32Array; y: Int32Array } = { x: new Float32Array(new SharedArrayBuffer(4)), y: new Int32Array(new SharedArrayBuffer(4)) };
   /** Shard messages for `batch` cut into `sizes`. */
@@ -341,12 +372,7 @@ export async function createGradientPool<Config>(
       }),
     lossAndGradientsEach: (tasks) =>
       exclusive(async () => {
-        tasks.forEach((task, j) => {
-          const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
-          if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
-          if (task.batch instanceof Int32Array && split === undefined) throw new Error(`gradient pool: task ${j} is an index batch but the pool has no training split (data.train)`);
-          assertStateMatches(layout, task.state, 'gradient pool');
-        });
+        checkTasks(tasks);
         // Checked before anything is posted: past this point only a worker or a computation fails.
         const results: (LossAndGradients | undefined)[] = new Array<LossAndGradients | undefined>(tasks.length);
         try {
@@ -372,11 +398,87 @@ export async function createGradientPool<Config>(
         }
         return results as LossAndGradients[];
       }),
+    forEachLossAndGradients: (tasks, use) =>
+      exclusive(async () => {
+        checkTasks(tasks);
+        if (tasks.length === 0) return 0;
+        const memory = taskMemory(tasks.length);
+        const control = new Int32Array(memory.control);
+        const taskStates = new Float32Array(memory.states);
+        tasks.forEach((task, j) => writeState(task.state, j, taskStates));
+        const shards = tasks.map((task): ShardMessage => (task.batch instanceof Int32Array ? { kind: 'indices', indices: task.batch } : tensorShard(task.batch)));
+        const posted = Array.from({ length: count - 1 }, (_, k) => post(k + 1, { kind: 'each', id: nextId++, memory, count: tasks.length, shards }));
+        const delivered = new Uint8Array(tasks.length);
+        const deliver = (j: number, result: LossAndGradients): void => {
+          delivered[j] = 1;
+          use(j, result);
+        };
+        /** Hands over every result a worker has written since the last look. */
+        const deliverWritten = (): void => {
+          for (let j = 0; j < tasks.length; j++) if (delivered[j] === 0 && Atomics.load(control, 1 + j) === 1) deliver(j, taskResult(memory, j));
+        };
+        let own = 0;
+        try {
+          for (;;) {
+            deliverWritten();
+            const j = Atomics.add(control, 0, 1);
+            if (j >= tasks.length) break;
+            own += 1;
+            deliver(j, inThread(tasks[j] as PoolTask));
+          }
+        } catch (error) {
+          Atomics.store(control, 0, tasks.length); // the workers stop after their current task
+          await Promise.allSettled(posted);
+          throw error;
+        }
+        await Promise.all(posted);
+        deliverWritten();
+        return own;
+      }),
     close: () => group.close(),
   };
 
+  /** Throws, before anything is posted, for a task that cannot be computed. */
+  function checkTasks(tasks: readonly PoolTask[]): void {
+    tasks.forEach((task, j) => {
+      const n = task.batch instanceof Int32Array ? task.batch.length : task.batch.x.shape[0];
+      if (n === 0) throw new Error(`gradient pool: task ${j} has an empty batch`);
+      if (task.batch instanceof Int32Array && split === undefined) throw new Error(`gradient pool: task ${j} is an index batch but the pool has no training split (data.train)`);
+      assertStateMatches(layout, task.state, 'gradient pool');
+    });
+  }
+
+  /** The per-task buffers for `tasks` tasks: the last call's when large enough (counter and flags reset). */
+  function taskMemory(tasks: number): TaskMemory {
+    if (eachMemory === undefined || new Int32Array(eachMemory.control).length < 1 + tasks) {
+      const room = Math.max(tasks, 2 * count);
+      eachMemory = {
+        states: new SharedArrayBuffer(room * slotSize * 4),
+        grads: new SharedArrayBuffer(Math.max(1, room * layout.paramSize) * 4),
+        stats: new SharedArrayBuffer(Math.max(1, room * layout.bufferSize) * 4),
+        scalars: new SharedArrayBuffer(room * SCALARS_PER_WORKER * 8),
+        control: new SharedArrayBuffer((1 + room) * 4),
+      };
+    } else {
+      new Int32Array(eachMemory.control).fill(0);
+    }
+    return eachMemory;
+  }
+
+  /** Task `j`'s result as tensors, read from its slots of `memory` (exactly the values written). */
+  function taskResult(memory: TaskMemory, j: number): LossAndGradients {
+    const slots = resultSlots(memory, layout, j);
+    const tensors = (list: readonly LayoutEntry[], from: Float32Array) => new Map(list.map((e) => [e.name, tf.tensor(from.slice(e.offset, e.offset + e.size), [...e.shape], 'float32')]));
+    return {
+      loss: tf.scalar(slots.scalars[0] as number),
+      grads: tensors(layout.params, slots.grads),
+      batchStats: tensors(layout.buffers, slots.stats),
+      correct: tf.scalar(slots.scalars[1] as number),
+    };
+  }
+
   /** One whole task in this thread: step.ts's `lossAndGradients`, as the in-thread pool computes it. */
-  function inThread(task: { readonly state: ModelState; readonly batch: PoolBatch }): LossAndGradients {
+  function inThread(task: PoolTask): LossAndGradients {
     const { batch, own } = batchTensors(task.batch, data, 'gradient pool');
     try {
       return lossAndGradients(architecture, config, task.state, batch);

@@ -3,9 +3,12 @@
  * else): activates the parent's backend, then for every task reads a state from its shared slot,
  * builds its shard's batch (from the shared split or the shared inputs), runs the same
  * `lossAndGradients` as the parent (src/train/step.ts) and writes gradients, BatchNorm batch
- * statistics, loss, correct count and example count into its own slots of shared memory.
+ * statistics, loss, correct count and example count into its own slots of shared memory. An
+ * `each` request (the pool's forEachLossAndGradients) is a list of whole tasks that this worker,
+ * the other workers and the parent claim one at a time from a shared counter, each written into
+ * the task's own slots of that call's memory.
  *
- * One task at a time: the parent sends the next task only after the reply.
+ * One request at a time: the parent sends the next one only after the reply.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/init-backend.js';
@@ -13,11 +16,11 @@ import type { Batch } from '../data/batches.js';
 import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
-import { reduceRange, resultSlots, shardBatch, writeResult, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask } from './gradient-messages.js';
+import { reduceRange, resultSlots, shardBatch, writeResult, type EachTask, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask, type ResultSlots, type ShardMessage } from './gradient-messages.js';
 import { lossAndGradients } from './step.js';
 import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
-async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTask | ReduceTask, GradientReply>> {
+async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTask | ReduceTask | EachTask, GradientReply>> {
   await initBackend(init.backend);
   const architecture = await loadWorkerArchitecture(init);
   const { layout, memory, index } = init;
@@ -25,38 +28,55 @@ async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTa
   const states = new Float32Array(memory.states);
   const slots = resultSlots(memory, layout, index);
 
-  /** Tensors of slot `slot` (copied: the cpu backend would otherwise keep a view of shared memory). */
-  const readState = (slot: number): ModelState => {
+  /** Tensors of slot `slot` of `from` (copied: the cpu backend would otherwise keep a view of shared memory). */
+  const readState = (from: Float32Array, slot: number): ModelState => {
     const base = slot * slotSize;
-    const read = (list: readonly LayoutEntry[], from: number) =>
-      new Map(list.map((e) => [e.name, tf.tensor(states.slice(from + e.offset, from + e.offset + e.size), [...e.shape], 'float32')]));
+    const read = (list: readonly LayoutEntry[], at: number) =>
+      new Map(list.map((e) => [e.name, tf.tensor(from.slice(at + e.offset, at + e.offset + e.size), [...e.shape], 'float32')]));
     return { params: read(layout.params, base), buffers: read(layout.buffers, base + layout.paramSize) };
   };
 
-  const run = (task: GradientTask): GradientReply => {
+  /** Loss and gradients at the state in slot `slot` of `from` on `shard`, written into `into`. */
+  const compute = (from: Float32Array, slot: number, shard: ShardMessage, into: ResultSlots): void => {
     let state: ModelState | undefined;
     let batch: Batch | undefined;
     try {
-      state = readState(task.stateSlot);
-      batch = shardBatch(task.shard, init.split, init.preprocessing, 'gradient worker');
+      state = readState(from, slot);
+      batch = shardBatch(shard, init.split, init.preprocessing, 'gradient worker');
       const out = lossAndGradients(architecture, init.config, state, batch);
       try {
-        writeResult(layout, out, batch.x.shape[0], slots, 'gradient worker');
+        writeResult(layout, out, batch.x.shape[0], into, 'gradient worker');
       } finally {
         tf.dispose([out.loss, out.correct, ...out.grads.values(), ...out.batchStats.values()]);
       }
-      return { kind: 'done', id: task.id };
     } finally {
       if (state !== undefined) disposeTensors(state);
       if (batch !== undefined) tf.dispose([batch.x, batch.y]);
     }
+  };
+
+  const run = (task: GradientTask): GradientReply => {
+    compute(states, task.stateSlot, task.shard, slots);
+    return { kind: 'done', id: task.id };
+  };
+  /** Tasks claimed one at a time from the shared counter until none is left (the parent claims too). */
+  const each = (task: EachTask): GradientReply => {
+    const control = new Int32Array(task.memory.control);
+    const taskStates = new Float32Array(task.memory.states);
+    for (;;) {
+      const j = Atomics.add(control, 0, 1);
+      if (j >= task.count) break;
+      compute(taskStates, j, task.shards[j] as ShardMessage, resultSlots(task.memory, layout, j));
+      Atomics.store(control, 1 + j, 1);
+    }
+    return { kind: 'done', id: task.id };
   };
   /** This worker's range of the summed gradient (the parent's serial sum, spread over the participants). */
   const reduce = (task: ReduceTask): GradientReply => {
     reduceRange(memory, layout, task);
     return { kind: 'done', id: task.id };
   };
-  return { handle: (task) => (task.kind === 'reduce' ? reduce(task) : run(task)) };
+  return { handle: (task) => (task.kind === 'reduce' ? reduce(task) : task.kind === 'each' ? each(task) : run(task)) };
 }
 
 await serveWorker('gradient-worker', setUp);
