@@ -18,5 +18,5 @@ export {
   type EpochMetrics,
   type TrainingData,
 } from '../train/train-mode.js';
-export { createGradientPool, resolveWorkers, type GradientPool, type PoolBatch, type GradientPoolData, type GradientPoolOptions, type WorkerCount } from '../train/gradient-pool.js';
+export { createGradientPool, resolveWorkers, type GradientPool, type PoolBatch, type PoolTask, type GradientPoolData, type GradientPoolOptions, type WorkerCount } from '../train/gradient-pool.js';
 export { createRandom, permutation, uniformArray, normalArray, type Random } from '../util/random.js';
