@@ -158,6 +158,15 @@ export function specLayout(spec: ModelSpec): StateLayout {
   return { params: params.entries, buffers: buffers.entries, paramSize: params.size, bufferSize: buffers.size };
 }
 
+/**
+ * The tensors of `entries`, read from `from` with the layout's offsets counted from `base`. The
+ * values are copied: the cpu backend would otherwise keep a view of shared memory that the next
+ * task overwrites.
+ */
+export function readEntries(entries: readonly LayoutEntry[], from: Float32Array, base = 0): Map<string, tf.Tensor> {
+  return new Map(entries.map((e) => [e.name, tf.tensor(from.slice(base + e.offset, base + e.offset + e.size), [...e.shape], 'float32')]));
+}
+
 /** Throws unless `state` has exactly the tensors of `layout` (names and shapes; any order). */
 export function assertStateMatches(layout: StateLayout, state: ModelState, where: string): void {
   const check = (expected: readonly LayoutEntry[], found: ReadonlyMap<string, { shape: readonly number[] }>, what: string): void => {

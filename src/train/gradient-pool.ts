@@ -49,6 +49,7 @@ import type { Architecture, ModelState } from '../models/types.js';
 import {
   SCALARS_PER_WORKER,
   assertStateMatches,
+  readEntries,
   reduceRange,
   resultSlots,
   shardBatch,
@@ -58,7 +59,6 @@ import {
   type GradientReply,
   type EachTask,
   type GradientTask,
-  type LayoutEntry,
   type TaskMemory,
   type ReduceTask,
   type GradientWorkerInit,
@@ -468,11 +468,10 @@ export async function createGradientPool<Config>(
   /** Task `j`'s result as tensors, read from its slots of `memory` (exactly the values written). */
   function taskResult(memory: TaskMemory, j: number): LossAndGradients {
     const slots = resultSlots(memory, layout, j);
-    const tensors = (list: readonly LayoutEntry[], from: Float32Array) => new Map(list.map((e) => [e.name, tf.tensor(from.slice(e.offset, e.offset + e.size), [...e.shape], 'float32')]));
     return {
       loss: tf.scalar(slots.scalars[0] as number),
-      grads: tensors(layout.params, slots.grads),
-      batchStats: tensors(layout.buffers, slots.stats),
+      grads: readEntries(layout.params, slots.grads),
+      batchStats: readEntries(layout.buffers, slots.stats),
       correct: tf.scalar(slots.scalars[1] as number),
     };
   }

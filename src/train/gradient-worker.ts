@@ -16,7 +16,7 @@ import type { Batch } from '../data/batches.js';
 import { loadWorkerArchitecture } from '../models/architecture-module.js';
 import { disposeTensors } from '../models/tensor-map.js';
 import type { ModelState } from '../models/types.js';
-import { reduceRange, resultSlots, shardBatch, writeResult, type EachTask, type GradientReply, type GradientTask, type GradientWorkerInit, type LayoutEntry, type ReduceTask, type ResultSlots, type ShardMessage } from './gradient-messages.js';
+import { readEntries, reduceRange, resultSlots, shardBatch, writeResult, type EachTask, type GradientReply, type GradientTask, type GradientWorkerInit, type ReduceTask, type ResultSlots, type ShardMessage } from './gradient-messages.js';
 import { lossAndGradients } from './step.js';
 import { serveWorker, type WorkerService } from '../util/worker-serve.js';
 
@@ -28,12 +28,10 @@ async function setUp(init: GradientWorkerInit): Promise<WorkerService<GradientTa
   const states = new Float32Array(memory.states);
   const slots = resultSlots(memory, layout, index);
 
-  /** Tensors of slot `slot` of `from` (copied: the cpu backend would otherwise keep a view of shared memory). */
+  /** Tensors of slot `slot` of `from`. */
   const readState = (from: Float32Array, slot: number): ModelState => {
     const base = slot * slotSize;
-    const read = (list: readonly LayoutEntry[], at: number) =>
-      new Map(list.map((e) => [e.name, tf.tensor(from.slice(at + e.offset, at + e.offset + e.size), [...e.shape], 'float32')]));
-    return { params: read(layout.params, base), buffers: read(layout.buffers, base + layout.paramSize) };
+    return { params: readEntries(layout.params, from, base), buffers: readEntries(layout.buffers, from, base + layout.paramSize) };
   };
 
   /** Loss and gradients at the state in slot `slot` of `from` on `shard`, written into `into`. */
