@@ -90,7 +90,7 @@ async function duration(work: () => Promise<void>): Promise<Sample> {
 }
 
 /** A split of seeded random bytes shaped like the model's input (H×W×C), `count` images. */
-function randomSplit(shape: readonly number[], count: number): ImageSplit {
+export function randomSplit(shape: readonly number[], count: number): ImageSplit {
   const [h, w, c] = shape as [number, number, number];
   const r = createRandom(0);
   return {

@@ -14,7 +14,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ImageSplit } from '../src/data/types.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { createModel, getArchitecture } from '../src/models/registry.js';
 import { disposeTensors } from '../src/models/tensor-map.js';
@@ -25,8 +24,7 @@ import { createOptimizer } from '../src/train/optimizer.js';
 import { predictStepTime, type ExchangeCostMeasurement, type StepCostMeasurement } from '../src/train/scaling-model.js';
 import { weightedSum } from '../src/train/shards.js';
 import { applyGradients } from '../src/train/step.js';
-import { createRandom } from '../src/util/random.js';
-import { openLoadWindow } from './ours.js';
+import { openLoadWindow, randomSplit } from './ours.js';
 import { LOADED_OTHER_CORES } from './targets.js';
 
 export interface WorkersBenchRow {
@@ -61,23 +59,6 @@ const loadNote = (window?: { readonly otherCores: number; readonly loadAverage: 
   const loaded = window.otherCores > LOADED_OTHER_CORES;
   return `other processes ${window.otherCores.toFixed(2)} cores, load average ${window.loadAverage.toFixed(1)}${loaded ? ' (LOADED: not a valid measurement)' : ''}`;
 };
-
-/** A split of random bytes shaped like the model's input (H×W×C), `count` images. */
-function randomSplit(shape: readonly number[], count: number): ImageSplit {
-  const [h, w, c] = shape as [number, number, number];
-  const r = createRandom(0);
-  return {
-    dataset: 'random',
-    split: 'train',
-    images: Uint8Array.from({ length: count * h * w * c }, () => r.int(256)),
-    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
-    count,
-    height: h,
-    width: w,
-    channels: c,
-    classes: 10,
-  };
-}
 
 /**
  * Repeats `step` for `seconds` (≥ `min` times after `warmUp` calls); returns seconds per call. A

@@ -3,32 +3,15 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bandImageSplit } from '../../test/fixtures/band-images.js';
 import { useTestBackend } from '../../test/helpers.js';
-import type { ImageSplit } from '../data/types.js';
-import { createRandom } from '../util/random.js';
 import { createSimulation, loadSimulation, resolveSimulationConfig, runSimulation, type SimulationConfig, type SimulationData } from './simulator.js';
 
 beforeAll(async () => {
   await useTestBackend();
 });
 
-/** Class c = a bright row band at rows 2c‥2c+3 over uniform noise: learnable, tiny. */
-function syntheticSplit(split: 'train' | 'test', count: number, seed: number): ImageSplit {
-  const r = createRandom(seed);
-  const images = new Uint8Array(count * 784);
-  const labels = new Uint8Array(count);
-  for (let n = 0; n < count; n++) {
-    const c = r.int(10);
-    labels[n] = c;
-    for (let p = 0; p < 784; p++) {
-      const row = Math.floor(p / 28);
-      images[n * 784 + p] = row >= 2 * c + 4 && row < 2 * c + 8 ? 200 + r.int(55) : r.int(90);
-    }
-  }
-  return { dataset: 'synthetic', split, images, labels, count, height: 28, width: 28, channels: 1, classes: 10 };
-}
-
-const DATA: SimulationData = { train: syntheticSplit('train', 600, 1), test: syntheticSplit('test', 100, 2) };
+const DATA: SimulationData = { train: bandImageSplit('train', 600, 1), test: bandImageSplit('test', 100, 2) };
 
 const SMALL: Partial<SimulationConfig> = {
   mode: 'gossip',
